@@ -1,0 +1,126 @@
+"""Benchmark of the event backbone tools against real local servers (issue 6, point 6).
+
+    .venv/bin/python benchmarks/events_bench.py [--events 30000] [--compare-events 100000]
+
+Starts nats-server (JetStream, file store) and redis-server on loopback, then measures in one run:
+  raw JetStream publish    baseline: async publish with Nats-Msg-Id, 512 acks in flight, no validation
+  dual-write               DualWritePublisher: schema validation, JetStream (acked), Redis Streams
+  compare                  compare_window over N events already on both sides (read both + diff)
+Targets (2 cores): dual-write >= 5,000 acknowledged events/s; compare of 100,000 events < 10 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from cdb_stack.events import DualWritePublisher, RedisTarget, SchemaRegistry, compare_window, new_event  # noqa: E402
+from cdb_stack.events.defaults import stream_for_schemas  # noqa: E402
+from cdb_stack.events.jetstream import connect, ensure_stream  # noqa: E402
+from cdb_stack.events.localservers import NatsServer, RedisServer  # noqa: E402
+
+BATCH = 1000
+
+
+def make_events(count: int, offset: int = 0):
+    return [
+        new_event(
+            "orders.created", 1,
+            {"order_id": f"o-{n}", "customer_id": f"c-{n % 97}", "amount": n / 100, "currency": "EUR"},
+            source="shop", key=f"o-{n % 500}", id=f"bench-{offset + n:08d}",
+        )  # fmt: skip
+        for n in range(count)
+    ]
+
+
+async def raw_publish(url: str, spec, events) -> float:
+    nc = await connect(url)
+    js = nc.jetstream(publish_async_max_pending=512)
+    await ensure_stream(js, spec)
+    payloads = [(e.subject, e.to_json(), e.id) for e in events]
+    started = time.perf_counter()
+    for start in range(0, len(payloads), 512):
+        futures = [await js.publish_async(s, p, headers={"Nats-Msg-Id": i}) for s, p, i in payloads[start : start + 512]]
+        await asyncio.gather(*futures)
+    elapsed = time.perf_counter() - started
+    await nc.close()
+    return elapsed
+
+
+async def dual_write(url: str, redis_url: str, spec, events, spool: Path) -> tuple[float, dict]:
+    target = RedisTarget(url=redis_url)
+    async with DualWritePublisher(spec, nats_url=url, redis=target, spool_path=spool) as pub:
+        started = time.perf_counter()
+        acked = 0
+        for start in range(0, len(events), BATCH):
+            outcomes = await pub.publish_many(events[start : start + BATCH])
+            acked += sum(o.acked for o in outcomes)
+        elapsed = time.perf_counter() - started
+    stats = pub.stats.as_dict()
+    if acked != len(events) or stats["redis"]["written"] != len(events):
+        raise SystemExit(f"dual-write incomplete: {acked} acked, redis {stats['redis']}")
+    return elapsed, stats
+
+
+async def timed_compare(url: str, redis_url: str, stream: str) -> tuple[float, float, dict]:
+    started, cpu = time.perf_counter(), time.process_time()
+    report = await compare_window(nats_url=url, stream=stream, redis_url=redis_url, redis_keys=[f"cdb:events:{stream}"])
+    return time.perf_counter() - started, time.process_time() - cpu, report
+
+
+def row(name: str, events: int, seconds: float, note: str = "") -> str:
+    return f"| {name:<34} | {events:>9,} | {seconds:>8.2f} | {events / seconds:>10,.0f} | {note} |"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=30_000, help="events for the publish measurements")
+    parser.add_argument("--compare-events", type=int, default=100_000, help="events for the compare measurement")
+    args = parser.parse_args()
+    registry = SchemaRegistry()
+    with tempfile.TemporaryDirectory(prefix="cdb-events-bench-") as work:
+        nats_server, redis_server = NatsServer(Path(work) / "nats").start(), RedisServer(Path(work) / "redis").start()
+        try:
+            raw_spec = stream_for_schemas(registry, "BENCH_RAW")
+            raw_s = asyncio.run(raw_publish(nats_server.url, raw_spec, make_events(args.events)))
+            asyncio.run(_drop_stream(nats_server.url, "BENCH_RAW"))
+            spec = stream_for_schemas(registry, "BENCH")
+            dual_s, _ = asyncio.run(dual_write(nats_server.url, redis_server.url, spec, make_events(args.events), Path(work) / "spool"))
+            rest = args.compare_events - args.events
+            if rest > 0:
+                asyncio.run(dual_write(nats_server.url, redis_server.url, spec, make_events(rest, args.events), Path(work) / "spool"))
+            load = os.getloadavg()[0]
+            compare_s, compare_cpu, report = asyncio.run(timed_compare(nats_server.url, redis_server.url, "BENCH"))
+        finally:
+            nats_server.stop()
+            redis_server.stop()
+    if not report["equal"] or report["jetstream"]["events"] != args.compare_events:
+        raise SystemExit(f"compare did not see {args.compare_events} equal events: {report['summary']}")
+    print(f"cdb events benchmark: {os.cpu_count()} CPUs (load average {load:.1f} before compare), "
+          "nats-server + redis-server on loopback, same run")
+    print("| measurement                        |    events |  seconds |   events/s | note |")
+    print("|------------------------------------|-----------|----------|------------|------|")
+    print(row("raw JetStream publish (baseline)", args.events, raw_s, "no validation, no Redis"))
+    print(row("dual-write, acknowledged", args.events, dual_s, f"{raw_s / dual_s:.0%} of baseline; target >= 5,000/s"))
+    print(row("compare (read both sides + diff)", args.compare_events, compare_s,
+              f"client CPU {compare_cpu:.2f} s; target < 10 s"))
+    ok = args.events / dual_s >= 5000 and compare_s < 10
+    print(f"targets {'met' if ok else 'NOT met'}")
+    return 0 if ok else 1
+
+
+async def _drop_stream(url: str, name: str) -> None:
+    nc = await connect(url)
+    await nc.jetstream().delete_stream(name)  # frees its subjects for the dual-write stream
+    await nc.close()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

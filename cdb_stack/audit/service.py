@@ -1,0 +1,32 @@
+"""What every `cdb audit` write does: spool first, then send the spool in order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from cdb_stack.audit.chain import drain
+from cdb_stack.audit.records import Pending
+from cdb_stack.audit.spool import Spool
+from cdb_stack.audit.store import S3Store, StoreSettings, StoreUnavailable
+from cdb_stack.errors import CdbError
+
+
+def default_store() -> S3Store:
+    return S3Store(StoreSettings.from_env())
+
+
+def submit(pending: list[Pending], spool: Spool,
+           make_store: Callable[[], S3Store] = default_store) -> list[dict[str, Any]]:
+    """Store the new records after any spooled earlier ones. Returns what the store accepted, in
+    order. On any failure the unsent records stay in the spool and StoreUnavailable says where."""
+    for item in pending:
+        spool.add(item)
+    if not pending and not spool.pending():
+        return []
+    try:
+        return drain(make_store(), spool)
+    except CdbError as exc:
+        left = len(spool.pending())
+        raise StoreUnavailable(f"{exc}; {left} record(s) kept in {spool.directory} and sent first, in order, "
+                               "on the next `cdb audit` run") from exc

@@ -1,0 +1,31 @@
+"""`cdb policies`: the catalogue of every policy and of every sentence of the policy text it maps to."""
+
+from __future__ import annotations
+
+import argparse
+
+from cdb_stack.cli import common
+
+HELP = """\
+List every policy of the pack (name, clause, severity, description, remediation) and, clause by
+clause, which sentences of CDB_INFRA_POLICY are enforced by which policy and which are met by a process
+step (pipelines, audit). docs/policies.md is this command's markdown output.
+
+exit codes: 0 ok, 2 usage error
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("policies", help="list the policy catalogue", description=HELP,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--format", choices=("text", "json", "markdown"), default="text",
+                   help="text for people, json for machines, markdown for docs/policies.md (default: text)")
+    p.add_argument("--output", "-o", metavar="FILE", help="write the catalogue to FILE instead of standard output")
+    p.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    from cdb_stack.catalogue import RENDERERS
+
+    common.write_output(RENDERERS[args.format](), args.output)
+    return 0

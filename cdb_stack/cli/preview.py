@@ -1,0 +1,37 @@
+"""`cdb preview`: the main job. Runs the stack's program offline and asks the policy pack for a verdict."""
+
+from __future__ import annotations
+
+import argparse
+
+from cdb_stack.cli import common
+
+HELP = """\
+Run the Pulumi program of a project (default: the current folder) offline under Pulumi's mock engine,
+with the config of Pulumi.<STACK>.yaml, record every resource it registers, and ask the policy pack
+over the real Analyzer gRPC protocol, as `pulumi preview --policy-pack` does. No cloud, cluster or
+Pulumi CLI is needed.
+
+Values that cannot be known at preview are reported as "not checked", never as passes. Remote
+components (Helm v4 charts, YAML v2 groups) cannot be expanded offline and are listed as such.
+
+exit codes: 0 compliant, 1 mandatory violations, 2 usage/input error or the pack could not run
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "preview", help="offline preview of a stack with the policy pack",
+        description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--stack", "-s", required=True, help="stack name; its config is read from Pulumi.<STACK>.yaml")
+    p.add_argument("--cwd", "-C", default=".", metavar="DIR", help="the Pulumi project directory (default: .)")
+    common.add_output_options(p)
+    p.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    from cdb_stack.engine.run import preview
+
+    verdict = preview(args.cwd, args.stack, args.policy_pack, common.policy_config(args))
+    return common.emit(verdict, args)

@@ -1,0 +1,382 @@
+"""Talks to a policy pack the way the Pulumi CLI does.
+
+The pack is started as `python -u -m pulumi.policy <engine-address> <pack-dir>` (cwd = pack dir, with
+PULUMI_PROJECT/STACK/DRY_RUN/CONFIG in the environment), prints its port, and is asked over the real
+Analyzer gRPC protocol: Handshake and ConfigureStack (tolerated when unimplemented, as the engine does),
+GetAnalyzerInfo, Configure, Analyze per resource, then AnalyzeStack with parents and dependencies.
+
+Fail closed: a pack that does not start, crashes, raises inside a policy or does not answer in time
+raises PackError. The caller turns that into a verdict with errors (exit 2), never into a pass.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import grpc
+import yaml
+from google.protobuf import empty_pb2, struct_pb2
+
+from cdb_stack.engine.model import Finding, PackMeta, PolicyMeta, Resource
+from cdb_stack.engine.policy_config import reconcile
+from cdb_stack.errors import CdbError, PackError
+
+UNCHECKED_PREFIX = "can't run policy"
+_LEVELS = {0: "advisory", 1: "mandatory", 2: "disabled", 3: "remediate"}
+_SEVERITIES = {0: "unspecified", 1: "low", 2: "medium", 3: "high", 4: "critical"}
+_KINDS = {0: "resource", 1: "stack"}
+# Generous: the pack imports the Pulumi SDK before it prints its port.
+START_TIMEOUT_S = 60.0
+CALL_TIMEOUT_S = 120.0
+
+
+def _struct(value: dict) -> struct_pb2.Struct:
+    s = struct_pb2.Struct()
+    s.update(value)
+    return s
+
+
+def pack_version(pack_dir: Path) -> str:
+    meta_file = pack_dir / "PulumiPolicy.yaml"
+    try:
+        meta = yaml.safe_load(meta_file.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise PackError(f"{meta_file}: cannot read the pack's metadata: {exc}") from None
+    return str(meta.get("version") or "0.0.1")
+
+
+def _pack_python(pack_dir: Path) -> str:
+    # The CLI runs the pack in its own virtual environment when it has one.
+    own = pack_dir / "venv" / "bin" / "python"
+    return str(own) if own.is_file() else sys.executable
+
+
+class PackProcess:
+    """One running pack and a gRPC stub to it. Use as a context manager."""
+
+    def __init__(self, pack_dir: Path, project: str, stack: str, config: dict[str, str], dry_run: bool = True):
+        self.pack_dir = pack_dir.resolve()
+        if not (self.pack_dir / "__main__.py").is_file():
+            raise PackError(f"{self.pack_dir}: not a policy pack (no __main__.py); pass --policy-pack DIR")
+        self.version = pack_version(self.pack_dir)
+        env = dict(os.environ)
+        env.update(
+            PULUMI_PROJECT=project,
+            PULUMI_STACK=stack,
+            PULUMI_ORGANIZATION="organization",
+            PULUMI_DRY_RUN="true" if dry_run else "false",
+            PULUMI_CONFIG=json.dumps(config),
+        )
+        self._proc = subprocess.Popen(
+            [_pack_python(self.pack_dir), "-u", "-m", "pulumi.policy", "127.0.0.1:0", str(self.pack_dir)],
+            cwd=self.pack_dir,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self._stderr: list[str] = []
+        threading.Thread(target=self._drain_stderr, daemon=True).start()
+        port = self._read_port()
+        self._channel = grpc.insecure_channel(
+            f"127.0.0.1:{port}",
+            options=[("grpc.max_receive_message_length", 256 << 20), ("grpc.max_send_message_length", 256 << 20)],
+        )
+        from pulumi.runtime.proto import analyzer_pb2_grpc
+
+        self.stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
+
+    def _drain_stderr(self) -> None:
+        assert self._proc.stderr is not None
+        for line in self._proc.stderr:
+            self._stderr.append(line.rstrip())
+
+    def stderr_tail(self, n: int = 5) -> str:
+        lines = [line for line in self._stderr if line.strip()]
+        return " | ".join(lines[-n:])
+
+    def _read_port(self) -> int:
+        lines: queue.Queue[str] = queue.Queue()
+        assert self._proc.stdout is not None
+        threading.Thread(target=lambda: lines.put(self._proc.stdout.readline()), daemon=True).start()
+        try:
+            line = lines.get(timeout=START_TIMEOUT_S)
+        except queue.Empty:
+            self.close()
+            raise PackError(f"{self.pack_dir}: the policy pack did not report its port within {START_TIMEOUT_S:.0f}s") from None
+        try:
+            return int(line.strip())
+        except ValueError:
+            self._proc.wait(timeout=10)
+            detail = self.stderr_tail() or line.strip() or "no output"
+            self.close()
+            raise PackError(f"{self.pack_dir}: the policy pack failed to start: {detail}") from None
+
+    def call(self, method: str, request, timeout: float | None = None, tolerate_unimplemented: bool = False):
+        timeout = CALL_TIMEOUT_S if timeout is None else timeout
+        try:
+            return getattr(self.stub, method)(request, timeout=timeout)
+        except grpc.RpcError as exc:
+            code = exc.code()
+            if tolerate_unimplemented and code == grpc.StatusCode.UNIMPLEMENTED:
+                return None
+            if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+                raise PackError(f"policy pack: {method} did not answer within {timeout:.0f}s") from None
+            detail = (exc.details() or "").strip().splitlines()
+            reason = detail[-1] if detail else code.name
+            raise PackError(f"policy pack: {method} failed: {reason}") from None
+
+    def close(self) -> None:
+        if getattr(self, "_channel", None) is not None:
+            self._channel.close()
+        if self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+
+    def __enter__(self) -> PackProcess:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def pack_meta(info, pack_dir: Path, version: str) -> PackMeta:
+    policies = tuple(
+        PolicyMeta(
+            name=p.name,
+            description=p.description,
+            enforcement=_LEVELS.get(p.enforcementLevel, "advisory"),
+            severity=_SEVERITIES.get(p.severity, "unspecified"),
+            clause=p.framework.reference if p.HasField("framework") else "",
+            kind=_KINDS.get(p.policy_type, "resource"),
+            remediation=p.remediation_steps,
+            url=p.url,
+        )
+        for p in info.policies
+    )
+    return PackMeta(name=info.name, version=version, path=_shown(pack_dir), policies=policies)
+
+
+def _shown(path: Path) -> str:
+    """Paths in reports are relative to where cdb runs, so reports carry no machine paths."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix() or "."
+    except ValueError:
+        return path.name
+
+
+def _finding(diag, meta: PackMeta, default_urn: str) -> Finding:
+    policy = meta.policy(diag.policyName)
+    message = diag.message
+    # The SDK prefixes every violation with the policy description; reports show them apart.
+    if diag.description and message.startswith(diag.description + "\n"):
+        message = message[len(diag.description) + 1 :]
+    severity = _SEVERITIES.get(diag.severity, "unspecified")
+    if severity == "unspecified" and policy is not None:
+        severity = policy.severity
+    return Finding(
+        policy=diag.policyName,
+        enforcement=_LEVELS.get(diag.enforcementLevel, "advisory"),
+        severity=severity,
+        clause=policy.clause if policy else "",
+        urn=diag.urn or default_urn,
+        message=message,
+        description=diag.description,
+    )
+
+
+def _options(resource: Resource):
+    from pulumi.runtime.proto import analyzer_pb2
+
+    return analyzer_pb2.AnalyzerResourceOptions(parent=resource.parent or "")
+
+
+# Resources per pack process before a second one pays for its start-up (about a second of imports).
+RESOURCES_PER_EXTRA_PACK = 400
+IN_FLIGHT = 32
+
+
+def default_jobs(count: int) -> int:
+    return max(1, min(os.cpu_count() or 1, 1 + count // RESOURCES_PER_EXTRA_PACK, 4))
+
+
+def _start(pack_dir: Path, project: str, stack: str, config: dict[str, str], policy_config: dict | None):
+    """Start one pack and take it through the engine's opening calls; return (pack, meta)."""
+    from pulumi.runtime.proto import analyzer_pb2
+
+    pack = PackProcess(pack_dir, project, stack, config)
+    try:
+        pack.call(
+            "Handshake",
+            analyzer_pb2.AnalyzerHandshakeRequest(engine_address="127.0.0.1:0", root_directory=str(pack.pack_dir)),
+            tolerate_unimplemented=True,
+        )
+        pack.call(
+            "ConfigureStack",
+            analyzer_pb2.AnalyzerStackConfigureRequest(
+                stack=stack, project=project, organization="organization", dry_run=True, config=config
+            ),
+            tolerate_unimplemented=True,
+        )
+        info = pack.call("GetAnalyzerInfo", empty_pb2.Empty())
+        meta = pack_meta(info, pack.pack_dir, pack.version)
+        levels = reconcile(info, policy_config, pack_label=f"{meta.name} {meta.version}")
+        pack.call(
+            "Configure",
+            analyzer_pb2.ConfigureAnalyzerRequest(
+                policyConfig={
+                    name: analyzer_pb2.PolicyConfig(enforcementLevel=level, properties=_struct(props))
+                    for name, (level, props) in levels.items()
+                }
+            ),
+        )
+        return pack, meta
+    except BaseException:
+        pack.close()
+        raise
+
+
+class Session:
+    """Pack processes started ahead of the work, then fed from one shared queue of resources.
+
+    `Session(...)` starts the first pack at once, so its start-up (about a second of imports) overlaps
+    with running the program or reading manifests. `analyze` adds packs for large inputs; every pack is
+    asked exactly as the engine asks one, and each takes the next resource as soon as it has capacity,
+    with several calls in flight (the engine calls analyzers in parallel too). The stack-wide analysis
+    goes to the first pack. Findings come back in resource order.
+    """
+
+    def __init__(self, pack_dir: str | Path, *, project: str, stack: str, config: dict[str, str] | None = None,
+                 policy_config: dict | None = None, jobs: int | None = None):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._args = (Path(pack_dir), project, stack, config or {}, policy_config)
+        self._jobs = jobs
+        self._pool = ThreadPoolExecutor(max_workers=8)
+        self._starting = [self._pool.submit(_start, *self._args)]
+
+    def _packs(self) -> tuple[list[PackProcess], PackMeta]:
+        packs, meta, errors = [], None, []
+        for started in self._starting:
+            try:
+                pack, meta = started.result()
+                packs.append(pack)
+            except (PackError, CdbError) as exc:
+                errors.append(exc)
+        self._started = packs
+        if errors:
+            raise errors[0]
+        return packs, meta
+
+    def analyze(self, resources: Sequence[Resource], root_urn: str = "") -> tuple[PackMeta, list[Finding]]:
+        from pulumi.runtime.proto import analyzer_pb2
+
+        jobs = self._jobs or default_jobs(len(resources))
+        self._starting += [self._pool.submit(_start, *self._args) for _ in range(jobs - 1)]
+        structs = [_struct(r.properties) for r in resources]
+        requests = [
+            analyzer_pb2.AnalyzeRequest(type=r.type, properties=s, urn=r.urn, name=r.name, options=_options(r))
+            for r, s in zip(resources, structs)
+        ]
+        responses: list = [None] * len(requests)
+        queue_lock = threading.Lock()
+        cursor = iter(range(len(requests)))
+
+        def work(started) -> None:
+            pack, _ = started.result()
+            pending: list = []
+            while True:
+                with queue_lock:
+                    index = next(cursor, None)
+                if index is None:
+                    break
+                pending.append((index, pack.stub.Analyze.future(requests[index], timeout=CALL_TIMEOUT_S)))
+                if len(pending) >= IN_FLIGHT:
+                    done, future = pending.pop(0)
+                    responses[done] = _result(future)
+            for done, future in pending:
+                responses[done] = _result(future)
+
+        workers = [self._pool.submit(work, started) for started in self._starting]
+        packs, meta = self._packs()
+        for worker in workers:
+            worker.result()
+        findings: list[Finding] = []
+        for resource, response in zip(resources, responses):
+            findings.extend(_finding(d, meta, resource.urn) for d in response.diagnostics)
+        stack_request = analyzer_pb2.AnalyzeStackRequest(
+            resources=[
+                analyzer_pb2.AnalyzerResource(
+                    type=r.type,
+                    properties=s,
+                    urn=r.urn,
+                    name=r.name,
+                    options=_options(r),
+                    parent=r.parent or "",
+                    dependencies=list(r.dependencies),
+                    propertyDependencies={
+                        k: analyzer_pb2.AnalyzerPropertyDependencies(urns=list(v))
+                        for k, v in r.property_dependencies.items()
+                    },
+                )
+                for r, s in zip(resources, structs)
+            ]
+        )
+        response = packs[0].call("AnalyzeStack", stack_request)
+        findings.extend(_finding(d, meta, root_urn) for d in response.diagnostics)
+        for pack in packs:
+            if pack._proc.poll() not in (None, 0):
+                raise PackError(f"policy pack exited during analysis: {pack.stderr_tail()}")
+        return meta, findings
+
+    def close(self) -> None:
+        for started in self._starting:
+            try:
+                started.result()[0].close()
+            except Exception:  # noqa: BLE001 - a pack that failed to start has nothing left to close
+                pass
+        self._pool.shutdown(wait=True)
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _result(future):
+    try:
+        return future.result()
+    except grpc.RpcError as exc:
+        if exc.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
+            raise PackError(f"policy pack: Analyze did not answer within {CALL_TIMEOUT_S:.0f}s") from None
+        detail = (exc.details() or "").strip().splitlines()
+        raise PackError(f"policy pack: Analyze failed: {detail[-1] if detail else exc.code().name}") from None
+
+
+def analyze(pack_dir: str | Path, resources: Sequence[Resource], *, project: str, stack: str,
+            config: dict[str, str] | None = None, policy_config: dict | None = None, root_urn: str = "",
+            jobs: int | None = None) -> tuple[PackMeta, list[Finding]]:
+    """Run the whole Analyzer conversation for resources already at hand."""
+    with Session(pack_dir, project=project, stack=stack, config=config, policy_config=policy_config, jobs=jobs) as session:
+        return session.analyze(resources, root_urn)
+
+
+def split_unchecked(findings: Iterable[Finding]) -> tuple[list[Finding], list[Finding]]:
+    """Separate real violations from policies that could not run because a value is unknown at preview."""
+    violations, unchecked = [], []
+    for f in findings:
+        (unchecked if f.enforcement == "advisory" and f.message.startswith(UNCHECKED_PREFIX) else violations).append(f)
+    return violations, unchecked

@@ -1,0 +1,109 @@
+"""Plain data passed between the engine's stages: collected resources, the pack's verdict, the report.
+
+Properties are kept in Pulumi wire form (a JSON-like dict as the Analyzer receives it): unknown values
+are the engine's sentinel strings and secrets are signature envelopes, so what the pack sees offline is
+what it would see from the Pulumi CLI.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+ResourceOrigin = Literal["program", "manifest", "engine"]
+
+# Resources whose contents no analyzer sees as resources: a Helm v3 Release is installed by the
+# provider as one opaque object, so the chart's workloads are judged neither here nor by the CLI.
+OPAQUE_TYPES = frozenset({"kubernetes:helm.sh/v3:Release"})
+
+
+@dataclass(frozen=True)
+class SourceLocation:
+    """Where a resource was declared: a program line (preview) or a YAML document (check)."""
+
+    path: str
+    line: int
+    column: int = 1
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One registration, in the shape the engine hands to analyzers."""
+
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    properties: dict[str, Any]
+    parent: str | None = None
+    dependencies: tuple[str, ...] = ()
+    property_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    remote: bool = False
+    provider: str = ""
+    source: SourceLocation | None = None
+
+
+@dataclass(frozen=True)
+class PolicyMeta:
+    """What the pack says about one of its policies (from GetAnalyzerInfo)."""
+
+    name: str
+    description: str
+    enforcement: str
+    severity: str
+    clause: str
+    kind: Literal["resource", "stack"]
+    remediation: str = ""
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class PackMeta:
+    name: str
+    version: str
+    path: str
+    policies: tuple[PolicyMeta, ...]
+
+    def policy(self, name: str) -> PolicyMeta | None:
+        return next((p for p in self.policies if p.name == name), None)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A diagnostic of the pack. `message` is the violation text without the policy description."""
+
+    policy: str
+    enforcement: str
+    severity: str
+    clause: str
+    urn: str
+    message: str
+    description: str = ""
+
+
+@dataclass
+class Verdict:
+    """Everything one run found. `errors` means the run could not be judged: exit code 2."""
+
+    mode: Literal["preview", "check"]
+    project: str
+    stack: str
+    resources: list[Resource]
+    pack: PackMeta | None = None
+    violations: list[Finding] = field(default_factory=list)
+    unchecked: list[Finding] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def remote(self) -> list[Resource]:
+        """Resources whose children the pack cannot see offline: remote components and opaque releases."""
+        return [r for r in self.resources if r.remote or r.type in OPAQUE_TYPES]
+
+    @property
+    def mandatory(self) -> list[Finding]:
+        return [v for v in self.violations if v.enforcement in ("mandatory", "remediate")]
+
+    def exit_code(self) -> int:
+        if self.errors:
+            return 2
+        return 1 if self.mandatory else 0

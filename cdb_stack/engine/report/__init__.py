@@ -1,0 +1,44 @@
+"""Report renderers for a Verdict: `text` (like `pulumi preview`), `json`, `sarif` (2.1.0).
+
+Rendering never decides the exit code; it only shows the verdict (the CLI returns verdict.exit_code()).
+Every renderer returns the whole document as one string ending with a newline.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import IO
+
+from cdb_stack.engine.model import Verdict
+from cdb_stack.engine.report.json_report import render_json
+from cdb_stack.engine.report.sarif import render_sarif
+from cdb_stack.engine.report.text import render_text
+from cdb_stack.errors import CdbError
+
+FORMATS: dict[str, Callable[[Verdict], str]] = {
+    "text": render_text,
+    "json": render_json,
+    "sarif": render_sarif,
+}
+
+
+def render(verdict: Verdict, fmt: str, color: bool = False) -> str:
+    """The verdict in `fmt` (text | json | sarif); colour applies to text only."""
+    if fmt == "text":
+        return render_text(verdict, color=color)
+    renderer = FORMATS.get(fmt)
+    if renderer is None:
+        raise CdbError(f"unknown report format {fmt!r}: use one of {', '.join(FORMATS)}")
+    return renderer(verdict)
+
+
+def use_color(stream: IO[str]) -> bool:
+    """Colour only for a terminal, and never when NO_COLOR is set (no-color.org)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+__all__ = ["FORMATS", "render", "render_json", "render_sarif", "render_text", "use_color"]

@@ -1,0 +1,61 @@
+"""The two verdicts the command line gives: a preview of a Pulumi program and a check of plain manifests.
+Both end in the same place: the pack, asked over gRPC, and a Verdict."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from cdb_stack.engine import analyzer
+from cdb_stack.engine.model import Resource, Verdict
+from cdb_stack.engine.project import load_project
+from cdb_stack.engine.urns import STACK_TYPE, stack_urn
+from cdb_stack.errors import CdbError, PackError
+
+
+def default_pack_dir(project_dir: Path | None = None) -> Path:
+    """The project's own pack when it has one, else the pack installed with cdb-infra."""
+    if project_dir is not None and (project_dir / "policy_pack" / "PulumiPolicy.yaml").is_file():
+        return project_dir / "policy_pack"
+    import policy_pack
+
+    return Path(policy_pack.__file__).resolve().parent
+
+
+def _judge(verdict: Verdict, session: analyzer.Session) -> Verdict:
+    root = next((r.urn for r in verdict.resources if r.type == STACK_TYPE), stack_urn(verdict.project, verdict.stack))
+    try:
+        meta, findings = session.analyze(verdict.resources, root)
+    except PackError as exc:
+        verdict.errors.append(str(exc))
+        return verdict
+    verdict.pack = meta
+    verdict.violations, verdict.unchecked = analyzer.split_unchecked(findings)
+    return verdict
+
+
+def preview(
+    project_dir: str | Path, stack: str, pack_dir: str | Path | None = None, policy_config: dict | None = None
+) -> Verdict:
+    from cdb_stack.engine.program import run_program
+
+    project = load_project(project_dir, stack)
+    pack = Path(pack_dir) if pack_dir else default_pack_dir(project.directory)
+    # The pack starts while the program runs: its start-up costs as much as a small program.
+    with analyzer.Session(pack, project=project.name, stack=stack, config=project.config, policy_config=policy_config) as session:
+        run = run_program(project)
+        verdict = Verdict(mode="preview", project=project.name, stack=stack, resources=run.resources)
+        verdict.errors.extend(f"the program logged an error: {e}" for e in run.errors)
+        return _judge(verdict, session)
+
+
+def check(paths: Sequence[str | Path], pack_dir: str | Path | None = None, policy_config: dict | None = None) -> Verdict:
+    from cdb_stack.engine.manifests import load_manifests
+
+    if not paths:
+        raise CdbError("name at least one file or folder of Kubernetes YAML")
+    pack = Path(pack_dir) if pack_dir else default_pack_dir()
+    with analyzer.Session(pack, project="manifests", stack="check", policy_config=policy_config) as session:
+        resources: list[Resource] = load_manifests(paths)
+        verdict = Verdict(mode="check", project="manifests", stack="check", resources=resources)
+        return _judge(verdict, session)

@@ -1,0 +1,185 @@
+"""JetStream access shared by the publisher, replay and compare (nats-py).
+
+Reading uses an ephemeral pull consumer without acks and stops at the stream's last sequence as it
+was when the read began, so a replay is a finite, reproducible window even while producers write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import nats
+from nats.errors import Error as NatsError
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
+from nats.js.errors import NotFoundError
+
+from components.streams import StreamSpec
+from cdb_stack.events.envelope import EventError
+
+DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
+log = logging.getLogger("cdb.events.nats")
+_PULL = 5000
+_EXPIRES = 5.0  # seconds a pull request may wait on the server
+
+
+async def _quiet(exc: Exception) -> None:
+    # nats-py's default error callback prints a traceback per failed (re)connect attempt.
+    log.debug("nats: %s", exc)
+
+
+async def connect(url: str, **callbacks: Callable[..., Any]) -> nats.NATS:
+    """Connect once (fail fast with a clear error), then reconnect forever on later outages."""
+    try:
+        nc = await nats.connect(
+            url,
+            connect_timeout=2,
+            allow_reconnect=True,
+            max_reconnect_attempts=1,  # bounds the first connect; raised to "forever" below
+            reconnect_time_wait=0.25,
+            error_cb=_quiet,
+            **callbacks,
+        )
+    except (NatsError, OSError, asyncio.TimeoutError) as exc:
+        raise EventError(f"nats {url}: cannot connect ({exc or type(exc).__name__}); check --nats-url") from None
+    nc.options["max_reconnect_attempts"] = -1
+    return nc
+
+
+def _drift(spec: StreamSpec, actual: StreamConfig) -> list[str]:
+    want = spec.to_nats_config()
+    fields = ("storage", "retention", "num_replicas", "duplicate_window", "max_age", "deny_delete", "deny_purge")
+    drift = [f"{f}: server has {getattr(actual, f)!r}, spec says {getattr(want, f)!r}" for f in fields
+             if getattr(actual, f) != getattr(want, f)]  # fmt: skip
+    if sorted(actual.subjects or []) != sorted(want.subjects or []):
+        drift.append(f"subjects: server has {actual.subjects}, spec says {want.subjects}")
+    return drift
+
+
+async def ensure_stream(js: Any, spec: StreamSpec, create: bool = True) -> None:
+    """Create the stream from its spec if missing; refuse to write into a stream that drifted."""
+    try:
+        info = await js.stream_info(spec.name)
+    except NotFoundError:
+        if not create:
+            raise EventError(f"stream {spec.name}: not found on the server; create it (NACK) first") from None
+        await js.add_stream(spec.to_nats_config())
+        return
+    drift = _drift(spec, info.config)
+    if drift:
+        raise EventError(f"stream {spec.name} differs from its StreamSpec ({'; '.join(drift)}); reconcile it first")
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    seq: int
+    subject: str
+    stored: datetime
+    data: bytes
+    headers: dict[str, str] | None
+
+
+async def read_stream(
+    js: Any,
+    stream: str,
+    *,
+    start_seq: int | None = None,
+    start_time: datetime | None = None,
+    subject: str | None = None,
+    limit: int | None = None,
+) -> AsyncIterator[StoredMessage]:
+    """Messages of `stream` in sequence order, from a sequence or a time, optionally filtered."""
+    try:
+        info = await js.stream_info(stream)
+    except NotFoundError:
+        raise EventError(f"stream {stream!r}: not found on the server; check --stream") from None
+    last_seq = info.state.last_seq
+    if last_seq == 0 or (start_seq is not None and start_seq > last_seq):
+        return
+    config = ConsumerConfig(
+        name=js._nc._nuid.next().decode(),
+        ack_policy=AckPolicy.NONE,
+        deliver_policy=DeliverPolicy.ALL,
+        inactive_threshold=30.0,
+        filter_subject=subject,
+    )
+    if start_seq is not None:
+        config.deliver_policy, config.opt_start_seq = DeliverPolicy.BY_START_SEQUENCE, max(1, start_seq)
+    elif start_time is not None:
+        config.deliver_policy, config.opt_start_time = DeliverPolicy.BY_START_TIME, start_time
+    consumer = await js.add_consumer(stream, config)
+    puller = _Puller(js._nc, f"{js._prefix}.CONSUMER.MSG.NEXT.{stream}.{consumer.name}")
+    await puller.start()
+    sent = 0
+    try:
+        # Pending at creation counts the window's messages; asking for no more than remain keeps
+        # the last pull from waiting out its expiry for messages that will never come.
+        remaining = consumer.num_pending or 0
+        while remaining > 0:
+            batch = await puller.pull(min(_PULL, remaining))
+            if not batch:
+                raise EventError(f"stream {stream}: replay stalled with {remaining} messages left; retry")
+            remaining -= len(batch)
+            for msg in batch:
+                # Ack subject: $JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<ns>.<pending>
+                tokens = msg.reply.split(".")
+                seq = int(tokens[-4])
+                if seq > last_seq:
+                    return
+                stored = datetime.fromtimestamp(int(tokens[-2]) / 1e9, timezone.utc)
+                yield StoredMessage(seq, msg.subject, stored, msg.data, msg.headers)
+                sent += 1
+                if seq == last_seq or tokens[-1] == "0" or (limit is not None and sent >= limit):
+                    return
+    finally:
+        await puller.stop()
+        with contextlib.suppress(NatsError, asyncio.TimeoutError):
+            await js.delete_consumer(stream, consumer.name)
+
+
+class _Puller:
+    """Pull requests answered into one inbox with a callback subscription.
+
+    nats-py's `fetch` waits for each message with a task of its own (about 90 us per message here);
+    a callback subscription reads the same messages at a fraction of that, which keeps a compare
+    of 100,000 events within its 10 s budget.
+    """
+
+    def __init__(self, nc: Any, api_subject: str) -> None:
+        self.nc, self.api_subject = nc, api_subject
+        self.inbox = nc.new_inbox()
+        self._batch: list[Any] = []
+        self._want = 0
+        self._done = asyncio.Event()
+        self._sub: Any = None
+
+    async def start(self) -> None:
+        self._sub = await self.nc.subscribe(self.inbox, cb=self._on_msg)
+
+    async def _on_msg(self, msg: Any) -> None:
+        if msg.headers and msg.headers.get("Status"):  # 404/408: the request ended without (more) messages
+            self._done.set()
+            return
+        self._batch.append(msg)
+        if len(self._batch) >= self._want:
+            self._done.set()
+
+    async def pull(self, count: int) -> list[Any]:
+        self._batch, self._want = [], count
+        self._done.clear()
+        request = {"batch": count, "expires": int(_EXPIRES * 1e9)}
+        await self.nc.publish(self.api_subject, json.dumps(request).encode(), reply=self.inbox)
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._done.wait(), _EXPIRES + 1)
+        return self._batch
+
+    async def stop(self) -> None:
+        if self._sub is not None:
+            with contextlib.suppress(NatsError):
+                await self._sub.unsubscribe()

@@ -1,0 +1,187 @@
+"""The event bus part: NATS JetStream with the stack's streams (CDB_INFRA_POLICY clauses 3 and 4).
+
+Settings key `cdb-infra:eventBus`. Replicas follow the environment unless set: one server and
+single-replica streams in dev, three elsewhere (where fewer are refused). The streams are declared
+here, one entry per `components.streams.StreamSpec`, and the audit subject Flux publishes on must be
+bound by a stream that denies delete and purge. Publishes `event_bus.url`, `event_bus.audit_subject`,
+`event_bus.namespace` and `event_bus.client_labels` (pod labels of the servers) for later parts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from pydantic import Field
+
+from components.errors import ComponentArgsError
+from components.nats import NACK_CRDS_URL, NACK_IMAGE, NATS_IMAGE, NatsJetStream, NatsJetStreamArgs
+from components.network import Destination, Peer
+from components.streams import StreamSpec, stream_spec
+from components.types import Resources
+from components.zone import Zone, ZoneArgs
+from cdb_stack.settings_base import Name, Strict
+
+KEY = "eventBus"
+PRODUCTION_REPLICAS = 3
+_DURATION = re.compile(r"^(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?$")
+
+
+class Compute(Strict):
+    """Requests and limits of one container (Kubernetes quantities)."""
+
+    cpu_request: str = Field("100m", description="CPU request, e.g. 100m")
+    memory_request: str = Field("128Mi", description="memory request, e.g. 128Mi")
+    cpu_limit: str = Field("500m", description="CPU limit, at least the request")
+    memory_limit: str = Field("256Mi", description="memory limit, at least the request")
+
+    def to_resources(self) -> Resources:
+        return Resources(cpu_request=self.cpu_request, memory_request=self.memory_request,
+                         cpu_limit=self.cpu_limit, memory_limit=self.memory_limit)  # fmt: skip
+
+
+class StreamSettings(Strict):
+    """One JetStream stream (the fields of StreamSpec; durations as Go durations, e.g. 2m, 168h)."""
+
+    name: str = Field(description="stream name: letters, digits, '-' and '_'")
+    subjects: list[str] = Field(min_length=1, description="versioned subjects, '<domain>.v<N>.>' or '<domain>.v<N>.<type>'")
+    description: str = Field("", description="what the stream carries")
+    replicas: int | None = Field(None, ge=1, le=5, description="copies of each message; default 1 in dev, 3 elsewhere")
+    duplicate_window: str = Field("2m", description="how long a Nats-Msg-Id is remembered (dual-write idempotency)")
+    max_age: str | None = Field(None, description="oldest event kept, e.g. 8760h; unset keeps events forever")
+    max_bytes: int = Field(-1, ge=-1, description="size limit in bytes, -1 for none")
+    max_msgs: int = Field(-1, ge=-1, description="message limit, -1 for none")
+    deny_delete: bool = Field(True, description="refuse deleting single events")
+    deny_purge: bool = Field(True, description="refuse purging the stream")
+
+
+def _default_streams() -> list[StreamSettings]:
+    return [
+        StreamSettings(name="AUDIT", subjects=["audit.v1.>"],
+                       description="Audit trail (Flux reconcile and drift events, merges, break-glass); never deleted or purged"),
+        StreamSettings(name="CDB_EVENTS", subjects=["orders.v1.>", "orders.v2.>", "payments.v1.>"],
+                       description="CDB domain events, versioned subjects, replayable", max_age="8760h"),
+    ]  # fmt: skip
+
+
+class ApiServer(Strict):
+    cidr: str = Field(description="address of the kube-apiserver endpoints as the CNI sees them (after service NAT)")
+    ports: list[int] = Field(default_factory=lambda: [443, 6443], description="API server ports")
+
+
+class NackSettings(Strict):
+    image: str = Field(NACK_IMAGE, description="pinned natsio/jetstream-controller image")
+    resources: Compute = Field(default_factory=lambda: Compute(cpu_request="50m", memory_request="64Mi",
+                                                               cpu_limit="200m", memory_limit="128Mi"))  # fmt: skip
+    crds_url: str | None = Field(NACK_CRDS_URL, description="pinned URL of the NACK CRDs; null when installed elsewhere")
+    api_server: list[ApiServer] = Field(
+        default_factory=lambda: [ApiServer(cidr="10.96.0.1/32")],
+        description="egress of the controller to the Kubernetes API; set the cluster's endpoint addresses",
+    )
+
+
+class Settings(Strict):
+    name: Name = Field("nats", description="name of the NATS StatefulSet and its client Service")
+    namespace: Name = Field("event-bus", description="the event bus's own zone (it claims volumes)")
+    image: str = Field(NATS_IMAGE, description="pinned nats-server image")
+    replicas: int | None = Field(None, ge=1, le=9, description="servers; default 1 in dev, 3 elsewhere")
+    storage_size: str = Field("10Gi", description="JetStream file store per server (PersistentVolumeClaim size)")
+    storage_class: Name | None = Field(None, description="StorageClass of the claims; default: the cluster's default")
+    resources: Compute = Field(default_factory=lambda: Compute(cpu_request="500m", memory_request="1Gi",
+                                                               cpu_limit="1", memory_limit="1Gi"))  # fmt: skip
+    client_zones: list[Name] = Field(default_factory=list, description="zones whose pods may connect on 4222")
+    monitor_zones: list[Name] = Field(default_factory=list, description="zones that may scrape the monitor port 8222")
+    streams: list[StreamSettings] = Field(default_factory=_default_streams, description="the stack's JetStream streams")
+    audit_subject: str = Field("audit.v1.flux", description="subject Flux events go to; a stream denying delete and purge must bind it")
+    nack: NackSettings = Field(default_factory=NackSettings, description="the NACK stream controller")
+
+
+@dataclass(frozen=True)
+class Planned:
+    zone: ZoneArgs
+    args: NatsJetStreamArgs
+    name: str
+    audit_subject: str
+
+
+def parse_duration(text: str, where: str) -> timedelta:
+    """A Go duration of hours, minutes and seconds ('2m', '1h30m', '168h')."""
+    match = _DURATION.match(text)
+    if not text or match is None:
+        raise ValueError(f"{where}: {text!r} is not a duration; write hours, minutes, seconds like '2m', '1h30m' or '168h'")
+    return timedelta(hours=int(match["h"] or 0), minutes=int(match["m"] or 0), seconds=int(match["s"] or 0))
+
+
+def _replicas(value: int | None, where: str, is_dev: bool) -> int:
+    replicas = value if value is not None else (1 if is_dev else PRODUCTION_REPLICAS)
+    if not is_dev and replicas < PRODUCTION_REPLICAS:
+        raise ValueError(f"{where}: {replicas} is too few outside dev; set at least {PRODUCTION_REPLICAS} (or remove it)")
+    return replicas
+
+
+def stream_specs(settings: Settings, is_dev: bool) -> tuple[StreamSpec, ...]:
+    """The StreamSpec objects the stack declares (the server proof tests use these very objects)."""
+    specs = []
+    for i, s in enumerate(settings.streams):
+        where = f"streams[{i}]"
+        try:
+            specs.append(stream_spec(
+                name=s.name, subjects=tuple(s.subjects), description=s.description,
+                replicas=_replicas(s.replicas, f"{where}.replicas", is_dev),
+                duplicate_window=parse_duration(s.duplicate_window, f"{where}.duplicateWindow"),
+                max_age=parse_duration(s.max_age, f"{where}.maxAge") if s.max_age else None,
+                max_bytes=s.max_bytes, max_msgs=s.max_msgs, deny_delete=s.deny_delete, deny_purge=s.deny_purge,
+            ))  # fmt: skip
+        except ComponentArgsError as exc:
+            raise ValueError(f"{where}: {exc}") from None
+    return tuple(specs)
+
+
+def plan(settings: Settings, ctx: Any) -> Planned:
+    if settings.namespace in {z.name for z in ctx.settings.zones}:
+        raise ValueError(f"namespace: {settings.namespace!r} is also declared under zones; the event bus needs its own zone")
+    replicas = _replicas(settings.replicas, "replicas", ctx.is_dev)
+    specs = stream_specs(settings, ctx.is_dev)
+    nack = settings.nack
+    args = NatsJetStreamArgs.parse(
+        {
+            "provenance": ctx.provenance,
+            "namespace": settings.namespace,
+            "image": settings.image,
+            "replicas": replicas,
+            "storage_size": settings.storage_size,
+            "storage_class": settings.storage_class,
+            "resources": settings.resources.to_resources(),
+            "client_from": tuple(Peer(namespace=z) for z in settings.client_zones),
+            "monitor_from": tuple(Peer(namespace=z) for z in settings.monitor_zones),
+            "streams": specs,
+            "audit_subject": settings.audit_subject,
+            "nack": {
+                "image": nack.image,
+                "resources": nack.resources.to_resources(),
+                "crds_url": nack.crds_url,
+                "api_server": tuple(Destination(cidr=a.cidr, ports=tuple(a.ports)) for a in nack.api_server),
+            },
+        },
+        owner=f"eventBus {settings.name!r}",
+    )
+    zone = ZoneArgs.parse(
+        {"provenance": ctx.provenance, "namespace": settings.namespace, "quota": {"persistentvolumeclaims": str(replicas)}},
+        owner=f"eventBus zone {settings.namespace!r}",
+    )
+    return Planned(zone=zone, args=args, name=settings.name, audit_subject=settings.audit_subject)
+
+
+def build(planned: Planned, ctx: Any) -> dict[str, Any]:
+    import pulumi
+
+    zone = Zone(planned.zone.namespace, planned.zone)
+    ctx.zones[planned.zone.namespace] = zone
+    bus = NatsJetStream(planned.name, planned.args, pulumi.ResourceOptions(depends_on=[zone]))
+    ctx.published["event_bus.url"] = bus.client_url
+    ctx.published["event_bus.audit_subject"] = planned.audit_subject
+    ctx.published["event_bus.namespace"] = planned.args.namespace
+    ctx.published["event_bus.client_labels"] = {"app.kubernetes.io/name": planned.name, "app.kubernetes.io/instance": planned.name}
+    return {"eventBusUrl": bus.client_url, "eventBusStreams": bus.stream_names, "eventBusAuditSubject": planned.audit_subject}

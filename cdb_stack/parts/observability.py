@@ -1,0 +1,170 @@
+"""Part `observability`: Prometheus, Loki, Grafana and the OpenTelemetry Collector in their own zone.
+
+Prometheus scrapes every declared service (`/metrics` on its port), the stack's own workloads and what
+earlier parts publish under `ctx.published["metrics.targets"]` (object store, NATS exporter, ...). Every
+zone that runs services may send OTLP to the Collector. Grafana's admin credentials are a Secret
+delivered from Vault. Later parts (gitops) find Loki and the Collector in `ctx.published`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+from pydantic import Field
+
+from cdb_stack.parts import BuildContext, PlanContext
+from cdb_stack.settings_base import Name, Strict
+from components import conventions
+from components.network import Peer
+from components.observability import ObservabilityArgs, ScrapeTarget
+from components.observability.component import GRAFANA
+from components.vault_config import VaultClient
+from components.zone import ZoneArgs
+
+KEY = "observability"
+NAME = "observability"
+NATS_MONITOR_PORT = 8222
+
+
+class Resources(Strict):
+    cpu_request: str = Field("100m", description="CPU request")
+    memory_request: str = Field("256Mi", description="memory request")
+    cpu_limit: str = Field("1", description="CPU limit")
+    memory_limit: str = Field("1Gi", description="memory limit")
+
+
+class Workload(Strict):
+    image: str | None = Field(None, description="pinned image; the part's default if unset")
+    replicas: int | None = Field(None, ge=1, description="pods; default 1 in dev, 2 otherwise (Loki: always 1)")
+    resources: Resources = Field(default_factory=Resources)
+    storage_size: str = Field("50Gi", description="volume size (Prometheus and Loki only)")
+
+
+class PeerSettings(Strict):
+    zone: Name = Field(description="zone of the pods")
+    pod_labels: dict[str, str] = Field(default_factory=dict, description="labels of the pods; empty = the whole zone")
+
+
+IMAGES = {
+    "prometheus": "quay.io/prometheus/prometheus:v3.5.0",
+    "loki": "docker.io/grafana/loki:3.7.6",
+    "grafana": "docker.io/grafana/grafana:13.2.0",
+    "collector": "ghcr.io/open-telemetry/opentelemetry-collector-releases/opentelemetry-collector-contrib:0.158.0",
+    "nats_exporter": "docker.io/natsio/prometheus-nats-exporter:0.17.3",
+}
+
+
+class Settings(Strict):
+    enabled: bool = Field(True, description="build the observability stack")
+    zone: Name = Field("observability", description="namespace of the observability stack (a zone of its own)")
+    prometheus: Workload = Field(default_factory=Workload)
+    prometheus_retention: str = Field("15d", description="Prometheus TSDB retention")
+    loki: Workload = Field(default_factory=Workload)
+    loki_retention: str = Field("744h", description="Loki retention (hours)")
+    grafana: Workload = Field(default_factory=Workload)
+    collector: Workload = Field(default_factory=Workload)
+    nats_exporter: Workload = Field(default_factory=Workload, description="exporter for the NATS monitor port (1 pod)")
+    storage_class: str | None = Field(None, description="StorageClass of the stores' volumes")
+    grafana_admin_secret: Name = Field("grafana-admin", description="Secret (from Vault) with adminUser/adminPassword")
+    grafana_ingress_from: list[PeerSettings] = Field(default_factory=list, description="who may open Grafana")
+    scrape_services: bool = Field(True, description="scrape every declared service's /metrics")
+
+
+@dataclass(frozen=True)
+class ObservabilityPlan:
+    zone: ZoneArgs
+    args: ObservabilityArgs
+    grafana_client: VaultClient
+    nats_exporter: dict[str, Any]
+
+
+def _nats_monitor(planned: ObservabilityPlan, ctx: BuildContext) -> dict[str, Any] | None:
+    """The event bus's monitor endpoints, from what the event_bus part published (none: no exporter)."""
+    namespace = ctx.published.get("event_bus.namespace")
+    labels = ctx.published.get("event_bus.pod_labels") or ctx.published.get("event_bus.client_labels")
+    urls = ctx.published.get("event_bus.monitor_urls")
+    if not urls and ctx.published.get("event_bus.url"):
+        host = urlparse(ctx.published["event_bus.url"]).hostname
+        urls = [f"http://{host}:{NATS_MONITOR_PORT}"]
+    if not (namespace and labels and urls):
+        return None
+    return {"namespace": namespace, "urls": tuple(urls), "pod_labels": dict(labels), "port": NATS_MONITOR_PORT,
+            "exporter": planned.nats_exporter}
+
+
+def _workload(w: Workload, kind: str, replicas: int, storage_class: str | None, store: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {"image": w.image or IMAGES[kind], "replicas": replicas, "resources": w.resources.model_dump()}
+    if store:
+        out["storage"] = {"name": "data", "mount_path": "/data", "size": w.storage_size, "storage_class": storage_class}
+    return out
+
+
+def service_targets(ctx: PlanContext) -> list[ScrapeTarget]:
+    return [ScrapeTarget(job=s.name, namespace=s.zone, host=f"{s.name}.{s.zone}.svc.cluster.local", port=s.port,
+                         pod_labels={conventions.LABEL_NAME: s.name, conventions.LABEL_INSTANCE: s.name})
+            for s in ctx.settings.services]
+
+
+def plan(settings: Settings, ctx: PlanContext) -> ObservabilityPlan | None:
+    if not settings.enabled:
+        return None
+    if settings.zone in {z.name for z in ctx.settings.zones}:
+        raise ValueError(f"zone: {settings.zone!r} is also declared under zones; observability runs in its own zone")
+    ha = 1 if ctx.is_dev else 2
+    count = lambda w: w.replicas or ha  # noqa: E731
+    if settings.loki.replicas not in (None, 1):
+        raise ValueError("loki.replicas: monolithic Loki on a filesystem volume runs 1 replica; remove the setting")
+    if not ctx.is_dev:
+        for name in ("prometheus", "grafana", "collector"):
+            if count(getattr(settings, name)) < 2:
+                raise ValueError(f"{name}.replicas: prod needs at least 2 for availability")
+    args = ObservabilityArgs.parse({
+        "provenance": ctx.provenance, "namespace": settings.zone,
+        "prometheus": _workload(settings.prometheus, "prometheus", count(settings.prometheus), settings.storage_class, True),
+        "prometheus_retention": settings.prometheus_retention,
+        "loki": _workload(settings.loki, "loki", 1, settings.storage_class, True),
+        "loki_retention": settings.loki_retention,
+        "grafana": _workload(settings.grafana, "grafana", count(settings.grafana), None, False),
+        "grafana_admin_secret": settings.grafana_admin_secret,
+        "grafana_ingress_from": tuple(Peer(namespace=p.zone, pod_labels=p.pod_labels or None)
+                                      for p in settings.grafana_ingress_from),
+        "collector": _workload(settings.collector, "collector", count(settings.collector), None, False),
+        "targets": tuple(service_targets(ctx)) if settings.scrape_services else (),
+        "telemetry_zones": tuple(sorted({s.zone for s in ctx.settings.services})),
+    }, owner="Observability")
+    zone = ZoneArgs.parse({"provenance": ctx.provenance, "namespace": settings.zone,
+                           "quota": {"persistentvolumeclaims": str(args.prometheus.replicas + 1)}})
+    client = VaultClient(name=GRAFANA, namespace=settings.zone, service_account=GRAFANA,
+                         secrets=(settings.grafana_admin_secret,))
+    exporter = _workload(settings.nats_exporter, "nats_exporter", 1, None, False)
+    return ObservabilityPlan(zone, args, client, exporter)
+
+
+def build(planned: ObservabilityPlan | None, ctx: BuildContext) -> dict[str, Any]:
+    if planned is None:
+        return {}
+    import pulumi
+
+    from components.observability import Observability
+    from components.zone import Zone
+
+    zone = Zone(planned.zone.namespace, planned.zone)
+    ctx.zones[planned.zone.namespace] = zone
+    deliver = ctx.published.get("secrets.deliver")
+    if deliver is None:  # fail closed: Grafana's credentials must come from the secret manager
+        raise ValueError("observability needs the secrets part (it delivers Grafana's credentials)")
+    delivery = deliver(planned.grafana_client, "Deployment", [zone])
+    published = [ScrapeTarget.parse(t, owner="metrics.targets") for t in ctx.published.get("metrics.targets", [])]
+    args = ObservabilityArgs.parse({**dict(planned.args), "targets": (*planned.args.targets, *published),
+                                    "nats": _nats_monitor(planned, ctx)})
+    obs = Observability(NAME, args, pulumi.ResourceOptions(depends_on=[zone, delivery]))
+    ctx.published.update({
+        "observability.namespace": args.namespace, "observability.loki_url": obs.loki_url,
+        "observability.otlp_grpc": obs.otlp_grpc, "observability.otlp_http": obs.otlp_http,
+        "observability.prometheus_peer": {"namespace": args.namespace,
+                                          "pod_labels": {conventions.LABEL_NAME: "prometheus",
+                                                         conventions.LABEL_INSTANCE: "prometheus"}},
+    })
+    return {"lokiUrl": obs.loki_url, "otlpEndpoint": obs.otlp_grpc, "prometheusUrl": obs.prometheus_url}

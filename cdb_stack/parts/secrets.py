@@ -1,0 +1,211 @@
+"""Part `secrets`: HA Vault alone in its zone, its configuration as code, and delivery through VSO.
+
+Every service that reads a Secret (`secretEnv`) becomes a Vault client: one policy reading exactly its
+own KV paths, one Kubernetes auth role bound to its ServiceAccount and namespace, and a VaultAuth plus
+VaultStaticSecrets in its namespace, so the Secret it reads is written by the operator, never by code.
+AI services are never clients, may not name the vault zone, and no allow-list may admit their zone.
+Later parts (object storage, observability) get their own Secrets through `ctx.published["secrets.deliver"]`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import Field
+
+from cdb_stack.parts import BuildContext, PlanContext
+from cdb_stack.settings_base import Name, Strict
+from components import conventions
+from components.conventions import ZONE_CLASS_VAULT
+from components.network import Destination, Peer
+from components.vault import API_PORT, VaultServerArgs
+from components.vault_config import VaultClient, VaultConfigArgs
+from components.vault_delivery import SecretOperatorArgs, operator_pod_labels
+from components.zone import ZoneArgs
+
+KEY = "secrets"
+SERVER_NAME = "vault"
+OPERATOR_NAME = "vault-secrets-operator"
+
+
+class Resources(Strict):
+    cpu_request: str = Field("250m", description="CPU request of the Vault container")
+    memory_request: str = Field("256Mi", description="memory request")
+    cpu_limit: str = Field("1", description="CPU limit")
+    memory_limit: str = Field("512Mi", description="memory limit")
+
+
+class PeerSettings(Strict):
+    zone: Name = Field(description="zone (namespace) of the pods allowed to call Vault's API")
+    pod_labels: dict[str, str] = Field(default_factory=dict, description="labels of those pods; empty = the whole zone")
+
+
+class GrantSettings(Strict):
+    name: Name = Field(description="client name (Vault role and policy suffix)")
+    zone: Name = Field(description="namespace of the client's ServiceAccount")
+    service_account: Name = Field(description="ServiceAccount the operator logs in as")
+    secrets: list[Name] = Field(min_length=1, description="secrets under the client's own KV path")
+    restart: Literal["Deployment", "StatefulSet"] | None = Field(None, description="workload VSO restarts on change")
+
+
+class OperatorSettings(Strict):
+    namespace: Name = Field("vault-secrets-operator", description="zone of the Vault Secrets Operator")
+    chart_version: str = Field("1.4.1", description="pinned vault-secrets-operator chart version")
+    replicas: int | None = Field(None, ge=1, description="operator replicas; default 1 in dev, 2 otherwise")
+
+
+class Settings(Strict):
+    zone: Name = Field("vault", description="the vault zone: Vault runs alone in this namespace")
+    image: str = Field("hashicorp/vault:2.0.4", description="pinned Vault (or OpenBao, with binary: bao) image")
+    binary: Literal["vault", "bao"] = Field("vault", description="server binary inside the image")
+    replicas: int | None = Field(None, ge=1, description="Raft members; default 1 in dev, 3 otherwise")
+    resources: Resources = Field(default_factory=Resources)
+    storage_size: str = Field("10Gi", description="Raft data volume per member")
+    audit_storage_size: str = Field("10Gi", description="audit log volume per member")
+    storage_class: str | None = Field(None, description="StorageClass of both volumes (cluster default if unset)")
+    tls_secret: Name | None = Field(None, description="kubernetes.io/tls Secret (cert-manager) to serve HTTPS")
+    kv_mount: Name = Field("kv", description="KV v2 mount")
+    auth_mount: Name = Field("kubernetes", description="Kubernetes auth mount")
+    audience: str = Field("vault", description="audience of the clients' projected tokens")
+    api_server_cidrs: list[str] = Field(["10.96.0.1/32"], min_length=1,
+                                        description="API server endpoint addresses (kubectl get endpoints kubernetes)")
+    api_server_ports: list[int] = Field([443, 6443], min_length=1, description="API server ports")
+    provider_address: str | None = Field(None, description="Vault address pulumi-vault uses (token: VAULT_TOKEN env)")
+    ingress_from: list[PeerSettings] = Field(default_factory=list, description="more API clients besides the operator")
+    grants: list[GrantSettings] = Field(default_factory=list, description="clients that are not services")
+    operator: OperatorSettings = Field(default_factory=OperatorSettings)
+
+
+@dataclass(frozen=True)
+class SecretsPlan:
+    zone: ZoneArgs
+    operator_zone: ZoneArgs
+    server: VaultServerArgs
+    operator: SecretOperatorArgs
+    config: VaultConfigArgs
+    restarts: dict[str, str | None]  # client role -> workload kind VSO restarts
+    provider_address: str
+
+
+def _ai_checks(settings: Settings, ctx: PlanContext) -> None:
+    """Refuse every configuration that would give an AI service a path or a role."""
+    ai = [(i, s) for i, s in enumerate(ctx.settings.services) if s.workload_class == conventions.WORKLOAD_CLASS_AI]
+    for i, svc in ai:
+        if settings.zone in svc.egress_to:
+            raise ValueError(f"services[{i}].egressTo names the vault zone {settings.zone!r}; AI services get no "
+                             "network path to the vault (CDB_INFRA_POLICY 6); remove it")
+        for j, grant in enumerate(settings.grants):
+            if grant.zone == svc.zone and grant.service_account == svc.name:
+                raise ValueError(f"grants[{j}] binds AI service {svc.name!r}; AI services get no Vault role "
+                                 "(CDB_INFRA_POLICY 6); remove the grant")
+    ai_zones = {s.zone for _, s in ai}
+    for j, peer in enumerate(settings.ingress_from):
+        if peer.zone in ai_zones and not peer.pod_labels:
+            raise ValueError(f"ingressFrom[{j}] admits all of zone {peer.zone!r}, where AI services run; "
+                             "name the client pods with podLabels")
+
+
+def _clients(settings: Settings, ctx: PlanContext) -> tuple[list[VaultClient], dict[str, str | None]]:
+    clients, restarts, owners = [], {}, {}
+    for i, svc in enumerate(ctx.settings.services):
+        if svc.workload_class == conventions.WORKLOAD_CLASS_AI or not svc.secret_env:
+            continue  # AI services never become clients; the service component refuses their secrets anyway
+        names = sorted({ref.secret for ref in svc.secret_env.values()})
+        for secret in names:
+            other = owners.setdefault((svc.zone, secret), svc.name)
+            if other != svc.name:
+                raise ValueError(f"services[{i}].secretEnv: Secret {secret!r} in zone {svc.zone!r} is also read by "
+                                 f"{other!r}; each service reads only its own Secrets, give it its own name")
+        clients.append(VaultClient(name=svc.name, namespace=svc.zone, service_account=svc.name, secrets=tuple(names)))
+        restarts[clients[-1].role] = "Deployment"
+    for grant in settings.grants:
+        clients.append(VaultClient(name=grant.name, namespace=grant.zone, service_account=grant.service_account,
+                                   secrets=tuple(grant.secrets)))
+        restarts[clients[-1].role] = grant.restart
+    return clients, restarts
+
+
+def plan(settings: Settings, ctx: PlanContext) -> SecretsPlan:
+    _ai_checks(settings, ctx)  # first: an AI service naming the vault gets the AI reason, not a side effect
+    declared = [z.name for z in ctx.settings.zones]
+    for name, what in ((settings.zone, "zone"), (settings.operator.namespace, "operator.namespace")):
+        if name in declared:
+            raise ValueError(f"{what}: {name!r} is also declared under zones; the secrets part owns that namespace "
+                             "and nothing else may run in it; pick another name")
+    if settings.zone == settings.operator.namespace:
+        raise ValueError("operator.namespace equals zone; Vault runs alone in its zone")
+    replicas = settings.replicas or (1 if ctx.is_dev else 3)
+    if not ctx.is_dev and replicas < 3:
+        raise ValueError(f"replicas: {replicas} outside dev; HA Raft needs 3 or 5 members")
+    api = tuple(Destination(cidr=c, ports=tuple(settings.api_server_ports)) for c in settings.api_server_cidrs)
+    prov = ctx.provenance
+    op_pods = operator_pod_labels(OPERATOR_NAME)
+    allow = [Peer(namespace=settings.operator.namespace, pod_labels=op_pods)]
+    allow += [Peer(namespace=p.zone, pod_labels=p.pod_labels or None) for p in settings.ingress_from]
+    volume = lambda name, path, size: {"name": name, "mount_path": path, "size": size,  # noqa: E731
+                                       "storage_class": settings.storage_class}
+    server = VaultServerArgs.parse({
+        "provenance": prov, "namespace": settings.zone, "image": settings.image, "binary": settings.binary,
+        "replicas": replicas, "resources": settings.resources.model_dump(), "tls_secret": settings.tls_secret,
+        "data": volume("data", "/vault/data", settings.storage_size),
+        "audit": volume("audit", "/vault/audit", settings.audit_storage_size),
+        "ingress_from": tuple(allow), "kubernetes_api": api,
+    }, owner="VaultServer")
+    address = f"{server.scheme}://{SERVER_NAME}.{settings.zone}.svc.cluster.local:{API_PORT}"
+    operator = SecretOperatorArgs.parse({
+        "provenance": prov, "namespace": settings.operator.namespace, "chart_version": settings.operator.chart_version,
+        "replicas": settings.operator.replicas or (1 if ctx.is_dev else 2), "vault_address": address,
+        "vault_egress": Destination(namespace=settings.zone, pod_labels={conventions.LABEL_NAME: SERVER_NAME,
+                                                                         conventions.LABEL_INSTANCE: SERVER_NAME},
+                                    ports=(API_PORT,)),
+        "kubernetes_api": api,
+    }, owner="SecretOperator")
+    clients, restarts = _clients(settings, ctx)
+    config = VaultConfigArgs(kv_mount=settings.kv_mount, auth_mount=settings.auth_mount, audience=settings.audience,
+                             clients=tuple(clients))
+    zone = lambda ns, pvcs, **extra: ZoneArgs.parse({"provenance": prov, "namespace": ns,  # noqa: E731
+                                                    "quota": {"persistentvolumeclaims": str(pvcs)}, **extra})
+    return SecretsPlan(zone(settings.zone, 2 * replicas, zone_class=ZONE_CLASS_VAULT), zone(settings.operator.namespace, 0),
+                       server, operator,
+                       config, restarts, settings.provider_address or address)
+
+
+def build(planned: SecretsPlan, ctx: BuildContext) -> dict[str, Any]:
+    import pulumi
+    import pulumi_vault
+
+    from components.vault import VaultServer
+    from components.vault_config import VaultConfig
+    from components.vault_delivery import SecretDelivery, SecretOperator
+    from components.zone import Zone
+
+    vault_zone = Zone(planned.zone.namespace, planned.zone)
+    zones = {planned.zone.namespace: vault_zone,
+             planned.operator_zone.namespace: Zone(planned.operator_zone.namespace, planned.operator_zone)}
+    ctx.zones.update(zones)
+    server = VaultServer(SERVER_NAME, planned.server, pulumi.ResourceOptions(depends_on=[zones[planned.zone.namespace]]))
+    operator = SecretOperator(OPERATOR_NAME, planned.operator,
+                              pulumi.ResourceOptions(depends_on=[zones[planned.operator_zone.namespace]]))
+    # pulumi-vault reads its token from VAULT_TOKEN at deploy time: no credential is in code or config.
+    provider = pulumi_vault.Provider("vault", address=planned.provider_address)
+    config = VaultConfig("vault-config", planned.config, pulumi.ResourceOptions(provider=provider, depends_on=[server]))
+    cfg = planned.config
+
+    def deliver(client: VaultClient, restart: str | None, depends_on: list[Any] | None = None) -> SecretDelivery:
+        """Policy + role for `client`, and its VaultAuth/VaultStaticSecrets (refuses AI clients itself)."""
+        if client.role not in config.roles:
+            config.add_client(client, cfg)
+        return SecretDelivery(
+            f"{client.role}-secrets",
+            {"provenance": ctx.plan.provenance, "client": client, "kv_mount": cfg.kv_mount, "auth_mount": cfg.auth_mount,
+             "audience": cfg.audience, "connection_ref": operator.connection_ref, "restart_kind": restart},
+            pulumi.ResourceOptions(depends_on=[operator, *(depends_on or [])]))
+
+    for client in cfg.clients:
+        deliver(client, planned.restarts.get(client.role), [ctx.zones[client.namespace]] if client.namespace in ctx.zones else [])
+    ctx.published["secrets.deliver"] = deliver
+    ctx.published["secrets.vault_zone"] = planned.zone.namespace
+    ctx.published["secrets.vault_address"] = server.address
+    return {"vaultAddress": server.address, "vaultZone": planned.zone.namespace,
+            "secretOperatorNamespace": planned.operator_zone.namespace}

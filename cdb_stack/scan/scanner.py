@@ -1,0 +1,110 @@
+"""The scan itself: detect-secrets' plugins through its Python API, then our own detectors, then the
+allow-list. Secret values live only inside this module's loops; what leaves it is a `Finding`."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+from detect_secrets.core.scan import scan_file
+from detect_secrets.settings import transient_settings
+
+from cdb_stack.scan import files
+from cdb_stack.scan.allowlist import load_allowlist, partition
+from cdb_stack.scan.detectors import (
+    OWN_DETECTORS, UncheckedFile, ciphertext_lines, is_stack_file, run_own_detectors,
+)
+from cdb_stack.scan.model import Detector, Finding, ScanResult, fingerprint
+
+# Public IP addresses are not credentials, and infrastructure code names them on purpose (DNS, egress).
+_EXCLUDED_PLUGINS = {"IPPublicDetector"}
+# Inline `pragma: allowlist secret` would be an exception without a reason; the allow-list file is the
+# only way to accept a finding.
+_DISABLED_FILTERS = ("detect_secrets.filters.allowlist.is_line_allowlisted",)
+
+
+def _plugin_classes() -> dict[str, type]:
+    return {cls.__name__: cls for cls in get_mapping_from_secret_type_to_class().values()
+            if cls.__name__ not in _EXCLUDED_PLUGINS}
+
+
+def detector_registry() -> dict[str, Detector]:
+    registry = {
+        name: Detector(name, f"detect-secrets: {cls.secret_type}", "detect-secrets")
+        for name, cls in sorted(_plugin_classes().items())
+    }
+    registry.update({detector.id: detector for detector, _, _ in OWN_DETECTORS})
+    return registry
+
+
+# A hex value whose key names a digest (`sha256: ...`, `commit: ...`, `config-hash: ...`, `REVISION = ...`)
+# is a checksum or Git revision: hex is exactly what digests look like, and they change with every edit,
+# so allow-listing them one by one would churn.
+_DIGEST_KEY = re.compile(r"(?i)(sha|sha1|sha256|sha512|digest|checksum|hash|commit|revision)[\"']?\s*[:=]")
+
+
+def _is_labelled_digest(detector: str, lines: list[str], number: int) -> bool:
+    return detector == "HexHighEntropyString" and 0 < number <= len(lines) \
+        and bool(_DIGEST_KEY.search(lines[number - 1]))
+
+
+def _superseded(shown: str, detector: str) -> bool:
+    """In Pulumi stack files the structural PulumiPlaintextConfig replaces the keyword heuristic, which
+    flags references such as `vaultSecretPath: secret/data/app` or `{secret: db, key: url}`."""
+    return detector == "KeywordDetector" and is_stack_file(shown)
+
+
+def _detect_secrets_findings(path: Path, shown: str, text: str | None, by_type: dict[str, str]) -> list[Finding]:
+    skip_lines = ciphertext_lines(shown, text) if text is not None else set()
+    lines = text.splitlines() if text is not None else []
+    found = []
+    for secret in scan_file(str(path)):
+        detector = by_type.get(secret.type)
+        if detector is None or secret.secret_value is None:
+            continue
+        if secret.line_number in skip_lines or _superseded(shown, detector) \
+                or _is_labelled_digest(detector, lines, secret.line_number):
+            continue
+        found.append(Finding(shown, secret.line_number, detector, fingerprint(secret.secret_value),
+                             f"{secret.type} in plain text"))
+    return found
+
+
+def _own_findings(shown: str, text: str, warnings: list[str]) -> list[Finding]:
+    found = []
+    try:
+        for detector, hit in run_own_detectors(shown, text):
+            found.append(Finding(shown, hit.line, detector.id, fingerprint(hit.secret), hit.description))
+    except UncheckedFile as exc:
+        warnings.append(f"{shown}: structure not checked: {exc}")
+    return found
+
+
+def scan(paths: list[Path], root: Path, allowlist_path: Path) -> ScanResult:
+    """Scan the given files. `root` makes reported paths repository-relative, as allow-list entries are."""
+    entries = load_allowlist(allowlist_path)
+    classes = _plugin_classes()
+    by_type = {cls.secret_type: name for name, cls in classes.items()}
+    warnings: list[str] = []
+    findings: list[Finding] = []
+    scanned = 0
+    skip = allowlist_path.resolve() if allowlist_path.exists() else None
+    with transient_settings({"plugins_used": [{"name": name} for name in sorted(classes)]}) as settings:
+        settings.disable_filters(*_DISABLED_FILTERS)
+        for path in paths:
+            if path.is_symlink() or not path.is_file() or path.resolve() == skip:
+                continue
+            shown = files.display_path(path, root)
+            text, problem = files.read_text(path)
+            if problem:
+                warnings.append(f"{shown}: not scanned: {problem}")
+                continue
+            scanned += 1
+            findings.extend(_detect_secrets_findings(path, shown, text, by_type))
+            if text is not None:
+                findings.extend(_own_findings(shown, text, warnings))
+    unique = sorted(set(findings))
+    blocking, allowed, unused = partition(unique, entries)
+    return ScanResult(findings=blocking, allowlisted=allowed, files_scanned=scanned, warnings=warnings,
+                      unused_allow_entries=unused, detectors=detector_registry())

@@ -1,0 +1,112 @@
+"""Label and annotation keys shared with the policy pack (see the project's conventions brief).
+
+The policy pack keeps its own copy of these constants because it may not import `components`;
+a test in tests/ pins that both copies agree, so change them together.
+"""
+
+from typing import Final
+
+# Kubernetes recommended labels, set on every object and on every pod template.
+LABEL_NAME: Final = "app.kubernetes.io/name"
+LABEL_INSTANCE: Final = "app.kubernetes.io/instance"
+LABEL_COMPONENT: Final = "app.kubernetes.io/component"
+LABEL_PART_OF: Final = "app.kubernetes.io/part-of"
+LABEL_MANAGED_BY: Final = "app.kubernetes.io/managed-by"
+RECOMMENDED_LABELS: Final = (LABEL_NAME, LABEL_INSTANCE, LABEL_COMPONENT, LABEL_PART_OF, LABEL_MANAGED_BY)
+
+MANAGED_BY_PULUMI: Final = "pulumi"
+DEFAULT_PART_OF: Final = "cdb"
+
+# Workload class: on workloads and pod templates (this package also puts it on every object a
+# workload component owns, so a stack policy can group a service's objects by class).
+LABEL_WORKLOAD_CLASS: Final = "cdb-infra.io/workload-class"
+WORKLOAD_CLASS_SERVICE: Final = "service"
+WORKLOAD_CLASS_AI: Final = "ai"
+WORKLOAD_CLASS_PLATFORM_STATE: Final = "platform-state"
+WORKLOAD_CLASSES: Final = (WORKLOAD_CLASS_SERVICE, WORKLOAD_CLASS_AI, WORKLOAD_CLASS_PLATFORM_STATE)
+
+# Provenance annotations, on every object.
+ANNOTATION_GIT_REVISION: Final = "cdb-infra.io/git-revision"
+ANNOTATION_SOURCE: Final = "cdb-infra.io/source"
+UNKNOWN_REVISION: Final = "unknown"
+
+# Declared platform state: the only workloads that may mount PersistentVolumeClaims.
+ANNOTATION_PLATFORM_STATE: Final = "cdb-infra.io/platform-state"
+PLATFORM_STATE_KINDS: Final = (
+    "object-store",
+    "event-bus",
+    "secret-store",
+    "metrics-store",
+    "log-store",
+    "trace-store",
+)
+
+# Kubernetes sets this label on every namespace; NetworkPolicies select namespaces by it.
+LABEL_NAMESPACE_NAME: Final = "kubernetes.io/metadata.name"
+
+# Pod Security Admission namespace labels.
+PSA_MODES: Final = ("enforce", "audit", "warn")
+PSA_LEVEL_LABEL: Final = "pod-security.kubernetes.io/{mode}"
+PSA_VERSION_LABEL: Final = "pod-security.kubernetes.io/{mode}-version"
+
+# Upper-case fragments of environment variable names that carry secrets: such a variable may
+# never hold a literal value (CDB_INFRA_POLICY clause 6), only a secretKeyRef.
+SECRET_NAME_MARKERS: Final = (
+    "PASSWORD",
+    "PASSWD",
+    "TOKEN",
+    "SECRET",
+    "API_KEY",
+    "APIKEY",
+    "PRIVATE_KEY",
+    "ACCESS_KEY",
+    "CREDENTIAL",
+)
+
+# Pod annotations that make the Vault agent injector hand secrets to a pod: refused on AI pods.
+VAULT_INJECTOR_ANNOTATION_PREFIX: Final = "vault.hashicorp.com/"
+
+# Component type tokens.
+ZONE_TYPE: Final = "cdb:index:Zone"
+STATELESS_SERVICE_TYPE: Final = "cdb:index:StatelessService"
+
+
+def is_secret_like_name(name: str) -> bool:
+    """True when an environment variable name looks like it carries a secret."""
+    upper = name.upper()
+    return any(marker in upper for marker in SECRET_NAME_MARKERS)
+
+# --- Mirrors of policy_pack/rules/conventions.py for clauses 2.4, 4, 6 and 7 (keep in step). --------
+# Break-glass marker (clause 2.4): an object changed by hand carries every one of these annotations.
+BREAK_GLASS_PREFIX: Final = "cdb-infra.io/break-glass-"
+ANNOTATION_BREAK_GLASS_TICKET: Final = "cdb-infra.io/break-glass-ticket"
+ANNOTATION_BREAK_GLASS_REASON: Final = "cdb-infra.io/break-glass-reason"
+ANNOTATION_BREAK_GLASS_RESPONSIBLE: Final = "cdb-infra.io/break-glass-responsible"
+ANNOTATION_BREAK_GLASS_TIME: Final = "cdb-infra.io/break-glass-time"
+ANNOTATION_BREAK_GLASS_EXPIRY: Final = "cdb-infra.io/break-glass-expiry"
+BREAK_GLASS_REASONS: Final = ("incident", "security")
+
+# Stack declaration (clauses 4, 4.3): one ConfigMap labelled LABEL_STACK_DECLARATION="true" whose data
+# carries the environment and the migration phase.
+LABEL_STACK_DECLARATION: Final = "cdb-infra.io/stack-declaration"
+DECLARATION_ENVIRONMENT: Final = "environment"
+DECLARATION_MIGRATION_PHASE: Final = "migration-phase"
+DECLARATION_REDIS_SUNSET: Final = "redis-sunset"
+DECLARATION_REDIS_DOCS: Final = "redis-sunset-docs"
+ENVIRONMENT_DEV: Final = "dev"
+MIGRATION_PHASES: Final = ("redis-only", "dual-write", "jetstream")
+
+# Audit streams: this label (or "audit" as a token of the stream name) demands denyDelete/denyPurge.
+LABEL_STREAM_CLASS: Final = "cdb-infra.io/stream-class"
+STREAM_CLASS_AUDIT: Final = "audit"
+
+# The vault zone: its Namespace carries this label.
+LABEL_ZONE_CLASS: Final = "cdb-infra.io/zone-class"
+ZONE_CLASS_VAULT: Final = "vault"
+
+# Status checks every protected default branch requires (the CI job names).
+REQUIRED_CHECK_TESTS: Final = "tests"
+REQUIRED_CHECK_POLICY_PREVIEW: Final = "policy-preview"
+REQUIRED_STATUS_CHECKS: Final = (REQUIRED_CHECK_TESTS, REQUIRED_CHECK_POLICY_PREVIEW)
+
+GOVERNANCE_TYPE: Final = "cdb:index:RepositoryGovernance"

@@ -1,0 +1,176 @@
+"""KafkaCluster: Kafka as the secondary event bus, declared through Strimzi custom resources.
+
+Strimzi 1.2.0 (strimzi/strimzi-kafka-operator tag 1.2.0, commit 6c7b43c4) serves only
+`kafka.strimzi.io/v1` and runs Kafka in KRaft mode with node pools; field names below are those of its
+CRDs (`packaging/install/cluster-operator/040-Crd-kafka.yaml`, `043-Crd-kafkatopic.yaml`,
+`045-Crd-kafkanodepool.yaml`) and of `packaging/examples/kafka/kafka-persistent.yaml`. The operator
+comes from its pinned Helm chart (`oci://quay.io/strimzi-helm/strimzi-kafka-operator`); the broker
+pods are made by the operator, so the node pool's pod template carries the platform-state declaration
+and the restricted security contexts that the policy pack demands of every workload.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+from pydantic import AfterValidator, Field, model_validator
+
+from components import conventions, defaults, names, quantity
+from components.intent import Intent
+from components.kube import check_name, child_opts, metadata
+from components.network import Peer
+from components.provenance import Provenance
+from components.types import Resources
+
+KAFKA_CLUSTER_TYPE = "cdb:index:KafkaCluster"
+STRIMZI_API_VERSION = "kafka.strimzi.io/v1"
+STRIMZI_CHART = "oci://quay.io/strimzi-helm/strimzi-kafka-operator"
+STRIMZI_VERSION = "1.2.0"
+KAFKA_VERSION = "4.3.1"  # the version of Strimzi 1.2.0's example
+METADATA_VERSION = "4.3-IV0"
+CLUSTER_LABEL = "strimzi.io/cluster"
+PLAIN_PORT, TLS_PORT = 9092, 9093
+
+DnsLabel = Annotated[str, AfterValidator(names.dns_label)]
+
+
+class KafkaTopicSpec(Intent):
+    """A replicated, persistent topic."""
+
+    name: DnsLabel = Field(description="KafkaTopic resource name, e.g. 'orders-v1'")
+    topic_name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{1,249}$", description="Kafka topic name if it differs, e.g. 'orders.v1'")
+    partitions: int = Field(default=6, ge=1, description="Partitions")
+    replicas: int = Field(default=3, ge=1, description="Replication factor")
+    min_insync_replicas: int = Field(default=2, ge=1, description="min.insync.replicas: acks=all writes need this many copies")
+    retention_ms: int = Field(default=-1, ge=-1, description="retention.ms; -1 keeps records forever (replayable)")
+
+    @model_validator(mode="after")
+    def _insync(self) -> KafkaTopicSpec:
+        if self.min_insync_replicas > self.replicas:
+            raise ValueError(f"topic {self.name!r}: min_insync_replicas {self.min_insync_replicas} exceeds replicas {self.replicas}")
+        return self
+
+    def to_cr_spec(self) -> dict[str, Any]:
+        spec: dict[str, Any] = {
+            "partitions": self.partitions,
+            "replicas": self.replicas,
+            "config": {"min.insync.replicas": self.min_insync_replicas, "retention.ms": self.retention_ms},
+        }
+        if self.topic_name:
+            spec["topicName"] = self.topic_name
+        return spec
+
+
+def _resources() -> Resources:
+    return Resources(cpu_request="500m", memory_request="2Gi", cpu_limit="2", memory_limit="2Gi")
+
+
+class KafkaClusterArgs(Intent):
+    provenance: Provenance = Field(description="Ownership and origin labels/annotations of every object")
+    namespace: DnsLabel = Field(description="Namespace of the cluster and the operator (a Zone allowing claims)")
+    version: str = Field(default=KAFKA_VERSION, description="Kafka version Strimzi runs")
+    metadata_version: str = Field(default=METADATA_VERSION, description="KRaft metadata version")
+    replicas: int = Field(default=3, ge=1, description="Nodes of the pool (each controller and broker)")
+    storage_size: Annotated[str, AfterValidator(quantity.memory)] = Field(default="100Gi", description="persistent-claim size per node")
+    storage_class: DnsLabel | None = Field(default=None, description="StorageClass; None uses the default")
+    resources: Resources = Field(default_factory=_resources, description="Requests and limits of each Kafka container")
+    client_from: tuple[Peer, ...] = Field(default=(), description="Who may reach the listeners (Strimzi writes the NetworkPolicy)")
+    topics: tuple[KafkaTopicSpec, ...] = Field(default=(), description="Topics declared as KafkaTopic resources")
+    operator_version: str = Field(default=STRIMZI_VERSION, pattern=r"^\d+\.\d+\.\d+$", description="Pinned Strimzi chart version")
+    install_operator: bool = Field(default=True, description="Install the Strimzi operator chart in the namespace")
+
+    @model_validator(mode="after")
+    def _fits(self) -> KafkaClusterArgs:
+        for topic in self.topics:
+            if topic.replicas > self.replicas:
+                raise ValueError(f"topic {topic.name!r} wants {topic.replicas} replicas but the pool has {self.replicas} nodes")
+        return self
+
+    @property
+    def min_insync(self) -> int:
+        return min(2, self.replicas)
+
+
+def kafka_spec(args: KafkaClusterArgs) -> dict[str, Any]:
+    peers = [p.to_k8s() for p in args.client_from]
+    listeners = [{"name": "plain", "port": PLAIN_PORT, "type": "internal", "tls": False},
+                 {"name": "tls", "port": TLS_PORT, "type": "internal", "tls": True}]  # fmt: skip
+    for listener in listeners:
+        listener["networkPolicyPeers"] = peers
+    rf = min(3, args.replicas)
+    return {
+        "kafka": {
+            "version": args.version,
+            "metadataVersion": args.metadata_version,
+            "listeners": listeners,
+            "config": {
+                "offsets.topic.replication.factor": rf,
+                "transaction.state.log.replication.factor": rf,
+                "transaction.state.log.min.isr": args.min_insync,
+                "default.replication.factor": rf,
+                "min.insync.replicas": args.min_insync,
+                "auto.create.topics.enable": False,  # topics exist only as declared KafkaTopics
+            },
+        },
+        "entityOperator": {"topicOperator": {}, "userOperator": {}},
+    }
+
+
+def node_pool_spec(args: KafkaClusterArgs, pod_labels: dict[str, str], pod_annotations: dict[str, str]) -> dict[str, Any]:
+    volume: dict[str, Any] = {"id": 0, "type": "persistent-claim", "size": args.storage_size,
+                              "deleteClaim": False, "kraftMetadata": "shared"}  # fmt: skip
+    if args.storage_class:
+        volume["class"] = args.storage_class
+    return {
+        "replicas": args.replicas,
+        "roles": ["controller", "broker"],
+        "storage": {"type": "jbod", "volumes": [volume]},
+        "resources": args.resources.to_k8s(),
+        "template": {
+            "pod": {
+                "metadata": {"labels": dict(pod_labels), "annotations": dict(pod_annotations)},
+                "securityContext": defaults.pod_security_context(),
+            },
+            "kafkaContainer": {"securityContext": defaults.container_security_context()},
+        },
+    }
+
+
+class KafkaCluster(pulumi.ComponentResource):
+    """The Strimzi operator (pinned chart), a KRaft Kafka with one node pool, and its topics."""
+
+    bootstrap: str
+
+    def __init__(self, name: str, args: KafkaClusterArgs | dict[str, Any], opts: pulumi.ResourceOptions | None = None) -> None:
+        owner = f"KafkaCluster {name!r}"
+        args = KafkaClusterArgs.parse(args, owner=owner)
+        check_name(owner, "name", name, names.dns_label)
+        super().__init__(KAFKA_CLUSTER_TYPE, name, args.to_plain(), opts)
+        ns, prov = args.namespace, args.provenance
+        annotations = prov.annotations()
+        state = conventions.WORKLOAD_CLASS_PLATFORM_STATE
+        state_labels = prov.labels(name, name, "event-bus", workload_class=state)
+        state_annotations = {**annotations, conventions.ANNOTATION_PLATFORM_STATE: "event-bus"}
+        depends: list[pulumi.Resource] = []
+        if args.install_operator:
+            depends.append(k8s.helm.v3.Release(
+                f"{name}-strimzi", chart=STRIMZI_CHART, version=args.operator_version, namespace=ns,
+                name=f"{name}-strimzi", values={"watchNamespaces": [], "watchAnyNamespace": False}, opts=child_opts(self),
+            ))  # fmt: skip
+
+        def cr(suffix: str, kind: str, object_name: str, labels: dict[str, str], spec: dict[str, Any], extra: dict[str, str]) -> Any:
+            return k8s.apiextensions.CustomResource(
+                f"{name}-{suffix}", api_version=STRIMZI_API_VERSION, kind=kind,
+                metadata=metadata(object_name, ns, labels, {**annotations, **extra}), spec=spec,
+                opts=child_opts(self, *depends),
+            )  # fmt: skip
+
+        cluster_labels = {**prov.labels(name, name, "event-bus"), CLUSTER_LABEL: name}
+        self.kafka = cr("kafka", "Kafka", name, prov.labels(name, name, "event-bus"), kafka_spec(args), {})
+        self.node_pool = cr("pool", "KafkaNodePool", f"{name}-pool", {**state_labels, CLUSTER_LABEL: name},
+                            node_pool_spec(args, state_labels, state_annotations), {conventions.ANNOTATION_PLATFORM_STATE: "event-bus"})  # fmt: skip
+        self.topics = [cr(f"topic-{t.name}", "KafkaTopic", t.name, cluster_labels, t.to_cr_spec(), {}) for t in args.topics]
+        self.bootstrap = f"{name}-kafka-bootstrap.{ns}.svc.cluster.local:{PLAIN_PORT}"
+        self.register_outputs({"bootstrap": self.bootstrap, "topics": [t.name for t in args.topics]})

@@ -1,0 +1,125 @@
+"""Clause 7: change control is code. A governed GitHub repository allows no auto-merge, and its default
+branch is protected: reviews, the tests and policy-preview checks, no force push, admins included.
+
+pulumi-github types: Repository, BranchProtection (GraphQL; repositoryId is the node id or the name,
+lists for reviews and checks) and BranchProtectionV3 (REST; repository name, objects for reviews and
+checks, force pushes not allowed by the resource). A protection belongs to a repository when it
+depends on it in the graph (repositoryId from repo.node_id is unknown at preview) or names it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from fnmatch import fnmatchcase
+from typing import Any
+
+from pulumi_policy import Severity
+
+from .access import get, is_mapping, items, number, shown, text
+from .conventions import REQUIRED_STATUS_CHECKS
+from .metadata import StackRule
+from .objects import of_type
+
+REPOSITORY = "github:index/repository:Repository"
+PROTECTION = "github:index/branchProtection:BranchProtection"
+PROTECTION_V3 = "github:index/branchProtectionV3:BranchProtectionV3"
+BRANCH_DEFAULT = "github:index/branchDefault:BranchDefault"
+DEFAULT_BRANCH = "main"
+
+
+def _first(value: Any) -> Mapping[str, Any]:
+    """BranchProtection keeps reviews and checks as one-element lists, V3 as objects."""
+    if is_mapping(value):
+        return value
+    found = items({"v": value}, "v")
+    return found[0] if found and is_mapping(found[0]) else {}
+
+
+def _depends_on(resource: Any, target: Any) -> bool:
+    if target in resource.dependencies or resource.parent is target:
+        return True
+    return any(target in deps for deps in resource.property_dependencies.values())
+
+
+def _repo_name(repository: Any) -> str | None:
+    return text(repository.props, "name") or repository.name
+
+
+def _belongs(protection: Any, repository: Any) -> bool:
+    if _depends_on(protection, repository):
+        return True
+    key = "repository" if protection.resource_type == PROTECTION_V3 else "repositoryId"
+    return get(protection.props, key) == _repo_name(repository)
+
+
+def _default_branch(repository: Any, resources: Sequence[Any]) -> str:
+    for branch_default in of_type(resources, BRANCH_DEFAULT):
+        if _depends_on(branch_default, repository) or get(branch_default.props, "repository") == _repo_name(repository):
+            return text(branch_default.props, "branch") or DEFAULT_BRANCH
+    return text(repository.props, "defaultBranch") or DEFAULT_BRANCH
+
+
+def _covers(protection: Any, branch: str) -> bool:
+    if protection.resource_type == PROTECTION_V3:
+        return text(protection.props, "branch") == branch
+    pattern = text(protection.props, "pattern")
+    return pattern is not None and fnmatchcase(branch, pattern)
+
+
+def protection_gaps(protection: Any) -> list[str]:
+    props = protection.props
+    gaps = []
+    reviews = _first(get(props, "requiredPullRequestReviews"))
+    count = number(get(reviews, "requiredApprovingReviewCount"))
+    if not reviews or (count is not None and count < 1):
+        gaps.append(f"requiredPullRequestReviews.requiredApprovingReviewCount is {shown(get(reviews, 'requiredApprovingReviewCount'))} (need >= 1)")
+    checks = _first(get(props, "requiredStatusChecks"))
+    contexts = [str(c).split(":", 1)[0] for c in items(checks, "contexts") + items(checks, "checks")]
+    missing = [name for name in REQUIRED_STATUS_CHECKS if name not in contexts]
+    if missing:
+        gaps.append("requiredStatusChecks lacks " + ", ".join(missing))
+    if protection.resource_type == PROTECTION and get(props, "allowsForcePushes") is True:
+        gaps.append("allowsForcePushes is true")
+    if get(props, "enforceAdmins") is not True:
+        gaps.append(f"enforceAdmins is {shown(get(props, 'enforceAdmins'))} (admins must be included)")
+    return gaps
+
+
+def check_governance(resources: Sequence[Any]) -> Iterator[tuple[str, str | None]]:
+    repositories = list(of_type(resources, REPOSITORY))
+    if not repositories:
+        return
+    protections = list(of_type(resources, PROTECTION, PROTECTION_V3))
+    for repository in repositories:
+        label = f"Repository {_repo_name(repository)}"
+        auto_merge = get(repository.props, "allowAutoMerge")
+        if auto_merge is not False:
+            yield f"{label}: allowAutoMerge is {shown(auto_merge)}; set allowAutoMerge: false", repository.urn
+        branch = _default_branch(repository, resources)
+        mine = [p for p in protections if _belongs(p, repository) and _covers(p, branch)]
+        if not mine:
+            yield (f"{label}: default branch {branch} has no BranchProtection; protect it (RepositoryGovernance "
+                   "component)", repository.urn)
+            continue
+        best = min((protection_gaps(p) for p in mine), key=len)
+        if best:
+            yield f"{label}: protection of {branch}: " + "; ".join(best), repository.urn
+
+
+GOVERNANCE = StackRule(
+    name="github-repository-governed",
+    description="Governed repositories forbid auto-merge and protect their default branch with reviews and CI gates.",
+    clause="7",
+    specification="Branch-Protection. CI-Gates. Kein Auto-Merge.",
+    severity=Severity.HIGH,
+    remediation=(
+        "Build repositories with the RepositoryGovernance component, or set allowAutoMerge: false on the "
+        "github Repository and protect its default branch with BranchProtection: requiredPullRequestReviews "
+        "requiredApprovingReviewCount >= 1, requiredStatusChecks contexts including "
+        + " and ".join(REQUIRED_STATUS_CHECKS) + ", allowsForcePushes false and enforceAdmins true."
+    ),
+    tags=("change-control", "github"),
+    check=check_governance,
+)
+
+RULES = [GOVERNANCE]

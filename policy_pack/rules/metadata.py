@@ -1,0 +1,165 @@
+"""Turn a small pure check plus its full metadata into a mandatory CrossGuard policy.
+
+A rule is data (name, clause, German specification sentence, severity, remediation, tags) and a pure
+function: ``check(resource_type, props) -> messages`` for a resource rule, or
+``check(resources) -> (message, urn)`` pairs for a stack rule over the whole graph (parents,
+dependencies). Keeping the check pure lets tests and the offline engine exercise it through the SDK
+exactly as the Pulumi CLI would, with no policy-specific plumbing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyComplianceFramework,
+    PolicyResource,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    ReportViolation,
+    Severity,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from .objects import kind_of
+from .podspec import PodTemplate, find_pod_template, is_pod_template_type
+
+FRAMEWORK_NAME = "CDB_INFRA_POLICY"
+FRAMEWORK_VERSION = "1.0.0"
+DOCS_URL = "https://github.com/cdb/cdb-infra/blob/main/docs/policies.md#{name}"
+
+Check = Callable[[str, Mapping[str, Any]], Iterable[str]]
+PodCheck = Callable[[PodTemplate], Iterable[str]]
+# A stack check yields (message, urn of the resource to blame, or None for the stack as a whole).
+StackCheck = Callable[[Sequence[PolicyResource]], Iterable[tuple[str, str | None]]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Everything a policy says about itself, plus its check."""
+
+    name: str
+    description: str
+    clause: str
+    specification: str
+    severity: Severity
+    remediation: str
+    tags: tuple[str, ...]
+    check: Check
+    # Resource types the rule looks at; others are reported as not applicable (None: every type).
+    applies_to: Callable[[str], bool] | None = None
+    not_applicable_reason: str = ""
+
+    kind = "resource"
+
+    @property
+    def url(self) -> str:
+        return DOCS_URL.format(name=self.name)
+
+
+@dataclass(frozen=True)
+class StackRule:
+    """A rule over the whole stack graph (AnalyzeStack): what no single object shows."""
+
+    name: str
+    description: str
+    clause: str
+    specification: str
+    severity: Severity
+    remediation: str
+    tags: tuple[str, ...]
+    check: StackCheck
+
+    kind = "stack"
+
+    @property
+    def url(self) -> str:
+        return DOCS_URL.format(name=self.name)
+
+
+class RulePolicy(ResourceValidationPolicy):
+    """A resource policy that keeps its rule, so the servicer can skip types the rule does not apply to."""
+
+    rule: Rule
+
+
+class StackRulePolicy(StackValidationPolicy):
+    rule: StackRule
+
+
+def _common(rule: Rule | StackRule) -> dict[str, Any]:
+    return dict(
+        name=rule.name,
+        description=rule.description,
+        enforcement_level=EnforcementLevel.MANDATORY,
+        severity=rule.severity,
+        framework=PolicyComplianceFramework(
+            name=FRAMEWORK_NAME,
+            version=FRAMEWORK_VERSION,
+            reference=rule.clause,
+            specification=rule.specification,
+        ),
+        tags=list(rule.tags),
+        remediation_steps=rule.remediation,
+        url=rule.url,
+    )
+
+
+def build_stack_policy(rule: StackRule) -> StackValidationPolicy:
+    """The mandatory StackValidationPolicy for a stack rule; each pair becomes one violation."""
+
+    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        for message, urn in rule.check(args.resources):
+            report_violation(message, urn)
+
+    policy = StackRulePolicy(validate=validate, **_common(rule))
+    policy.rule = rule
+    return policy
+
+
+def build_policy(rule: Rule | StackRule) -> ResourceValidationPolicy | StackValidationPolicy:
+    """The mandatory policy for a rule; each message becomes one violation."""
+    if isinstance(rule, StackRule):
+        return build_stack_policy(rule)
+
+    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        if rule.applies_to is not None and not rule.applies_to(args.resource_type):
+            args.not_applicable(rule.not_applicable_reason or f"{args.resource_type} is out of scope")
+        for message in rule.check(args.resource_type, args.props):
+            report_violation(message, None)
+
+    policy = RulePolicy(validate=validate, **_common(rule))
+    policy.rule = rule
+    return policy
+
+
+def pod_template_rule(*, check: PodCheck, **metadata: Any) -> Rule:
+    """A rule over the pod template of every workload kind; other resource types are not applicable."""
+
+    def run(resource_type: str, props: Mapping[str, Any]) -> Iterable[str]:
+        template = find_pod_template(resource_type, props)
+        return check(template) if template is not None else ()
+
+    return Rule(
+        check=run,
+        applies_to=is_pod_template_type,
+        not_applicable_reason="not a workload with a pod template",
+        **metadata,
+    )
+
+
+def kinds_rule(*, kinds: Iterable[tuple[str, str]] | None = None, **metadata: Any) -> Rule:
+    """A rule over Kubernetes objects of the given (API group, kind) pairs; None means every object."""
+    wanted = frozenset(kinds) if kinds is not None else None
+
+    def applies(resource_type: str) -> bool:
+        parsed = kind_of(resource_type)
+        return parsed is not None and (wanted is None or parsed in wanted)
+
+    reason = "not a Kubernetes object" if wanted is None else "not one of " + ", ".join(
+        sorted(f"{group}/{kind}" for group, kind in wanted))
+    return Rule(applies_to=applies, not_applicable_reason=reason, **metadata)

@@ -1,0 +1,160 @@
+"""The one place that knows where each workload kind keeps its pod spec, and how to walk its containers.
+
+Every pod-level rule goes through ``find_pod_template`` so a new workload kind is added here once, not in
+every rule. Field paths are the manifest paths (``spec.template.spec.containers[0]``) so messages point
+at the line a user has to change, in a Pulumi program and in a plain manifest alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .access import get, indexed, mapping, text
+
+# (API group, kind) -> keys from the object to its pod template; () means the object is the pod itself.
+_TEMPLATE_KEYS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("core", "Pod"): (),
+    ("core", "ReplicationController"): ("spec", "template"),
+    ("apps", "Deployment"): ("spec", "template"),
+    ("apps", "StatefulSet"): ("spec", "template"),
+    ("apps", "DaemonSet"): ("spec", "template"),
+    ("apps", "ReplicaSet"): ("spec", "template"),
+    # Removed upstream but still typed in pulumi-kubernetes; closing the old group closes a bypass.
+    ("extensions", "Deployment"): ("spec", "template"),
+    ("extensions", "DaemonSet"): ("spec", "template"),
+    ("extensions", "ReplicaSet"): ("spec", "template"),
+    ("batch", "Job"): ("spec", "template"),
+    ("batch", "CronJob"): ("spec", "jobTemplate", "spec", "template"),
+}
+
+_RUN_TO_COMPLETION_KINDS = ("Job", "CronJob")
+
+
+def parse_kubernetes_type(resource_type: str) -> tuple[str, str] | None:
+    """("apps", "Deployment") for "kubernetes:apps/v1:Deployment"; None for non-Kubernetes types."""
+    parts = resource_type.split(":")
+    if len(parts) != 3 or parts[0] != "kubernetes":
+        return None
+    group_version, kind = parts[1], parts[2]
+    group = group_version.split("/")[0] if "/" in group_version else "core"
+    return group, kind
+
+
+def is_pod_template_type(resource_type: str) -> bool:
+    return parse_kubernetes_type(resource_type) in _TEMPLATE_KEYS
+
+
+@dataclass(frozen=True)
+class PodTemplate:
+    """A pod spec found inside a workload, with the paths needed to name its fields."""
+
+    kind: str
+    spec: Mapping[str, Any]
+    path: str
+    metadata: Mapping[str, Any]
+    metadata_path: str
+    owner_metadata: Mapping[str, Any]
+    owner_spec: Mapping[str, Any]
+
+    @property
+    def runs_to_completion(self) -> bool:
+        """Jobs and CronJobs, and bare Pods that are not restarted, end by design: no probes needed."""
+        if self.kind in _RUN_TO_COMPLETION_KINDS:
+            return True
+        if self.kind == "Pod":
+            return text(self.spec, "restartPolicy") in ("Never", "OnFailure")
+        return False
+
+    @property
+    def is_windows(self) -> bool:
+        """Pods declared for Windows nodes, where Linux-only security fields are rejected by the API."""
+        return text(mapping(self.spec, "os"), "name") == "windows"
+
+
+@dataclass(frozen=True)
+class Container:
+    """One container of a pod spec: role is "container", "initContainer" or "ephemeralContainer"."""
+
+    role: str
+    path: str
+    name: str | None
+    spec: Mapping[str, Any]
+
+    @property
+    def is_sidecar(self) -> bool:
+        """A native sidecar: an init container that keeps running (restartPolicy Always)."""
+        return self.role == "initContainer" and text(self.spec, "restartPolicy") == "Always"
+
+    @property
+    def where(self) -> str:
+        named = f'name "{self.name}"' if self.name else "no name"
+        kind = ", native sidecar" if self.is_sidecar else ""
+        return f"{self.path} ({named}{kind})"
+
+
+def find_pod_template(resource_type: str, props: Mapping[str, Any]) -> PodTemplate | None:
+    """The pod template of a workload, or None when the type has none."""
+    parsed = parse_kubernetes_type(resource_type)
+    if parsed not in _TEMPLATE_KEYS:
+        return None
+    keys = _TEMPLATE_KEYS[parsed]
+    template: Any = props
+    for key in keys:
+        template = get(template, key)
+    prefix = ".".join(keys)
+    return PodTemplate(
+        kind=parsed[1],
+        spec=mapping(template, "spec"),
+        path=f"{prefix}.spec" if prefix else "spec",
+        metadata=mapping(template, "metadata"),
+        metadata_path=f"{prefix}.metadata" if prefix else "metadata",
+        owner_metadata=mapping(props, "metadata"),
+        owner_spec=mapping(props, "spec"),
+    )
+
+
+_ROLE_KEYS = (
+    ("container", "containers"),
+    ("initContainer", "initContainers"),
+    ("ephemeralContainer", "ephemeralContainers"),
+)
+
+
+def containers(template: PodTemplate, roles: tuple[str, ...] = ("container", "initContainer",
+                                                                 "ephemeralContainer")) -> list[Container]:
+    """Containers of the given roles, in manifest order, each with its field path and name."""
+    found = []
+    for role, key in _ROLE_KEYS:
+        if role not in roles:
+            continue
+        for path, spec in indexed(template.spec, key, template.path):
+            found.append(Container(role=role, path=path, name=text(spec, "name"), spec=spec))
+    return found
+
+
+def long_running(template: PodTemplate) -> list[Container]:
+    """Containers that live as long as the pod: regular containers and native sidecars."""
+    return [c for c in containers(template, ("container", "initContainer"))
+            if c.role == "container" or c.is_sidecar]
+
+
+def with_resources(template: PodTemplate) -> list[Container]:
+    """Containers that may carry resources: all but ephemeral ones (the API forbids them there)."""
+    return containers(template, ("container", "initContainer"))
+
+
+
+def volume_label(path: str, volume: Mapping[str, Any]) -> str:
+    """A volume's field path and name, as messages show it."""
+    name = text(volume, "name")
+    return f'{path} (name "{name}")' if name else f"{path} (no name)"
+
+
+def missing_containers(template: PodTemplate) -> list[str]:
+    """A message when a pod spec has no containers at all: nothing could be checked, so say so."""
+    if containers(template, ("container",)):
+        return []
+    return [f"{template.path}.containers is missing or empty; declare the workload's containers so it "
+            "can be checked"]

@@ -1,0 +1,95 @@
+"""What a secret in plain text looks like: by the name it is stored under, and by its value.
+
+Names: the normalised name (separators removed, lower case) contains a secret word and does not end
+in a word that makes it a reference (DB_PASSWORD_FILE, TOKEN_TTL, SECRET_NAME point at a secret).
+Values: well-known key and token formats, and long random-looking strings. The entropy threshold
+(4.2 bits per character over at least 24 characters, letters and digits mixed) is above what hex
+digests and commit shas can reach (at most 4.0), so revisions and image digests do not trip it.
+Patterns are compiled once at import; evaluation stays cheap for thousands of objects.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+
+_SECRET_WORD = re.compile(r"password|passwd|passphrase|token|secret|apikey|privatekey|accesskey|credential|"
+                          r"requirepass|masterauth")
+_REFERENCE_SUFFIX = re.compile(
+    r"(name|names|ref|path|file|dir|policy|ttl|length|provider|store|enabled|mount|role|engine|kind|type|"
+    r"id|ids|url|uri|endpoint|audience|version|namespace|key(s)?ref|header|expiry|duration|timeout)$"
+)
+_SEPARATORS = re.compile(r"[-_.]")
+_ENV_REFERENCE = re.compile(r"^(\$\([A-Za-z_][A-Za-z0-9_]*\))+$")
+# Values that stand for a secret rather than being one: templates, references, switches.
+_PLACEHOLDER = re.compile(r"^(\$\{[^}]*\}|\$\([^)]*\)|\{\{.*\}\}|<[^>]*>|%\([^)]*\)s|true|false|null|none|yes|no|"
+                          r"\*+|x+|[-+]?\d+(\.\d+)?)$", re.IGNORECASE)
+_CONFIG_LINE = re.compile(r"^\s*[\"']?([A-Za-z][A-Za-z0-9_.-]*)[\"']?\s*(?:[:=]|\s)\s*(.+?)\s*[,;]?$")
+VALUE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("a private key", re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")),
+    ("an AWS access key id", re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b")),
+    ("a GCP service-account key", re.compile(r'"private_key_id"\s*:\s*"[0-9a-f]{20,}"')),
+    ("a Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
+    ("a GitHub token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})\b")),
+    ("a GitLab token", re.compile(r"\bgl(?:pat|dt|rt|cbt|ptt|oas)-[A-Za-z0-9_-]{20,}\b")),
+    ("a Slack token", re.compile(r"\bxox[abposre]-[A-Za-z0-9-]{10,}\b")),
+    ("a Slack webhook", re.compile(r"https://hooks\.slack\.com/services/T[A-Za-z0-9_/]{20,}")),
+    ("a JSON Web Token", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
+    ("a password in a URL", re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@]+:(?![$%{<])[^/\s@]{3,}@")),
+)
+ENTROPY_BITS = 4.2
+ENTROPY_MIN_LENGTH = 24
+_TOKEN = re.compile(r"^[A-Za-z0-9+/=_-]+$")
+
+
+def secret_like_name(name: str) -> bool:
+    normalised = _SEPARATORS.sub("", name).lower()
+    return bool(_SECRET_WORD.search(normalised)) and not _REFERENCE_SUFFIX.search(normalised)
+
+
+def is_literal(value: object) -> bool:
+    """A value someone typed in: a non-empty string that is not only $(VAR) references."""
+    return isinstance(value, str) and bool(value.strip()) and not _ENV_REFERENCE.match(value.strip())
+
+
+def entropy(value: str) -> float:
+    counts = Counter(value)
+    length = len(value)
+    return -sum(n / length * math.log2(n / length) for n in counts.values())
+
+
+def high_entropy(value: str) -> bool:
+    if len(value) < ENTROPY_MIN_LENGTH or not _TOKEN.match(value):
+        return False
+    if not (any(c.isdigit() for c in value) and any(c.isalpha() for c in value)):
+        return False
+    return entropy(value) >= ENTROPY_BITS
+
+
+def secret_value_kind(value: object) -> str | None:
+    """What kind of secret a value looks like, or None."""
+    if not isinstance(value, str) or len(value) < 16:
+        return None
+    for label, pattern in VALUE_PATTERNS:
+        if pattern.search(value):
+            return label
+    for word in value.split():
+        if high_entropy(word.strip("\"',;")):
+            return "a high-entropy string"
+    return None
+
+
+def config_line_secrets(text: str) -> list[tuple[int, str]]:
+    """(line number, key) of config-file lines that set a secret-like key to a literal value."""
+    found = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.lstrip().startswith(("#", "//", ";")):
+            continue
+        match = _CONFIG_LINE.match(line)
+        if not match or not secret_like_name(match[1]):
+            continue
+        value = match[2].strip().strip("\"'")
+        if value and not _PLACEHOLDER.match(value):
+            found.append((number, match[1]))
+    return found

@@ -1,0 +1,148 @@
+"""Clause 6: the vault zone. Its namespace runs Vault and nothing else, Vault runs nowhere else, and
+traffic into it is an allow-list.
+
+The zone is a Namespace labelled ``cdb-infra.io/zone-class: vault``. Because only pods of a namespace
+can mount its PersistentVolumeClaims, "Vault only" in the zone also means its volumes are mounted by
+Vault only. Without a NetworkPolicy that selects every pod for Ingress, Kubernetes admits all traffic,
+so the zone needs a default deny plus rules whose peers are all specific.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pulumi_policy import Severity
+
+from .access import get, indexed, items, mapping, shown, text
+from .conventions import LABEL_NAMESPACE_NAME, LABEL_ZONE_CLASS, ZONE_CLASS_VAULT
+from .metadata import StackRule
+from .objects import KubeObject, objects, workloads
+from .podspec import Container, containers
+from .redis import image_name
+
+VAULT_IMAGES = frozenset(("vault", "openbao", "bao"))
+NAMESPACE = (("core", "Namespace"),)
+NETWORK_POLICY = (("networking.k8s.io", "NetworkPolicy"),)
+OPEN_CIDRS = ("0.0.0.0/0", "::/0")
+
+
+@dataclass(frozen=True)
+class Zone:
+    name: str
+    labels: Mapping[str, Any]
+
+
+def vault_zones(resources: Sequence[Any]) -> dict[str, Zone]:
+    zones = {}
+    for namespace in objects(resources, NAMESPACE):
+        if get(namespace.labels, LABEL_ZONE_CLASS) == ZONE_CLASS_VAULT and namespace.name:
+            # The API server adds kubernetes.io/metadata.name to every namespace; selectors may use it.
+            labels = {**namespace.labels, LABEL_NAMESPACE_NAME: namespace.name}
+            zones[namespace.name] = Zone(namespace.name, labels)
+    return zones
+
+
+def is_vault_container(container: Container) -> bool:
+    parsed = image_name(get(container.spec, "image"))
+    return parsed is not None and parsed[1] in VAULT_IMAGES
+
+
+def runs_vault_server(container: Container) -> bool:
+    """A Vault container running the server (the image's default command is the server)."""
+    words = [str(w) for w in items(container.spec, "command") + items(container.spec, "args")]
+    return is_vault_container(container) and (not words or any("server" in w.split() for w in words))
+
+
+def check_vault_only(resources: Sequence[Any]) -> Iterator[tuple[str, str | None]]:
+    zones = vault_zones(resources)
+    for workload, template in workloads(resources):
+        pod_containers = containers(template)
+        if workload.namespace in zones:
+            for container in pod_containers:
+                if not is_vault_container(container):
+                    yield (f"{workload.label}: {container.where} runs {shown(get(container.spec, 'image'))} in the "
+                           "vault zone; only Vault runs there (and only Vault mounts its volumes), move this "
+                           "workload to another namespace", workload.urn)
+        elif any(runs_vault_server(c) for c in pod_containers):
+            yield (f"{workload.label}: runs a Vault server outside a vault zone; run it in a Namespace labelled "
+                   f"{LABEL_ZONE_CLASS}={ZONE_CLASS_VAULT}", workload.urn)
+
+
+def policy_types(policy: KubeObject) -> list[str]:
+    """Effective policyTypes: the API defaults to Ingress, plus Egress when egress rules are present."""
+    declared = [t for t in items(policy.spec, "policyTypes") if isinstance(t, str)]
+    if declared:
+        return declared
+    return ["Ingress"] + (["Egress"] if get(policy.spec, "egress") is not None else [])
+
+
+def open_peer(peer: Mapping[str, Any]) -> str | None:
+    """Why a NetworkPolicy peer admits more than an allow-list does, or None."""
+    if not peer:
+        return "an empty peer admits everything"
+    block = mapping(peer, "ipBlock")
+    if block:
+        cidr = text(block, "cidr")
+        return f"ipBlock {shown(cidr)} admits any address" if cidr in OPEN_CIDRS else None
+    namespace_selector, pod_selector = get(peer, "namespaceSelector"), get(peer, "podSelector")
+    if namespace_selector is not None and not mapping(peer, "namespaceSelector"):
+        return "namespaceSelector {} admits every namespace"
+    if pod_selector is not None and not mapping(peer, "podSelector") and namespace_selector is None:
+        return "podSelector {} admits every pod of the namespace"
+    return None
+
+
+def check_ingress(resources: Sequence[Any]) -> Iterator[tuple[str, str | None]]:
+    zones = vault_zones(resources)
+    if not zones:
+        return
+    policies = [p for p in objects(resources, NETWORK_POLICY) if p.namespace in zones]
+    for zone in zones.values():
+        mine = [p for p in policies if p.namespace == zone.name]
+        if not any(not mapping(p.spec, "podSelector") and "Ingress" in policy_types(p) for p in mine):
+            yield (f"vault zone {zone.name}: no NetworkPolicy selects every pod (podSelector {{}}) for Ingress, "
+                   "so all traffic is admitted; add a default-deny ingress policy", None)
+        for policy in mine:
+            for path, rule in indexed(policy.spec, "ingress", "spec"):
+                peers = items(rule, "from")
+                if not peers:
+                    yield (f"{policy.label}: {path} has no from, which admits every source; list the allowed "
+                           "pods and namespaces", policy.urn)
+                for index, peer in enumerate(peers):
+                    why = open_peer(peer if isinstance(peer, Mapping) else {})
+                    if why:
+                        yield f"{policy.label}: {path}.from[{index}]: {why}; name the allowed clients", policy.urn
+
+
+VAULT_ONLY = StackRule(
+    name="vault-zone-vault-only",
+    description="The vault zone runs Vault only (so only Vault mounts its volumes), and Vault runs only there.",
+    clause="6",
+    specification="Tresor-Zone ist nicht mountbar.",
+    severity=Severity.CRITICAL,
+    remediation=(
+        f"Label the Vault namespace {LABEL_ZONE_CLASS}={ZONE_CLASS_VAULT}, run only Vault/OpenBao images there "
+        "(every container, init and ephemeral container), and run Vault servers nowhere else."
+    ),
+    tags=("secrets", "vault-zone"),
+    check=check_vault_only,
+)
+
+INGRESS_ALLOW_LIST = StackRule(
+    name="vault-zone-ingress-allow-list",
+    description="Traffic into the vault zone is an allow-list behind a default deny.",
+    clause="6",
+    specification="Kein Netzwerkpfad zum Tresor.",
+    severity=Severity.CRITICAL,
+    remediation=(
+        "In the vault zone add a NetworkPolicy with podSelector {} and policyTypes [Ingress] (default deny), "
+        "and give every ingress rule a from list of specific peers: no empty peer, no namespaceSelector {}, no "
+        "bare podSelector {}, no ipBlock 0.0.0.0/0 or ::/0."
+    ),
+    tags=("secrets", "vault-zone", "network"),
+    check=check_ingress,
+)
+
+RULES = [VAULT_ONLY, INGRESS_ALLOW_LIST]

@@ -1,0 +1,75 @@
+"""The compiled fast path must agree with jsonschema, which stays the judge."""
+
+from __future__ import annotations
+
+import copy
+import random
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from cdb_stack.events.fastcheck import compile_check
+from cdb_stack.events.schemas import _FORMATS
+
+from .conftest import order_created, payment_captured
+
+ODD_VALUES = [None, True, False, 0, 1, -1, 1.0, 2.5, -0.5, 10**6, "", "x", "EUR", "o-1", [], ["a"], [1, 1], {}, {"a": 1},
+              "2026-01-01T00:00:00Z", "2026-02-30T00:00:00Z", "not-a-time", 1000, 1000.0001]  # fmt: skip
+
+
+def mutations(instance, rng: random.Random, count: int):
+    """Random one- and two-step edits of a valid instance: replace, drop or add a value somewhere."""
+    for _ in range(count):
+        doc = copy.deepcopy(instance)
+        for _ in range(rng.choice((1, 2))):
+            target = doc
+            while isinstance(target, dict) and target and rng.random() < 0.6:
+                key = rng.choice(list(target))
+                if not isinstance(target[key], (dict, list)):
+                    break
+                target = target[key] if isinstance(target[key], dict) else target
+            if isinstance(target, dict):
+                action = rng.random()
+                if target and action < 0.45:
+                    target[rng.choice(list(target))] = rng.choice(ODD_VALUES)
+                elif target and action < 0.7:
+                    target.pop(rng.choice(list(target)))
+                else:
+                    target[rng.choice(["extra", "note", "provider", "amount", "items"])] = rng.choice(ODD_VALUES)
+        yield doc
+
+
+@pytest.mark.parametrize("key", ["envelope", "orders.created v1", "orders.created v2", "orders.cancelled v1", "payments.captured v1"])
+def test_fast_path_agrees_with_jsonschema_on_mutated_events(registry, key):
+    rng = random.Random(key)
+    if key == "envelope":
+        schema, seeds = registry.envelope, [order_created(1).to_dict(), payment_captured(2).to_dict()]
+    else:
+        [(found, schema)] = [(k, s) for k, s in registry.schemas.items() if str(k) == key]
+        seeds = {
+            "orders.created v1": [order_created(1, note="n").data],
+            "orders.created v2": [{"order_id": "o", "customer_id": "c", "total": {"minor_units": 5, "currency": "EUR"},
+                                   "items": [{"sku": "s", "quantity": 2}]}],  # fmt: skip
+            "orders.cancelled v1": [{"order_id": "o", "reason": "customer"}],
+            "payments.captured v1": [payment_captured(3).data],
+        }[key]
+    fast = compile_check(schema)
+    assert fast is not None, "the repository schemas should stay within the fast subset"
+    judge = Draft202012Validator(schema, format_checker=_FORMATS)
+    verdicts = set()
+    for seed in seeds:
+        for doc in [seed, *mutations(seed, rng, 1500)]:
+            assert fast(doc) == judge.is_valid(doc), doc
+            verdicts.add(fast(doc))
+    assert verdicts == {True, False}, "the mutations must produce both valid and invalid documents"
+
+
+def test_fast_path_declines_schemas_with_keywords_it_does_not_know():
+    assert compile_check({"type": "object", "patternProperties": {"^x": {"type": "string"}}}) is None
+    assert compile_check({"properties": {"a": {"anyOf": [{"type": "string"}]}}}) is None
+    assert compile_check({"type": "string", "format": "email"}) is None
+
+
+def test_fast_path_treats_booleans_and_numbers_as_json_does():
+    check = compile_check({"type": "object", "properties": {"n": {"type": "integer", "enum": [1, 2]}}})
+    assert check({"n": 1}) and check({"n": 1.0}) and not check({"n": True})
