@@ -13,12 +13,12 @@ import json
 import re
 from collections.abc import Mapping
 from enum import Enum
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
 from cdb_stack.errors import SettingsError
-from cdb_stack.settings_base import Name
+from cdb_stack.settings_base import Compute, Name
 from cdb_stack.settings_base import Strict as _Strict
 from cdb_stack.parts import gitops as gitops_part
 from cdb_stack.parts import event_bus as event_bus_part
@@ -34,13 +34,6 @@ NAMESPACE = "cdb-infra"
 class Environment(str, Enum):
     dev = "dev"
     prod = "prod"
-
-
-class ResourceSettings(_Strict):
-    cpu_request: str = Field("100m", description="CPU request, a Kubernetes quantity such as 100m")
-    memory_request: str = Field("128Mi", description="memory request, such as 128Mi")
-    cpu_limit: str = Field("500m", description="CPU limit; must be at least the request")
-    memory_limit: str = Field("256Mi", description="memory limit; must be at least the request")
 
 
 class SecretEnv(_Strict):
@@ -59,7 +52,7 @@ class ServiceSettings(_Strict):
     )
     liveness_path: str = Field("/healthz", pattern=r"^/", description="HTTP path of the liveness probe")
     readiness_path: str = Field("/ready", pattern=r"^/", description="HTTP path of the readiness probe")
-    resources: ResourceSettings = Field(default_factory=ResourceSettings)
+    resources: Compute = Field(default_factory=Compute)
     env: dict[str, str] = Field(default_factory=dict, description="literal, non-secret environment variables")
     config: dict[str, str] = Field(default_factory=dict, description="ConfigMap entries exposed as environment")
     secret_env: dict[str, SecretEnv] = Field(default_factory=dict, description="env vars read from Secrets")

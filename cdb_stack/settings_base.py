@@ -16,3 +16,23 @@ class Strict(BaseModel):
     """Frozen, unknown keys refused, camelCase keys in config (snake_case accepted too)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True)
+
+
+class Compute(Strict):
+    """Requests and limits of one container (Kubernetes quantities); the components check them."""
+
+    cpu_request: str = Field("100m", description="CPU request, e.g. 100m")
+    memory_request: str = Field("128Mi", description="memory request, e.g. 128Mi")
+    cpu_limit: str = Field("500m", description="CPU limit, at least the request")
+    memory_limit: str = Field("256Mi", description="memory limit, at least the request")
+
+    def to_resources(self):
+        from components.types import Resources
+
+        return Resources(**self.model_dump())
+
+
+def compute(cpu_request: str, memory_request: str, cpu_limit: str, memory_limit: str):
+    """A default factory for a part's own Compute defaults."""
+    return lambda: Compute(cpu_request=cpu_request, memory_request=memory_request, cpu_limit=cpu_limit,
+                           memory_limit=memory_limit)

@@ -18,7 +18,7 @@ from components.network import Destination, Peer
 from components.provenance import Provenance
 from components.service import StatelessService
 from components.service_args import StatelessServiceArgs
-from components.types import Probe, Resources
+from components.types import Probe
 from components.zone import Zone, ZoneArgs
 from cdb_stack.errors import SettingsError
 from cdb_stack.parts import BuildContext, PlanContext, parts
@@ -59,7 +59,6 @@ def _service_args(svc: ServiceSettings, provenance: Provenance) -> StatelessServ
     env = [EnvVar.literal(k, v) for k, v in svc.env.items()]
     env += [EnvVar.from_config_map(k, f"{svc.name}-{CONFIG_MAP_SUFFIX}", k) for k in svc.config]
     env += [EnvVar.from_secret(k, ref.secret, ref.key) for k, ref in svc.secret_env.items()]
-    r = svc.resources
     return StatelessServiceArgs.parse(
         {
             "provenance": provenance,
@@ -68,9 +67,7 @@ def _service_args(svc: ServiceSettings, provenance: Provenance) -> StatelessServ
             "port": svc.port,
             "replicas": svc.replicas,
             "workload_class": svc.workload_class,
-            "resources": Resources(
-                cpu_request=r.cpu_request, memory_request=r.memory_request, cpu_limit=r.cpu_limit, memory_limit=r.memory_limit
-            ),
+            "resources": svc.resources.to_resources(),
             "liveness": Probe.http_get(svc.liveness_path),
             "readiness": Probe.http_get(svc.readiness_path),
             "env": tuple(env),

@@ -28,10 +28,24 @@ from pulumi.runtime.proto import analyzer_pb2_grpc
 from pulumi.runtime.rpc import UNKNOWN
 from pulumi_policy import EnforcementLevel, Policy, ResourceValidationPolicy, StackValidationPolicy
 from pulumi_policy import policy as sdk
-from pulumi_policy.deserialize import deserialize_properties
+from pulumi_policy.deserialize import SPECIAL_SIG_KEY, deserialize_properties
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
 _PACK_NAME = re.compile(r"^[a-zA-Z0-9-_.]{1,100}$")
+
+
+class RequestProps(dict):
+    """A request's decoded properties, with a memo that lives exactly as long as the request.
+
+    Every policy of one request sees this same read-only object, so what they all derive from it (the
+    pod template, its containers) is worked out once and kept in `memo` (see rules/podspec.py).
+    """
+
+    __slots__ = ("memo",)
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.memo: dict[Any, Any] = {}
 
 
 def struct_to_python(struct) -> dict[str, Any]:
@@ -64,9 +78,49 @@ def has_unknowns(value: Any) -> bool:
     return False
 
 
+# What makes a decoded value more than plain JSON data: the engine's unknown sentinel, and the signature
+# key of secrets, assets and archives (which deserialize_properties turns into other values).
+_UNKNOWN, _SIGNED = 1, 2
+
+
+def _plain_struct(fields, flags: list[int]) -> dict[str, Any]:
+    """struct_to_python and, in the same walk, a note in `flags` of anything that is not plain data."""
+    out = {k: _plain_value(v, flags) for k, v in fields.items()}
+    if SPECIAL_SIG_KEY in out:
+        flags.append(_SIGNED)
+    return out
+
+
+def _plain_value(v, flags: list[int]) -> Any:
+    kind = v.WhichOneof("kind")
+    if kind == "string_value":
+        text = v.string_value
+        if text == UNKNOWN:
+            flags.append(_UNKNOWN)
+        return text
+    if kind == "struct_value":
+        return _plain_struct(v.struct_value.fields, flags)
+    if kind == "list_value":
+        return [_plain_value(x, flags) for x in v.list_value.values]
+    if kind == "number_value":
+        return v.number_value
+    if kind == "bool_value":
+        return v.bool_value
+    return None
+
+
 def _decode(properties) -> Any:
-    plain = deserialize_properties(struct_to_python(properties))
-    return unknown_checking_proxy(plain) if has_unknowns(plain) else plain
+    """The properties as the SDK's servicer gives them to a policy, decoded in one walk.
+
+    Plain data (the usual case) is returned as RequestProps: deserialize_properties would only copy it
+    and the unknown-checking proxy could never raise. Anything else takes the SDK's own path.
+    """
+    flags: list[int] = []
+    raw = _plain_struct(properties.fields, flags)
+    if not flags:
+        return RequestProps(raw)
+    plain = deserialize_properties(raw)
+    return unknown_checking_proxy(plain) if has_unknowns(plain) else RequestProps(plain)
 
 
 def _out_of_scope(policy: Policy, resource_type: str) -> str | None:
@@ -125,20 +179,35 @@ class Servicer(sdk._PolicyAnalyzerServicer):
             active.append((policy, EnforcementLevel.MANDATORY if level == EnforcementLevel.REMEDIATE else level))
         return active
 
+    def _plan(self, resource_type: str) -> list[tuple[Policy, EnforcementLevel, str | None]]:
+        """The active resource policies for a type, each with its not-applicable reason or None to run it.
+
+        Kept per type until Configure replaces the levels: with thousands of resources of a few types,
+        working out levels and scopes for every request costs more than most policies do.
+        """
+        levels = self._PolicyAnalyzerServicer__policy_pack_config_enforcement_level
+        cache = getattr(self, "_plans", None)
+        if cache is None or cache[0] is not levels:
+            cache = self._plans = (levels, {})
+        plan = cache[1].get(resource_type)
+        if plan is None:
+            plan = []
+            for policy, level in self._active(ResourceValidationPolicy):
+                if not policy.has_validation():
+                    plan.append((policy, level, "Policy does not implement validate"))
+                else:
+                    # A rule out of scope would only call args.not_applicable(reason): answer that directly.
+                    plan.append((policy, level, _out_of_scope(policy, resource_type)))
+            cache[1][resource_type] = plan
+        return plan
+
     def Analyze(self, request, _context):
         self._runtime_once()
         response = proto.AnalyzeResponse()
         shared = None
-        for policy, level in self._active(ResourceValidationPolicy):
-            if not policy.has_validation():
-                response.not_applicable.append(
-                    proto.PolicyNotApplicable(policy_name=policy.name, reason="Policy does not implement validate")
-                )
-                continue
-            skipped = _out_of_scope(policy, request.type)
+        for policy, level, skipped in self._plan(request.type):
             if skipped is not None:
-                # The rule would only call args.not_applicable(reason): answer that without decoding.
-                response.not_applicable.append(proto.PolicyNotApplicable(policy_name=policy.name, reason=skipped))
+                response.not_applicable.add(policy_name=policy.name, reason=skipped)
                 continue
             if shared is None:
                 shared = (_decode(request.properties), self._get_resource_options(request), self._get_provider_resource(request))
@@ -153,7 +222,7 @@ class Servicer(sdk._PolicyAnalyzerServicer):
             except UnknownValueError as error:
                 self._unknown(response, policy, error)
             except sdk._NotApplicableError as error:
-                response.not_applicable.append(proto.PolicyNotApplicable(policy_name=policy.name, reason=error.reason or ""))
+                response.not_applicable.add(policy_name=policy.name, reason=error.reason or "")
         return response
 
     def AnalyzeStack(self, request, _context):

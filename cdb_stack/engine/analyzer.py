@@ -52,6 +52,29 @@ def pack_version(pack_dir: Path) -> str:
     return str(meta.get("version") or "0.0.1")
 
 
+# One environment string may not exceed 128 KiB on Linux (MAX_ARG_STRLEN); a stack with a thousand
+# services has a larger config. The whole config still reaches the pack through ConfigureStack.
+MAX_CONFIG_ENV = 96 * 1024
+
+
+def _config_env(config: dict[str, str]) -> str:
+    payload = json.dumps(config)
+    if len(payload) <= MAX_CONFIG_ENV:
+        return payload
+    kept: dict[str, str] = {}
+    for key, value in sorted(config.items(), key=lambda kv: len(kv[1])):
+        if len(json.dumps({**kept, key: value})) > MAX_CONFIG_ENV:
+            break
+        kept[key] = value
+    omitted = sorted(set(config) - set(kept))
+    print(
+        f"cdb: warning: config too large for the pack's environment; {', '.join(omitted)} reach the pack only "
+        "through ConfigureStack (policies reading pulumi.Config() will not see them)",
+        file=sys.stderr,
+    )
+    return json.dumps(kept)
+
+
 def _pack_python(pack_dir: Path) -> str:
     # The CLI runs the pack in its own virtual environment when it has one.
     own = pack_dir / "venv" / "bin" / "python"
@@ -72,7 +95,7 @@ class PackProcess:
             PULUMI_STACK=stack,
             PULUMI_ORGANIZATION="organization",
             PULUMI_DRY_RUN="true" if dry_run else "false",
-            PULUMI_CONFIG=json.dumps(config),
+            PULUMI_CONFIG=_config_env(config),
         )
         self._proc = subprocess.Popen(
             [_pack_python(self.pack_dir), "-u", "-m", "pulumi.policy", "127.0.0.1:0", str(self.pack_dir)],

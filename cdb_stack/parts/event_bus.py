@@ -20,26 +20,12 @@ from components.errors import ComponentArgsError
 from components.nats import NACK_CRDS_URL, NACK_IMAGE, NATS_IMAGE, NatsJetStream, NatsJetStreamArgs
 from components.network import Destination, Peer
 from components.streams import StreamSpec, stream_spec
-from components.types import Resources
 from components.zone import Zone, ZoneArgs
-from cdb_stack.settings_base import Name, Strict
+from cdb_stack.settings_base import Compute, Name, Strict
 
 KEY = "eventBus"
 PRODUCTION_REPLICAS = 3
 _DURATION = re.compile(r"^(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?$")
-
-
-class Compute(Strict):
-    """Requests and limits of one container (Kubernetes quantities)."""
-
-    cpu_request: str = Field("100m", description="CPU request, e.g. 100m")
-    memory_request: str = Field("128Mi", description="memory request, e.g. 128Mi")
-    cpu_limit: str = Field("500m", description="CPU limit, at least the request")
-    memory_limit: str = Field("256Mi", description="memory limit, at least the request")
-
-    def to_resources(self) -> Resources:
-        return Resources(cpu_request=self.cpu_request, memory_request=self.memory_request,
-                         cpu_limit=self.cpu_limit, memory_limit=self.memory_limit)  # fmt: skip
 
 
 class StreamSettings(Strict):

@@ -15,8 +15,8 @@ from pydantic import Field
 from components.kafka import KAFKA_VERSION, METADATA_VERSION, STRIMZI_VERSION, KafkaCluster, KafkaClusterArgs
 from components.network import Peer
 from components.zone import Zone, ZoneArgs
-from cdb_stack.parts.event_bus import PRODUCTION_REPLICAS, Compute
-from cdb_stack.settings_base import Name, Strict
+from cdb_stack.parts.event_bus import PRODUCTION_REPLICAS
+from cdb_stack.settings_base import Compute, Name, Strict
 
 KEY = "kafka"
 

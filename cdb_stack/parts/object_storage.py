@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from cdb_stack.parts import BuildContext, PlanContext
-from cdb_stack.settings_base import Name, Strict
+from cdb_stack.settings_base import Compute, Name, Strict, compute
 from components import conventions
 from components.minio import API_PORT, ENGINES, ObjectStoreArgs
 from components.network import Peer
@@ -23,13 +23,6 @@ from components.zone import ZoneArgs
 
 KEY = "objectStorage"
 NAME = "minio"
-
-
-class Resources(Strict):
-    cpu_request: str = Field("250m", description="CPU request")
-    memory_request: str = Field("512Mi", description="memory request")
-    cpu_limit: str = Field("2", description="CPU limit")
-    memory_limit: str = Field("2Gi", description="memory limit")
 
 
 class AuditBucketSettings(Strict):
@@ -45,7 +38,7 @@ class Settings(Strict):
                        description="pinned server image; no community images after 2025-10: prefer a self-built one")
     client_image: str = Field("quay.io/minio/mc:RELEASE.2025-08-13T08-35-41Z", description="pinned mc image")
     replicas: int | None = Field(None, ge=1, description="servers; default 1 in dev, 4 otherwise")
-    resources: Resources = Field(default_factory=Resources)
+    resources: Compute = Field(default_factory=compute('250m', '512Mi', '2', '2Gi'))
     storage_size: str = Field("50Gi", description="data volume per server")
     storage_class: str | None = Field(None, description="StorageClass (cluster default if unset)")
     credentials_secret: Name = Field("minio-root", description="Secret (delivered from Vault) with rootUser/rootPassword")

@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 from pydantic import Field
 
 from cdb_stack.parts import BuildContext, PlanContext
-from cdb_stack.settings_base import Name, Strict
+from cdb_stack.settings_base import Compute, Name, Strict, compute
 from components import conventions
 from components.network import Peer
 from components.observability import ObservabilityArgs, ScrapeTarget
@@ -28,17 +28,10 @@ NAME = "observability"
 NATS_MONITOR_PORT = 8222
 
 
-class Resources(Strict):
-    cpu_request: str = Field("100m", description="CPU request")
-    memory_request: str = Field("256Mi", description="memory request")
-    cpu_limit: str = Field("1", description="CPU limit")
-    memory_limit: str = Field("1Gi", description="memory limit")
-
-
 class Workload(Strict):
     image: str | None = Field(None, description="pinned image; the part's default if unset")
     replicas: int | None = Field(None, ge=1, description="pods; default 1 in dev, 2 otherwise (Loki: always 1)")
-    resources: Resources = Field(default_factory=Resources)
+    resources: Compute = Field(default_factory=compute('100m', '256Mi', '1', '1Gi'))
     storage_size: str = Field("50Gi", description="volume size (Prometheus and Loki only)")
 
 

@@ -20,8 +20,7 @@ from pydantic import Field, model_validator
 from components.network import Peer
 from components.redis import RedisTransport, RedisTransportArgs, phase_problem
 from components.zone import Zone, ZoneArgs
-from cdb_stack.parts.event_bus import Compute
-from cdb_stack.settings_base import Name, Strict
+from cdb_stack.settings_base import Compute, Name, Strict
 
 KEY = "redis"
 REDIS_IMAGE = "docker.io/library/redis:7.4.2-alpine"  # the official image (bitnami's is legacy since 2025-08)

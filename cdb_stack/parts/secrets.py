@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from cdb_stack.parts import BuildContext, PlanContext
-from cdb_stack.settings_base import Name, Strict
+from cdb_stack.settings_base import Compute, Name, Strict, compute
 from components import conventions
 from components.conventions import ZONE_CLASS_VAULT
 from components.network import Destination, Peer
@@ -27,13 +27,6 @@ from components.zone import ZoneArgs
 KEY = "secrets"
 SERVER_NAME = "vault"
 OPERATOR_NAME = "vault-secrets-operator"
-
-
-class Resources(Strict):
-    cpu_request: str = Field("250m", description="CPU request of the Vault container")
-    memory_request: str = Field("256Mi", description="memory request")
-    cpu_limit: str = Field("1", description="CPU limit")
-    memory_limit: str = Field("512Mi", description="memory limit")
 
 
 class PeerSettings(Strict):
@@ -60,7 +53,7 @@ class Settings(Strict):
     image: str = Field("hashicorp/vault:2.0.4", description="pinned Vault (or OpenBao, with binary: bao) image")
     binary: Literal["vault", "bao"] = Field("vault", description="server binary inside the image")
     replicas: int | None = Field(None, ge=1, description="Raft members; default 1 in dev, 3 otherwise")
-    resources: Resources = Field(default_factory=Resources)
+    resources: Compute = Field(default_factory=compute('250m', '256Mi', '1', '512Mi'))
     storage_size: str = Field("10Gi", description="Raft data volume per member")
     audit_storage_size: str = Field("10Gi", description="audit log volume per member")
     storage_class: str | None = Field(None, description="StorageClass of both volumes (cluster default if unset)")

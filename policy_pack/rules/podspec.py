@@ -8,7 +8,7 @@ at the line a user has to change, in a Pulumi program and in a plain manifest al
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .access import get, indexed, mapping, text
@@ -57,6 +57,11 @@ class PodTemplate:
     metadata_path: str
     owner_metadata: Mapping[str, Any]
     owner_spec: Mapping[str, Any]
+    # Container lists already worked out, by roles; None (not kept) unless the template lives in a
+    # request's memo, where nothing can change under it (see `find_pod_template`).
+    known_containers: dict[tuple[str, ...], tuple[Container, ...]] | None = field(
+        default=None, compare=False, repr=False, hash=False
+    )
 
     @property
     def runs_to_completion(self) -> bool:
@@ -95,7 +100,22 @@ class Container:
 
 
 def find_pod_template(resource_type: str, props: Mapping[str, Any]) -> PodTemplate | None:
-    """The pod template of a workload, or None when the type has none."""
+    """The pod template of a workload, or None when the type has none.
+
+    The pack's server hands every policy of one request the same read-only properties with a `memo`
+    (server.RequestProps), so the template is found once per request, not once per policy.
+    """
+    memo = getattr(props, "memo", None)
+    if type(memo) is not dict:
+        return _find_pod_template(resource_type, props)
+    key = ("pod-template", resource_type)
+    if key not in memo:
+        memo[key] = _find_pod_template(resource_type, props, known_containers={})
+    return memo[key]
+
+
+def _find_pod_template(resource_type: str, props: Mapping[str, Any],
+                       known_containers: dict | None = None) -> PodTemplate | None:
     parsed = parse_kubernetes_type(resource_type)
     if parsed not in _TEMPLATE_KEYS:
         return None
@@ -112,6 +132,7 @@ def find_pod_template(resource_type: str, props: Mapping[str, Any]) -> PodTempla
         metadata_path=f"{prefix}.metadata" if prefix else "metadata",
         owner_metadata=mapping(props, "metadata"),
         owner_spec=mapping(props, "spec"),
+        known_containers=known_containers,
     )
 
 
@@ -125,6 +146,15 @@ _ROLE_KEYS = (
 def containers(template: PodTemplate, roles: tuple[str, ...] = ("container", "initContainer",
                                                                  "ephemeralContainer")) -> list[Container]:
     """Containers of the given roles, in manifest order, each with its field path and name."""
+    cache = template.known_containers
+    if cache is None:
+        return _containers(template, roles)
+    if roles not in cache:
+        cache[roles] = tuple(_containers(template, roles))
+    return list(cache[roles])
+
+
+def _containers(template: PodTemplate, roles: tuple[str, ...]) -> list[Container]:
     found = []
     for role, key in _ROLE_KEYS:
         if role not in roles:

@@ -58,3 +58,12 @@ def test_policy_config_levels_reach_the_pack(make_project, level, tmp_path):
         assert verdict.exit_code() == 0 and not verdict.errors
     else:
         assert verdict.exit_code() == 2
+
+
+def test_a_config_too_large_for_the_environment_is_trimmed_and_said(capsys):
+    config = {"p:small": "1", "p:huge": "x" * (analyzer.MAX_CONFIG_ENV + 10)}
+    import json
+
+    env = json.loads(analyzer._config_env(config))
+    assert env == {"p:small": "1"}
+    assert "p:huge reach the pack only through ConfigureStack" in capsys.readouterr().err
