@@ -28,7 +28,13 @@ COMMAND_MODULES: tuple[str, ...] = (
 EXIT_OK, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _command_of(module_name: str) -> str:
+    # Each module is named after its command: cdb_stack.cli.preview -> `cdb preview`.
+    return module_name.rsplit(".", 1)[1]
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser, or only the named command's (so `cdb check` does not import the audit tools)."""
     parser = argparse.ArgumentParser(
         prog="cdb",
         description=(
@@ -39,14 +45,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module_name in COMMAND_MODULES:
-        importlib.import_module(module_name).register(sub)
+        if only is None or _command_of(module_name) == only:
+            importlib.import_module(module_name).register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    known = {_command_of(m) for m in COMMAND_MODULES}
+    parser = build_parser(argv[0] if argv and argv[0] in known else None)
     try:
-        args = parser.parse_args(list(argv) if argv is not None else None)
+        args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors and 0 on --help
         return int(exc.code or 0)
     try:

@@ -3,7 +3,8 @@
 The pack is started as `python -u -m pulumi.policy <engine-address> <pack-dir>` (cwd = pack dir, with
 PULUMI_PROJECT/STACK/DRY_RUN/CONFIG in the environment), prints its port, and is asked over the real
 Analyzer gRPC protocol: Handshake and ConfigureStack (tolerated when unimplemented, as the engine does),
-GetAnalyzerInfo, Configure, Analyze per resource, then AnalyzeStack with parents and dependencies.
+GetAnalyzerInfo, Configure, Analyze per resource, and AnalyzeStack with parents and dependencies (sent as
+soon as its request is built: the pack answers each call on its own, as it does under the engine).
 
 Fail closed: a pack that does not start, crashes, raises inside a policy or does not answer in time
 raises PackError. The caller turns that into a verdict with errors (exit 2), never into a pass.
@@ -271,6 +272,94 @@ def _start(pack_dir: Path, project: str, stack: str, config: dict[str, str], pol
         raise
 
 
+class _Feed:
+    """One analysis: resources handed out to the packs as they have capacity, requests built on the way.
+
+    Each request is built by the worker that sends it, so building overlaps with the packs' work instead
+    of preceding it, and each Struct is built once for both calls. The worker that builds the last one
+    sends the stack-wide request to the first pack right away, while per-resource answers still arrive.
+    """
+
+    def __init__(self, resources: Sequence[Resource], first_pack) -> None:
+        self.resources = resources
+        self.first_pack = first_pack
+        self.responses: list = [None] * len(resources)
+        self.structs: list = [None] * len(resources)
+        self._lock = threading.Lock()
+        self._cursor = iter(range(len(resources)))
+        self._built = 0
+        self._stack_future = None
+        self._stack_error: BaseException | None = None
+        if not resources:
+            self._send_stack()
+
+    def _next(self) -> int | None:
+        with self._lock:
+            return next(self._cursor, None)
+
+    def _request(self, index: int):
+        from pulumi.runtime.proto import analyzer_pb2
+
+        r = self.resources[index]
+        struct = self.structs[index] = _struct(r.properties)
+        request = analyzer_pb2.AnalyzeRequest(type=r.type, properties=struct, urn=r.urn, name=r.name, options=_options(r))
+        with self._lock:
+            self._built += 1
+            last = self._built == len(self.resources)
+        if last:
+            self._send_stack()
+        return request
+
+    def _send_stack(self) -> None:
+        try:
+            pack, _ = self.first_pack.result()
+            self._stack_future = pack.stub.AnalyzeStack.future(_stack_request(self.resources, self.structs),
+                                                                timeout=CALL_TIMEOUT_S)
+        except BaseException as exc:  # noqa: BLE001 - raised where the answer is awaited
+            self._stack_error = exc
+
+    def work(self, started) -> None:
+        pack, _ = started.result()
+        pending: list = []
+        while (index := self._next()) is not None:
+            pending.append((index, pack.stub.Analyze.future(self._request(index), timeout=CALL_TIMEOUT_S)))
+            if len(pending) >= IN_FLIGHT:
+                done, future = pending.pop(0)
+                self.responses[done] = _result(future)
+        for done, future in pending:
+            self.responses[done] = _result(future)
+
+    def stack_response(self):
+        if self._stack_error is not None:
+            raise self._stack_error
+        if self._stack_future is None:
+            raise PackError("policy pack: AnalyzeStack was never sent (a resource could not be encoded)")
+        return _result(self._stack_future, "AnalyzeStack")
+
+
+def _stack_request(resources: Sequence[Resource], structs: Sequence[struct_pb2.Struct]):
+    from pulumi.runtime.proto import analyzer_pb2
+
+    return analyzer_pb2.AnalyzeStackRequest(
+        resources=[
+            analyzer_pb2.AnalyzerResource(
+                type=r.type,
+                properties=s,
+                urn=r.urn,
+                name=r.name,
+                options=_options(r),
+                parent=r.parent or "",
+                dependencies=list(r.dependencies),
+                propertyDependencies={
+                    k: analyzer_pb2.AnalyzerPropertyDependencies(urns=list(v))
+                    for k, v in r.property_dependencies.items()
+                },
+            )
+            for r, s in zip(resources, structs)
+        ]
+    )
+
+
 class Session:
     """Pack processes started ahead of the work, then fed from one shared queue of resources.
 
@@ -304,60 +393,17 @@ class Session:
         return packs, meta
 
     def analyze(self, resources: Sequence[Resource], root_urn: str = "") -> tuple[PackMeta, list[Finding]]:
-        from pulumi.runtime.proto import analyzer_pb2
-
         jobs = self._jobs or default_jobs(len(resources))
         self._starting += [self._pool.submit(_start, *self._args) for _ in range(jobs - 1)]
-        structs = [_struct(r.properties) for r in resources]
-        requests = [
-            analyzer_pb2.AnalyzeRequest(type=r.type, properties=s, urn=r.urn, name=r.name, options=_options(r))
-            for r, s in zip(resources, structs)
-        ]
-        responses: list = [None] * len(requests)
-        queue_lock = threading.Lock()
-        cursor = iter(range(len(requests)))
-
-        def work(started) -> None:
-            pack, _ = started.result()
-            pending: list = []
-            while True:
-                with queue_lock:
-                    index = next(cursor, None)
-                if index is None:
-                    break
-                pending.append((index, pack.stub.Analyze.future(requests[index], timeout=CALL_TIMEOUT_S)))
-                if len(pending) >= IN_FLIGHT:
-                    done, future = pending.pop(0)
-                    responses[done] = _result(future)
-            for done, future in pending:
-                responses[done] = _result(future)
-
-        workers = [self._pool.submit(work, started) for started in self._starting]
+        feed = _Feed(resources, first_pack=self._starting[0])
+        workers = [self._pool.submit(feed.work, started) for started in self._starting]
         packs, meta = self._packs()
         for worker in workers:
             worker.result()
         findings: list[Finding] = []
-        for resource, response in zip(resources, responses):
+        for resource, response in zip(resources, feed.responses):
             findings.extend(_finding(d, meta, resource.urn) for d in response.diagnostics)
-        stack_request = analyzer_pb2.AnalyzeStackRequest(
-            resources=[
-                analyzer_pb2.AnalyzerResource(
-                    type=r.type,
-                    properties=s,
-                    urn=r.urn,
-                    name=r.name,
-                    options=_options(r),
-                    parent=r.parent or "",
-                    dependencies=list(r.dependencies),
-                    propertyDependencies={
-                        k: analyzer_pb2.AnalyzerPropertyDependencies(urns=list(v))
-                        for k, v in r.property_dependencies.items()
-                    },
-                )
-                for r, s in zip(resources, structs)
-            ]
-        )
-        response = packs[0].call("AnalyzeStack", stack_request)
+        response = feed.stack_response()
         findings.extend(_finding(d, meta, root_urn) for d in response.diagnostics)
         for pack in packs:
             if pack._proc.poll() not in (None, 0):
@@ -379,14 +425,14 @@ class Session:
         self.close()
 
 
-def _result(future):
+def _result(future, method: str = "Analyze"):
     try:
         return future.result()
     except grpc.RpcError as exc:
         if exc.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
-            raise PackError(f"policy pack: Analyze did not answer within {CALL_TIMEOUT_S:.0f}s") from None
+            raise PackError(f"policy pack: {method} did not answer within {CALL_TIMEOUT_S:.0f}s") from None
         detail = (exc.details() or "").strip().splitlines()
-        raise PackError(f"policy pack: Analyze failed: {detail[-1] if detail else exc.code().name}") from None
+        raise PackError(f"policy pack: {method} failed: {detail[-1] if detail else exc.code().name}") from None
 
 
 def analyze(pack_dir: str | Path, resources: Sequence[Resource], *, project: str, stack: str,

@@ -120,3 +120,40 @@ def test_config_is_flattened_as_the_language_host_passes_it(make_project):
     assert project.config["probe:short"] == "value"
     assert project.config["probe:password"] == SECURE_PLACEHOLDER
     assert project.secret_keys == ("probe:password",)
+
+
+def test_the_fast_stack_walk_gives_the_sdks_stack_trace_for_every_registration(make_project, monkeypatch):
+    import sys
+
+    from pulumi.runtime import resource as sdk_resource
+
+    from cdb_stack.engine import program
+
+    sdk_walk = sdk_resource._get_stack_trace
+    compared = []
+
+    def both():
+        # Called where the SDK calls _get_stack_trace, so this frame stands where the SDK's own would.
+        ours = program.stack_trace_from(sys._getframe())
+        theirs = sdk_walk()
+        compared.append((ours, theirs))
+        return ours
+
+    monkeypatch.setattr(program, "_fast_get_stack_trace", both)
+    run = run_program(load_project(make_project(NESTED_PROGRAM), "dev"))
+    assert len(compared) == len(run.resources) - 1  # every registration but the mock runtime's root stack
+    assert all(ours == theirs for ours, theirs in compared)
+    assert all(len(theirs.frames) > 0 for _, theirs in compared)
+    assert sdk_resource._get_stack_trace is sdk_walk  # restored after the run
+
+
+def test_the_sdk_and_the_collector_are_restored_when_the_program_fails(make_project):
+    import gc
+
+    from pulumi.runtime import resource as sdk_resource
+
+    sdk_walk, thresholds = sdk_resource._get_stack_trace, gc.get_threshold()
+    with pytest.raises(CdbError, match="the program failed"):
+        run_program(load_project(make_project("raise RuntimeError('boom')\n"), "dev"))
+    assert sdk_resource._get_stack_trace is sdk_walk
+    assert gc.get_threshold() == thresholds and gc.get_freeze_count() == 0

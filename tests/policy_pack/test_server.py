@@ -77,3 +77,59 @@ def test_stack_analysis_gets_the_same_answer_from_both_servicers():
         )
     request = analyzer_pb2.AnalyzeStackRequest(resources=resources)
     assert ours.AnalyzeStack(request, None) == sdk.AnalyzeStack(request, None)
+
+
+def _deployment_request():
+    resource_type, props = next(iter(CASES["k8s-image-pinned"]["pass"])).resource
+    return _request(resource_type, props)
+
+
+def test_a_configured_level_changes_the_answer_as_it_does_for_the_sdk():
+    sdk, ours = _both()
+    request = _deployment_request()
+    assert ours.Analyze(request, None) == sdk.Analyze(request, None)  # fills the per-type plan
+    disabled = analyzer_pb2.ConfigureAnalyzerRequest(
+        policyConfig={"k8s-image-pinned": analyzer_pb2.PolicyConfig(enforcementLevel=analyzer_pb2.DISABLED)}
+    )
+    sdk.Configure(disabled, None)
+    ours.Configure(disabled, None)
+    answer = ours.Analyze(request, None)
+    assert answer == sdk.Analyze(request, None)
+    assert "k8s-image-pinned" not in {d.policyName for d in answer.diagnostics} | {
+        n.policy_name for n in answer.not_applicable}
+
+
+def test_secrets_in_properties_are_decoded_as_the_sdk_decodes_them():
+    from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY, deserialize_properties
+
+    from policy_pack.server import RequestProps, _decode
+
+    value = {"data": {"token": {SPECIAL_SIG_KEY: SPECIAL_SECRET_SIG, "value": "s3cr3t"}}, "n": 1}
+    decoded = _decode(to_struct(value))
+    assert isinstance(decoded, RequestProps)
+    assert decoded == deserialize_properties(json_format.MessageToDict(to_struct(value))) == {
+        "data": {"token": "s3cr3t"}, "n": 1.0}
+
+
+def test_unknown_values_are_decoded_behind_the_sdks_checking_proxy():
+    from pulumi_policy.proxy import UnknownValueError
+
+    from policy_pack.server import _decode
+
+    decoded = _decode(to_struct({"spec": {"image": UNKNOWN}}))
+    with pytest.raises(UnknownValueError):
+        decoded["spec"]["image"]
+
+
+def test_a_requests_policies_share_one_pod_template_but_plain_data_gets_a_fresh_one():
+    from policy_pack.rules.podspec import containers, find_pod_template
+    from policy_pack.server import _decode
+
+    request = _deployment_request()
+    props = _decode(request.properties)
+    template = find_pod_template(request.type, props)
+    assert find_pod_template(request.type, props) is template
+    assert containers(template) == containers(template) and containers(template) is not containers(template)
+    plain = dict(props)
+    assert find_pod_template(request.type, plain) is not find_pod_template(request.type, plain)
+    assert find_pod_template(request.type, plain) == template
