@@ -40,6 +40,7 @@ class Resource:
     property_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
     remote: bool = False
     provider: str = ""
+    transforms: int = 0  # resource transforms the program attached (the engine runs them on children)
     source: SourceLocation | None = None
 
 

@@ -103,6 +103,7 @@ def run_program(project: Project) -> ProgramRun:
                         k: tuple(v.urns) for k, v in request.propertyDependencies.items()
                     },
                     remote=bool(request.remote),
+                    transforms=len(request.transforms),
                     provider=request.provider,
                     source=_source(request, project_dir),
                 )

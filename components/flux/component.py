@@ -17,6 +17,7 @@ import pulumi_kubernetes as k8s
 from components.flux import specs
 from components.flux.args import FluxArgs
 from components.kube import child_opts, metadata
+from components.stamping import provenance_transform
 
 FLUX_TYPE = "cdb:index:Flux"
 ROLE = "gitops"
@@ -57,7 +58,10 @@ class Flux(pulumi.ComponentResource):
             version=args.operator_chart_version,
             name=OPERATOR_RELEASE,
             namespace=ns,
-            opts=child_opts(self),
+            opts=pulumi.ResourceOptions.merge(
+                child_opts(self),
+                pulumi.ResourceOptions(transforms=[provenance_transform(args.provenance, OPERATOR_RELEASE, ROLE)]),
+            ),
         )
         self.instance = cr(
             "instance", specs.OPERATOR_API_VERSION, "FluxInstance", specs.INSTANCE_NAME,

@@ -19,6 +19,7 @@ from components.kube import check_name, child_opts, metadata
 from components.nats import config, nack, server
 from components.nats.args import NatsJetStreamArgs, stream_resource_name
 from components.service_args import service_name
+from components.stamping import provenance_transform
 from components.streams import NACK_API_VERSION, NACK_KIND
 
 NATS_JETSTREAM_TYPE = "cdb:index:NatsJetStream"
@@ -101,7 +102,13 @@ class NatsJetStream(pulumi.ComponentResource):
 
         self.crds = None
         if args.nack.crds_url is not None:
-            self.crds = k8s.yaml.v2.ConfigFile(f"{ctl}-crds", file=args.nack.crds_url, opts=child_opts(self))
+            self.crds = k8s.yaml.v2.ConfigFile(
+                f"{ctl}-crds", file=args.nack.crds_url,
+                opts=pulumi.ResourceOptions.merge(
+                    child_opts(self),
+                    pulumi.ResourceOptions(transforms=[provenance_transform(prov, f"{ctl}-crds", "stream-controller")]),
+                ),
+            )
         sa = k8s.core.v1.ServiceAccount(f"{ctl}-sa", metadata=meta(ctl), opts=child_opts(self))
         role = k8s.rbac.v1.Role(f"{ctl}-role", metadata=meta(ctl), rules=nack.role_rules(), opts=child_opts(self))
         binding = k8s.rbac.v1.RoleBinding(
