@@ -12,20 +12,17 @@ raises PackError. The caller turns that into a verdict with errors (exit 2), nev
 
 from __future__ import annotations
 
-import json
 import os
-import queue
-import subprocess
-import sys
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import grpc
-import yaml
 from google.protobuf import empty_pb2, struct_pb2
 
+from cdb_stack.engine import pack_process
 from cdb_stack.engine.model import Finding, PackMeta, PolicyMeta, Resource
+from cdb_stack.engine.pack_process import PackProcess
 from cdb_stack.engine.policy_config import reconcile
 from cdb_stack.errors import CdbError, PackError
 
@@ -33,147 +30,10 @@ UNCHECKED_PREFIX = "can't run policy"
 _LEVELS = {0: "advisory", 1: "mandatory", 2: "disabled", 3: "remediate"}
 _SEVERITIES = {0: "unspecified", 1: "low", 2: "medium", 3: "high", 4: "critical"}
 _KINDS = {0: "resource", 1: "stack"}
-# Generous: the pack imports the Pulumi SDK before it prints its port.
-START_TIMEOUT_S = 60.0
-CALL_TIMEOUT_S = 120.0
-
-
 def _struct(value: dict) -> struct_pb2.Struct:
     s = struct_pb2.Struct()
     s.update(value)
     return s
-
-
-def pack_version(pack_dir: Path) -> str:
-    meta_file = pack_dir / "PulumiPolicy.yaml"
-    try:
-        meta = yaml.safe_load(meta_file.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise PackError(f"{meta_file}: cannot read the pack's metadata: {exc}") from None
-    return str(meta.get("version") or "0.0.1")
-
-
-# One environment string may not exceed 128 KiB on Linux (MAX_ARG_STRLEN); a stack with a thousand
-# services has a larger config. The whole config still reaches the pack through ConfigureStack.
-MAX_CONFIG_ENV = 96 * 1024
-
-
-def _config_env(config: dict[str, str]) -> str:
-    payload = json.dumps(config)
-    if len(payload) <= MAX_CONFIG_ENV:
-        return payload
-    kept: dict[str, str] = {}
-    for key, value in sorted(config.items(), key=lambda kv: len(kv[1])):
-        if len(json.dumps({**kept, key: value})) > MAX_CONFIG_ENV:
-            break
-        kept[key] = value
-    omitted = sorted(set(config) - set(kept))
-    print(
-        f"cdb: warning: config too large for the pack's environment; {', '.join(omitted)} reach the pack only "
-        "through ConfigureStack (policies reading pulumi.Config() will not see them)",
-        file=sys.stderr,
-    )
-    return json.dumps(kept)
-
-
-def _pack_python(pack_dir: Path) -> str:
-    # The CLI runs the pack in its own virtual environment when it has one.
-    own = pack_dir / "venv" / "bin" / "python"
-    return str(own) if own.is_file() else sys.executable
-
-
-class PackProcess:
-    """One running pack and a gRPC stub to it. Use as a context manager."""
-
-    def __init__(self, pack_dir: Path, project: str, stack: str, config: dict[str, str], dry_run: bool = True):
-        self.pack_dir = pack_dir.resolve()
-        if not (self.pack_dir / "__main__.py").is_file():
-            raise PackError(f"{self.pack_dir}: not a policy pack (no __main__.py); pass --policy-pack DIR")
-        self.version = pack_version(self.pack_dir)
-        env = dict(os.environ)
-        env.update(
-            PULUMI_PROJECT=project,
-            PULUMI_STACK=stack,
-            PULUMI_ORGANIZATION="organization",
-            PULUMI_DRY_RUN="true" if dry_run else "false",
-            PULUMI_CONFIG=_config_env(config),
-        )
-        self._proc = subprocess.Popen(
-            [_pack_python(self.pack_dir), "-u", "-m", "pulumi.policy", "127.0.0.1:0", str(self.pack_dir)],
-            cwd=self.pack_dir,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self._stderr: list[str] = []
-        threading.Thread(target=self._drain_stderr, daemon=True).start()
-        port = self._read_port()
-        self._channel = grpc.insecure_channel(
-            f"127.0.0.1:{port}",
-            options=[("grpc.max_receive_message_length", 256 << 20), ("grpc.max_send_message_length", 256 << 20)],
-        )
-        from pulumi.runtime.proto import analyzer_pb2_grpc
-
-        self.stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
-
-    def _drain_stderr(self) -> None:
-        assert self._proc.stderr is not None
-        for line in self._proc.stderr:
-            self._stderr.append(line.rstrip())
-
-    def stderr_tail(self, n: int = 5) -> str:
-        lines = [line for line in self._stderr if line.strip()]
-        return " | ".join(lines[-n:])
-
-    def _read_port(self) -> int:
-        lines: queue.Queue[str] = queue.Queue()
-        assert self._proc.stdout is not None
-        threading.Thread(target=lambda: lines.put(self._proc.stdout.readline()), daemon=True).start()
-        try:
-            line = lines.get(timeout=START_TIMEOUT_S)
-        except queue.Empty:
-            self.close()
-            raise PackError(f"{self.pack_dir}: the policy pack did not report its port within {START_TIMEOUT_S:.0f}s") from None
-        try:
-            return int(line.strip())
-        except ValueError:
-            self._proc.wait(timeout=10)
-            detail = self.stderr_tail() or line.strip() or "no output"
-            self.close()
-            raise PackError(f"{self.pack_dir}: the policy pack failed to start: {detail}") from None
-
-    def call(self, method: str, request, timeout: float | None = None, tolerate_unimplemented: bool = False):
-        timeout = CALL_TIMEOUT_S if timeout is None else timeout
-        try:
-            return getattr(self.stub, method)(request, timeout=timeout)
-        except grpc.RpcError as exc:
-            code = exc.code()
-            if tolerate_unimplemented and code == grpc.StatusCode.UNIMPLEMENTED:
-                return None
-            if code == grpc.StatusCode.DEADLINE_EXCEEDED:
-                raise PackError(f"policy pack: {method} did not answer within {timeout:.0f}s") from None
-            detail = (exc.details() or "").strip().splitlines()
-            reason = detail[-1] if detail else code.name
-            raise PackError(f"policy pack: {method} failed: {reason}") from None
-
-    def close(self) -> None:
-        if getattr(self, "_channel", None) is not None:
-            self._channel.close()
-        if self._proc.poll() is None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
-
-    def __enter__(self) -> PackProcess:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 def pack_meta(info, pack_dir: Path, version: str) -> PackMeta:
@@ -314,7 +174,7 @@ class _Feed:
         try:
             pack, _ = self.first_pack.result()
             self._stack_future = pack.stub.AnalyzeStack.future(_stack_request(self.resources, self.structs),
-                                                                timeout=CALL_TIMEOUT_S)
+                                                                timeout=pack_process.CALL_TIMEOUT_S)
         except BaseException as exc:  # noqa: BLE001 - raised where the answer is awaited
             self._stack_error = exc
 
@@ -322,7 +182,7 @@ class _Feed:
         pack, _ = started.result()
         pending: list = []
         while (index := self._next()) is not None:
-            pending.append((index, pack.stub.Analyze.future(self._request(index), timeout=CALL_TIMEOUT_S)))
+            pending.append((index, pack.stub.Analyze.future(self._request(index), timeout=pack_process.CALL_TIMEOUT_S)))
             if len(pending) >= IN_FLIGHT:
                 done, future = pending.pop(0)
                 self.responses[done] = _result(future)
@@ -430,7 +290,7 @@ def _result(future, method: str = "Analyze"):
         return future.result()
     except grpc.RpcError as exc:
         if exc.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
-            raise PackError(f"policy pack: {method} did not answer within {CALL_TIMEOUT_S:.0f}s") from None
+            raise PackError(f"policy pack: {method} did not answer within {pack_process.CALL_TIMEOUT_S:.0f}s") from None
         detail = (exc.details() or "").strip().splitlines()
         raise PackError(f"policy pack: {method} failed: {detail[-1] if detail else exc.code().name}") from None
 

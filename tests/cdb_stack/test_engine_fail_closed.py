@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cdb_stack.engine import analyzer
+from cdb_stack.engine import pack_process
 from cdb_stack.engine.run import preview
 
 from pathlib import Path
@@ -31,14 +31,14 @@ def test_a_pack_that_dies_at_start_makes_the_verdict_an_error(make_project):
 
 
 def test_a_pack_that_never_reports_its_port_times_out(make_project, monkeypatch):
-    monkeypatch.setattr(analyzer, "START_TIMEOUT_S", 2.0)
+    monkeypatch.setattr(pack_process, "START_TIMEOUT_S", 2.0)
     verdict = preview(make_project(PROGRAM), "dev", PACKS / "hangs")
     assert verdict.exit_code() == 2
     assert any("did not report its port" in e for e in verdict.errors), verdict.errors
 
 
 def test_a_policy_that_never_returns_hits_the_call_deadline(make_project, monkeypatch):
-    monkeypatch.setattr(analyzer, "CALL_TIMEOUT_S", 2.0)
+    monkeypatch.setattr(pack_process, "CALL_TIMEOUT_S", 2.0)
     verdict = preview(make_project(PROGRAM), "dev", PACKS / "stalls")
     assert verdict.exit_code() == 2
     assert any("did not answer within 2s" in e for e in verdict.errors), verdict.errors
@@ -61,9 +61,9 @@ def test_policy_config_levels_reach_the_pack(make_project, level, tmp_path):
 
 
 def test_a_config_too_large_for_the_environment_is_trimmed_and_said(capsys):
-    config = {"p:small": "1", "p:huge": "x" * (analyzer.MAX_CONFIG_ENV + 10)}
+    config = {"p:small": "1", "p:huge": "x" * (pack_process.MAX_CONFIG_ENV + 10)}
     import json
 
-    env = json.loads(analyzer._config_env(config))
+    env = json.loads(pack_process._config_env(config))
     assert env == {"p:small": "1"}
     assert "p:huge reach the pack only through ConfigureStack" in capsys.readouterr().err
