@@ -50,22 +50,7 @@ class RequestProps(dict):
 
 def struct_to_python(struct) -> dict[str, Any]:
     """google.protobuf.Struct -> dict, as json_format.MessageToDict does (numbers as floats), faster."""
-    return {k: _value(v) for k, v in struct.fields.items()}
-
-
-def _value(v) -> Any:
-    kind = v.WhichOneof("kind")
-    if kind == "string_value":
-        return v.string_value
-    if kind == "struct_value":
-        return {k: _value(x) for k, x in v.struct_value.fields.items()}
-    if kind == "list_value":
-        return [_value(x) for x in v.list_value.values]
-    if kind == "number_value":
-        return v.number_value
-    if kind == "bool_value":
-        return v.bool_value
-    return None
+    return _plain_struct(struct.fields, [])
 
 
 def has_unknowns(value: Any) -> bool:

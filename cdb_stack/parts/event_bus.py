@@ -21,7 +21,7 @@ from components.nats import NACK_CRDS_URL, NACK_IMAGE, NATS_IMAGE, NatsJetStream
 from components.network import Destination, Peer
 from components.streams import StreamSpec, stream_spec
 from components.zone import Zone, ZoneArgs
-from cdb_stack.settings_base import Compute, Name, Strict
+from cdb_stack.settings_base import Compute, Name, Strict, compute
 
 KEY = "eventBus"
 PRODUCTION_REPLICAS = 3
@@ -59,8 +59,7 @@ class ApiServer(Strict):
 
 class NackSettings(Strict):
     image: str = Field(NACK_IMAGE, description="pinned natsio/jetstream-controller image")
-    resources: Compute = Field(default_factory=lambda: Compute(cpu_request="50m", memory_request="64Mi",
-                                                               cpu_limit="200m", memory_limit="128Mi"))  # fmt: skip
+    resources: Compute = Field(default_factory=compute('50m', '64Mi', '200m', '128Mi'))
     crds_url: str | None = Field(NACK_CRDS_URL, description="pinned URL of the NACK CRDs; null when installed elsewhere")
     api_server: list[ApiServer] = Field(
         default_factory=lambda: [ApiServer(cidr="10.96.0.1/32")],
@@ -75,8 +74,7 @@ class Settings(Strict):
     replicas: int | None = Field(None, ge=1, le=9, description="servers; default 1 in dev, 3 elsewhere")
     storage_size: str = Field("10Gi", description="JetStream file store per server (PersistentVolumeClaim size)")
     storage_class: Name | None = Field(None, description="StorageClass of the claims; default: the cluster's default")
-    resources: Compute = Field(default_factory=lambda: Compute(cpu_request="500m", memory_request="1Gi",
-                                                               cpu_limit="1", memory_limit="1Gi"))  # fmt: skip
+    resources: Compute = Field(default_factory=compute('500m', '1Gi', '1', '1Gi'))
     client_zones: list[Name] = Field(default_factory=list, description="zones whose pods may connect on 4222")
     monitor_zones: list[Name] = Field(default_factory=list, description="zones that may scrape the monitor port 8222")
     streams: list[StreamSettings] = Field(default_factory=_default_streams, description="the stack's JetStream streams")

@@ -16,7 +16,7 @@ from components.kafka import KAFKA_VERSION, METADATA_VERSION, STRIMZI_VERSION, K
 from components.network import Peer
 from components.zone import Zone, ZoneArgs
 from cdb_stack.parts.event_bus import PRODUCTION_REPLICAS
-from cdb_stack.settings_base import Compute, Name, Strict
+from cdb_stack.settings_base import Compute, Name, Strict, compute
 
 KEY = "kafka"
 
@@ -45,8 +45,7 @@ class Settings(Strict):
     replicas: int | None = Field(None, ge=1, description="nodes; default 1 in dev, 3 elsewhere")
     storage_size: str = Field("100Gi", description="persistent-claim size per node")
     storage_class: Name | None = Field(None, description="StorageClass; default: the cluster's")
-    resources: Compute = Field(default_factory=lambda: Compute(cpu_request="500m", memory_request="2Gi",
-                                                               cpu_limit="2", memory_limit="2Gi"))  # fmt: skip
+    resources: Compute = Field(default_factory=compute('500m', '2Gi', '2', '2Gi'))
     client_zones: list[Name] = Field(default_factory=list, description="zones whose pods may reach the listeners")
     topics: list[TopicSettings] = Field(default_factory=_default_topics)
 

@@ -27,7 +27,7 @@ def is_list(value: Any) -> bool:
 
 def get(obj: Any, key: str) -> Any:
     """obj[key] when obj is a mapping holding key, else None."""
-    if type(obj) is dict or isinstance(obj, dict):  # plain data, and the server's RequestProps
+    if isinstance(obj, dict):  # plain data, and the server's RequestProps (a dict subclass)
         return obj.get(key)
     if isinstance(obj, Mapping) and key in obj:
         return obj[key]
