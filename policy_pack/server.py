@@ -94,6 +94,39 @@ def _plain_value(v, flags: list[int]) -> Any:
     return None
 
 
+def _plain_data(value: Any, flags: list[int]) -> Any:
+    """JSON data as it comes out of a Struct: numbers as floats, tuples as lists, and the same flags."""
+    if isinstance(value, str):
+        if value == UNKNOWN:
+            flags.append(_UNKNOWN)
+        return value
+    if isinstance(value, dict):
+        out = {str(k): _plain_data(v, flags) for k, v in value.items()}
+        if SPECIAL_SIG_KEY in out:
+            flags.append(_SIGNED)
+        return out
+    if isinstance(value, (list, tuple)):
+        return [_plain_data(v, flags) for v in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, (int, float)):
+        return float(value)
+    raise TypeError(f"{type(value).__name__} is not JSON data and cannot travel in a Struct")
+
+
+def _from_plain(raw: dict[str, Any], flags: list[int]) -> Any:
+    if not flags:
+        return RequestProps(raw)
+    plain = deserialize_properties(raw)
+    return unknown_checking_proxy(plain) if has_unknowns(plain) else RequestProps(plain)
+
+
+def decode_data(data: dict[str, Any]) -> Any:
+    """JSON data (a manifest, say) exactly as a policy would see it after a trip through a Struct."""
+    flags: list[int] = []
+    return _from_plain(_plain_data(data, flags), flags)
+
+
 def _decode(properties) -> Any:
     """The properties as the SDK's servicer gives them to a policy, decoded in one walk.
 
@@ -101,11 +134,7 @@ def _decode(properties) -> Any:
     and the unknown-checking proxy could never raise. Anything else takes the SDK's own path.
     """
     flags: list[int] = []
-    raw = _plain_struct(properties.fields, flags)
-    if not flags:
-        return RequestProps(raw)
-    plain = deserialize_properties(raw)
-    return unknown_checking_proxy(plain) if has_unknowns(plain) else RequestProps(plain)
+    return _from_plain(_plain_struct(properties.fields, flags), flags)
 
 
 def _out_of_scope(policy: Policy, resource_type: str) -> str | None:
@@ -187,6 +216,10 @@ class Servicer(sdk._PolicyAnalyzerServicer):
         return plan
 
     def Analyze(self, request, _context):
+        return self.analyze_decoded(request, None)
+
+    def analyze_decoded(self, request, props: Any = None):
+        """Analyze, with the properties already decoded (`decode_data`) or, when None, from the request."""
         self._runtime_once()
         response = proto.AnalyzeResponse()
         shared = None
@@ -195,7 +228,8 @@ class Servicer(sdk._PolicyAnalyzerServicer):
                 response.not_applicable.add(policy_name=policy.name, reason=skipped)
                 continue
             if shared is None:
-                shared = (_decode(request.properties), self._get_resource_options(request), self._get_provider_resource(request))
+                decoded = _decode(request.properties) if props is None else props
+                shared = (decoded, self._get_resource_options(request), self._get_provider_resource(request))
             props, opts, provider = shared
             report = self._create_report_violation(response, policy.name, policy.description, level, policy.severity)
             args = sdk.ResourceValidationArgs(
@@ -211,12 +245,16 @@ class Servicer(sdk._PolicyAnalyzerServicer):
         return response
 
     def AnalyzeStack(self, request, _context):
+        return self.analyze_stack_decoded(request, None)
+
+    def analyze_stack_decoded(self, request, props: list[Any] | None = None):
+        """AnalyzeStack, with each resource's properties already decoded (in request order) or from the request."""
         self._runtime_once()
         response = proto.AnalyzeResponse()
         active = self._active(StackValidationPolicy)
         if not active:
             return response
-        resources = self._graph(request)
+        resources = self._graph(request, props)
         for policy, level in active:
             report = self._create_report_violation(response, policy.name, policy.description, level, policy.severity)
             args = sdk.StackValidationArgs(resources, self._get_policy_config(policy.name), self._PolicyAnalyzerServicer__stack_tags)
@@ -228,13 +266,13 @@ class Servicer(sdk._PolicyAnalyzerServicer):
                 response.not_applicable.append(proto.PolicyNotApplicable(policy_name=policy.name, reason=error.reason or ""))
         return response
 
-    def _graph(self, request) -> list[sdk.PolicyResource]:
+    def _graph(self, request, props: list[Any] | None) -> list[sdk.PolicyResource]:
         """Every resource once, with parents and dependencies linked as the SDK links them."""
         by_urn: dict[str, sdk.PolicyResource] = {}
         pending = []
-        for r in request.resources:
+        for i, r in enumerate(request.resources):
             resource = sdk.PolicyResource(
-                r.type, _decode(r.properties), r.urn, r.name, self._get_resource_options(r),
+                r.type, _decode(r.properties) if props is None else props[i], r.urn, r.name, self._get_resource_options(r),
                 self._get_provider_resource(r), None, [], {},
             )
             by_urn[r.urn] = resource
@@ -248,9 +286,9 @@ class Servicer(sdk._PolicyAnalyzerServicer):
         return [resource for resource, _ in pending]
 
 
-def serve(name: str, policies: list[Policy], enforcement_level: EnforcementLevel, *,
-          servicer_class: type[Servicer] | None = None, **metadata: Any) -> None:
-    """What `PolicyPack(...)` does: validate, serve on a loopback port, print the port, wait."""
+def make_servicer(name: str, policies: list[Policy], enforcement_level: EnforcementLevel, *,
+                  servicer_class: type[Servicer] | None = None, **metadata: Any) -> Servicer:
+    """The servicer `PolicyPack(...)` would build, after the same checks of name and policies."""
     if not _PACK_NAME.match(name):
         raise TypeError(f"invalid policy pack name {name!r}")
     if not policies or not all(isinstance(p, Policy) for p in policies):
@@ -258,7 +296,13 @@ def serve(name: str, policies: list[Policy], enforcement_level: EnforcementLevel
     names = [p.name for p in policies]
     if len(set(names)) != len(names):
         raise TypeError("policy names must be unique within the pack")
-    servicer = (servicer_class or Servicer)(name, "0.0.1", policies, enforcement_level, **metadata)
+    return (servicer_class or Servicer)(name, "0.0.1", policies, enforcement_level, **metadata)
+
+
+def serve(name: str, policies: list[Policy], enforcement_level: EnforcementLevel, *,
+          servicer_class: type[Servicer] | None = None, **metadata: Any) -> None:
+    """What `PolicyPack(...)` does: validate, serve on a loopback port, print the port, wait."""
+    servicer = make_servicer(name, policies, enforcement_level, servicer_class=servicer_class, **metadata)
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4), options=sdk._GRPC_CHANNEL_OPTIONS)
     analyzer_pb2_grpc.add_AnalyzerServicer_to_server(servicer, server)
     port = server.add_insecure_port(address="127.0.0.1:0")

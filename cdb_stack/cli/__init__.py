@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -69,4 +70,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run() -> None:
-    sys.exit(main())
+    """The console entry point: main(), then a quick exit.
+
+    Once main returns every report is written and every pack process stopped; what remains is the
+    interpreter freeing each object the Pulumi SDK built, which takes longer than a small preview.
+    """
+    code = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (BrokenPipeError, ValueError):  # a reader that went away (cdb ... | head): the verdict stands
+        pass
+    os._exit(code)

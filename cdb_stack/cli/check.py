@@ -11,6 +11,10 @@ Check Kubernetes manifests (files and folders, multi-document YAML) against the 
 document's apiVersion/kind is mapped to its Pulumi type token, so the same rules judge YAML that was
 not written with Pulumi. Malformed YAML is reported as FILE:LINE and exits 2.
 
+The bundled pack (and any copy with its pack.py) is judged in this process: the same servicer, asked
+the same calls as over the Analyzer protocol, without a gRPC round trip per document. Other packs, and
+every pack under --pack-process, run as a separate process asked over gRPC, as `pulumi preview` does.
+
 exit codes: 0 compliant, 1 mandatory violations, 2 usage/input error or the pack could not run
 """
 
@@ -22,11 +26,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="YAML files or folders (searched recursively)")
     common.add_output_options(p)
+    p.add_argument("--pack-process", action="store_true",
+                   help="run the pack as its own process over the Analyzer gRPC protocol, as the Pulumi CLI does")
     p.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
+    from cdb_stack.engine.collector import rare_collections
     from cdb_stack.engine.run import check
 
-    verdict = check(args.paths, args.policy_pack, common.policy_config(args))
-    return common.emit(verdict, args)
+    with rare_collections():
+        verdict = check(args.paths, args.policy_pack, common.policy_config(args), pack_process=args.pack_process)
+        return common.emit(verdict, args)

@@ -31,7 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    from cdb_stack.engine.collector import rare_collections
     from cdb_stack.engine.run import preview
 
-    verdict = preview(args.cwd, args.stack, args.policy_pack, common.policy_config(args))
-    return common.emit(verdict, args)
+    with rare_collections():
+        verdict = preview(args.cwd, args.stack, args.policy_pack, common.policy_config(args))
+        return common.emit(verdict, args)

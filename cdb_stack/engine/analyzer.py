@@ -29,7 +29,7 @@ from cdb_stack.errors import CdbError, PackError
 UNCHECKED_PREFIX = "can't run policy"
 _LEVELS = {0: "advisory", 1: "mandatory", 2: "disabled", 3: "remediate"}
 _SEVERITIES = {0: "unspecified", 1: "low", 2: "medium", 3: "high", 4: "critical"}
-_KINDS = {0: "resource", 1: "stack"}
+_KINDS = {1: "resource", 2: "stack"}  # PolicyType; 0 is POLICY_TYPE_UNKNOWN
 
 
 def _struct(value: dict) -> struct_pb2.Struct:

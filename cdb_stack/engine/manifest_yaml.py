@@ -131,15 +131,21 @@ def _problem(node: yaml.Node, what: str) -> yaml.MarkedYAMLError:
     return yaml.constructor.ConstructorError(None, None, what, node.start_mark)
 
 
-def read_documents(file: str) -> Iterator[tuple[Any, yaml.Node]]:
-    """(data, its node) for every non-empty document; the node keeps the line numbers."""
+def read_text(file: str) -> str:
     try:
         with open(file, encoding="utf-8-sig") as handle:
-            text = handle.read()
+            return handle.read()
     except UnicodeDecodeError as exc:
         raise ManifestError(f"{file}:1: not UTF-8 text ({exc.reason}); save the manifest as UTF-8") from None
     except OSError as exc:
         raise ManifestError(f"{file}:1: cannot read ({exc.strerror})") from None
+
+
+def read_documents(file: str, text: str | None = None) -> Iterator[tuple[Any, yaml.Node]]:
+    """(data, its node) for every non-empty document of `file` (or of `text`, read from it); the node
+    keeps the line numbers."""
+    if text is None:
+        text = read_text(file)
     loader = _ManifestLoader(text)
     try:
         while loader.check_node():

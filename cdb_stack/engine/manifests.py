@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,32 +22,50 @@ from cdb_stack.errors import ManifestError
 
 
 def load_manifests(
-    paths: Sequence[str | Path], stack: str = "check", project: str = "manifests"
+    paths: Sequence[str | Path], stack: str = "check", project: str = "manifests",
+    meanwhile: Callable[[], None] | None = None,
 ) -> list[Resource]:
-    """Every Kubernetes object in `paths` (files, or folders searched recursively for *.yaml/*.yml)."""
+    """Every Kubernetes object in `paths` (files, or folders searched recursively for *.yaml/*.yml).
+
+    `meanwhile` is other work of the caller's, run once while a large input is parsed on the other core
+    (or first, when the input is parsed in this process alone).
+    """
     if not paths:
         raise ManifestError("no manifest path given: name at least one YAML file or folder")
     gc_was_enabled = gc.isenabled()
     gc.disable()  # parsing allocates ~10^5 acyclic objects; collector passes over them cost 2x the parse
     try:
-        return _load(paths, stack, project)
+        return _load(paths, stack, project, meanwhile)
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
-def _load(paths: Sequence[str | Path], stack: str, project: str) -> list[Resource]:
+def _load(paths: Sequence[str | Path], stack: str, project: str, meanwhile: Callable[[], None] | None) -> list[Resource]:
+    files = list(_manifest_files(paths))
+    from cdb_stack.engine import manifest_split
+
+    once = manifest_split.Once(meanwhile)
+    parsed = manifest_split.parse(files, file_objects, once)
+    once()
+    if parsed is None:  # small input, or a problem: read in order, so the first problem is the one reported
+        parsed = ((file, file_objects(file)) for file in files)
     resources: list[Resource] = []
     urns: set[str] = set()
-    for file in _manifest_files(paths):
-        for doc, node in read_documents(file):
-            for obj, obj_line in _objects(doc, node, file):
-                if _is_build_config(obj):
-                    continue
-                resource = _to_resource(obj, file, obj_line, stack, project, urns)
-                urns.add(resource.urn)
-                resources.append(resource)
+    for file, objects in parsed:
+        for obj, obj_line in objects:
+            if _is_build_config(obj):
+                continue
+            resource = _to_resource(obj, file, obj_line, stack, project, urns)
+            urns.add(resource.urn)
+            resources.append(resource)
     return resources
+
+
+def file_objects(file: str, text: str | None = None) -> Iterator[tuple[dict[str, Any], int]]:
+    """Every object of one file (or of `text`, a part of it) with its line, in order."""
+    for doc, node in read_documents(file, text):
+        yield from _objects(doc, node, file)
 
 
 # Build configuration read by kustomize (and Flux), never applied to a cluster: not an object to judge.

@@ -8,6 +8,7 @@ what it would see from the Pulumi CLI.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 ResourceOrigin = Literal["program", "manifest", "engine"]
@@ -66,7 +67,11 @@ class PackMeta:
     policies: tuple[PolicyMeta, ...]
 
     def policy(self, name: str) -> PolicyMeta | None:
-        return next((p for p in self.policies if p.name == name), None)
+        return self._by_name.get(name)
+
+    @cached_property
+    def _by_name(self) -> dict[str, PolicyMeta]:  # one lookup per finding, thousands of findings
+        return {p.name: p for p in self.policies}
 
 
 @dataclass(frozen=True)

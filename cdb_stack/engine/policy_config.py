@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 from google.protobuf import json_format
 
 from cdb_stack.errors import CdbError
@@ -70,6 +69,8 @@ def reconcile(info, file_config: dict | None, pack_label: str) -> dict[str, tupl
         p = policies[name]
         if not p.HasField("configSchema"):
             continue
+        import jsonschema  # here: a tenth of a second that packs without config schemas need not pay
+
         schema = {
             "type": "object",
             "properties": json_format.MessageToDict(p.configSchema.properties),

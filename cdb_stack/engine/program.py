@@ -8,7 +8,6 @@ components kept and marked (their children cannot be expanded without the engine
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import runpy
@@ -18,11 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from google.protobuf import json_format
-
+from cdb_stack.engine.collector import rare_collections
 from cdb_stack.engine.model import Resource, SourceLocation
 from cdb_stack.engine.project import Project
-from cdb_stack.engine.urns import STACK_TYPE, make_urn
+from cdb_stack.engine.urns import STACK_TYPE
 from cdb_stack.errors import CdbError
 
 
@@ -67,48 +65,28 @@ def run_program(project: Project) -> ProgramRun:
     import pulumi
     import pulumi.runtime
     from pulumi.runtime import mocks, settings
+
+    from cdb_stack.engine.monitor import PreviewMocks, RecordingMonitor
     from pulumi.runtime.stack import run_pulumi_func
     from pulumi.runtime.sync_await import _sync_await
 
     project_dir = project.directory
 
-    class PreviewMocks(mocks.Mocks):
-        def new_resource(self, args: mocks.MockResourceArgs):
-            # A preview of a create: no id yet, and the outputs are what the program asked for.
-            return None, dict(args.inputs)
-
-        def call(self, args: mocks.MockCallArgs):
-            return {}
-
-    class RecordingMonitor(mocks.MockMonitor):
-        def __init__(self) -> None:
-            super().__init__(PreviewMocks())
-            self.recorded: list[Resource] = []
-
-        def make_urn(self, parent: str, type_: str, name: str) -> str:
-            return make_urn(project.name, project.stack, parent or None, type_, name)
-
-        def RegisterResource(self, request):
-            response = super().RegisterResource(request)
-            self.recorded.append(
-                Resource(
-                    urn=response.urn,
-                    type=request.type,
-                    name=request.name,
-                    custom=bool(request.custom),
-                    properties=json_format.MessageToDict(request.object),
-                    parent=request.parent or None,
-                    dependencies=tuple(request.dependencies),
-                    property_dependencies={
-                        k: tuple(v.urns) for k, v in request.propertyDependencies.items()
-                    },
-                    remote=bool(request.remote),
-                    transforms=len(request.transforms),
-                    provider=request.provider,
-                    source=_source(request, project_dir),
-                )
-            )
-            return response
+    def describe(request, urn: str, properties: dict) -> Resource:
+        return Resource(
+            urn=urn,
+            type=request.type,
+            name=request.name,
+            custom=bool(request.custom),
+            properties=properties,
+            parent=request.parent or None,
+            dependencies=tuple(request.dependencies),
+            property_dependencies={k: tuple(v.urns) for k, v in request.propertyDependencies.items()},
+            remote=bool(request.remote),
+            transforms=len(request.transforms),
+            provider=request.provider,
+            source=_source(request, project_dir),
+        )
 
     logger = logging.getLogger(f"cdb.program.{project.name}.{project.stack}")
     logger.propagate = False
@@ -124,7 +102,7 @@ def run_program(project: Project) -> ProgramRun:
     settings.ROOT.set(None)
     settings.SETTINGS.rpc_manager.clear()
     settings.SETTINGS.outputs.clear()
-    monitor = RecordingMonitor()
+    monitor = RecordingMonitor(project.name, project.stack, describe)
     mocks.set_mocks(
         PreviewMocks(), project=project.name, stack=project.stack, preview=True, logger=logger, monitor=monitor
     )
@@ -213,24 +191,19 @@ def offline_sdk_speedups():
     """Faster equivalents of what the mock runtime makes every registration pay, for one program run.
 
     The SDK's stack walk is replaced (same result, see stack_trace_from) unless sys.tracebacklimit
-    changes what traceback would see. The collector leaves the objects that exist before the program
-    alone and runs rarely: a preview allocates ~10^4 objects per resource, mostly acyclic, and
-    collector passes over everything imported cost a quarter of the run. All of it is restored after.
+    changes what traceback would see, and the cycle collector runs rarely (collector.py): a preview
+    allocates ~10^4 objects per resource, mostly acyclic. All of it is restored after.
     """
     from pulumi.runtime import resource as sdk_resource
 
     original = sdk_resource._get_stack_trace
     if not hasattr(sys, "tracebacklimit"):
         sdk_resource._get_stack_trace = _fast_get_stack_trace
-    thresholds = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 100)
     try:
-        yield
+        with rare_collections():
+            yield
     finally:
         sdk_resource._get_stack_trace = original
-        gc.set_threshold(*thresholds)
-        gc.unfreeze()
 
 
 def tree_order(resources: list[Resource]) -> list[Resource]:

@@ -49,13 +49,46 @@ def preview(
         return _judge(verdict, session)
 
 
-def check(paths: Sequence[str | Path], pack_dir: str | Path | None = None, policy_config: dict | None = None) -> Verdict:
+def check(paths: Sequence[str | Path], pack_dir: str | Path | None = None, policy_config: dict | None = None,
+          pack_process: bool = False) -> Verdict:
+    """Plain manifests through the pack: in this process when the pack allows it (local_pack), else, or
+    with `pack_process`, through a pack process over gRPC exactly as `preview` asks it."""
+    from cdb_stack.engine import local_pack
     from cdb_stack.engine.manifests import load_manifests
 
     if not paths:
         raise CdbError("name at least one file or folder of Kubernetes YAML")
     pack = Path(pack_dir) if pack_dir else default_pack_dir()
-    with analyzer.Session(pack, project="manifests", stack="check", policy_config=policy_config) as session:
-        resources: list[Resource] = load_manifests(paths)
-        verdict = Verdict(mode="check", project="manifests", stack="check", resources=resources)
-        return _judge(verdict, session)
+    if pack_process:
+        # The pack starts while the manifests are read.
+        with analyzer.Session(pack, project="manifests", stack="check", policy_config=policy_config) as session:
+            return _judge(_manifests_verdict(load_manifests(paths)), session)
+
+    loaded: dict = {}
+
+    def load_pack() -> None:  # runs while the other core parses a large input
+        try:
+            loaded["wiring"] = local_pack.load(pack)
+        except PackError as exc:
+            loaded["error"] = exc
+
+    verdict = _manifests_verdict(load_manifests(paths, meanwhile=load_pack))
+    if "error" in loaded:
+        verdict.errors.append(str(loaded["error"]))
+        return verdict
+    if loaded.get("wiring") is None:  # a pack that can only run as a process
+        with analyzer.Session(pack, project="manifests", stack="check", policy_config=policy_config) as session:
+            return _judge(verdict, session)
+    try:
+        verdict.pack, findings = local_pack.analyze(
+            loaded["wiring"], pack.resolve(), verdict.resources, project="manifests", stack="check",
+            policy_config=policy_config, root_urn=stack_urn("manifests", "check"))
+    except PackError as exc:
+        verdict.errors.append(str(exc))
+        return verdict
+    verdict.violations, verdict.unchecked = analyzer.split_unchecked(findings)
+    return verdict
+
+
+def _manifests_verdict(resources: list[Resource]) -> Verdict:
+    return Verdict(mode="check", project="manifests", stack="check", resources=resources)

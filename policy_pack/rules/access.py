@@ -34,20 +34,31 @@ def get(obj: Any, key: str) -> Any:
     return None
 
 
-def mapping(obj: Any, *keys: str) -> Mapping[str, Any]:
-    """The mapping at obj.keys[0].keys[1]..., or an empty mapping."""
+def _at(obj: Any, keys: tuple[str, ...]) -> Any:
+    """get() down a path, stopping at the first missing step (the readers below are the rules' hot path)."""
     current = obj
     for key in keys:
-        current = get(current, key)
-    return current if is_mapping(current) else EMPTY
+        if isinstance(current, dict):
+            current = current.get(key)
+        elif isinstance(current, Mapping) and key in current:
+            current = current[key]
+        else:
+            return None
+        if current is None:
+            return None
+    return current
+
+
+def mapping(obj: Any, *keys: str) -> Mapping[str, Any]:
+    """The mapping at obj.keys[0].keys[1]..., or an empty mapping."""
+    current = _at(obj, keys)
+    return current if current is not None and is_mapping(current) else EMPTY
 
 
 def items(obj: Any, *keys: str) -> list[Any]:
     """The list at obj.keys..., or an empty list (null and wrong shapes read as empty)."""
-    current = obj
-    for key in keys:
-        current = get(current, key)
-    return list(current) if is_list(current) else []
+    current = _at(obj, keys)
+    return list(current) if current is not None and is_list(current) else []
 
 
 def text(obj: Any, key: str) -> str | None:

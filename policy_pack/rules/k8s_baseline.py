@@ -27,14 +27,20 @@ def _security_context(container: Container):
     return mapping(container.spec, "securityContext")
 
 
+# Every probe and lifecycle handler that could name a host: (field path, keys down to the handler).
+HOST_HANDLERS = tuple(
+    [(f"{field}.{handler}.host", (field, handler)) for field in PROBE_FIELDS for handler in ("httpGet", "tcpSocket")]
+    + [(f"lifecycle.{hook}.{handler}.host", ("lifecycle", hook, handler))
+       for hook in LIFECYCLE_HOOKS for handler in ("httpGet", "tcpSocket")]
+)
+
+
 def _host_handlers(container: Container) -> Iterator[tuple[str, object]]:
-    """(field path, handler) for every probe and lifecycle handler that could name a host."""
-    for field in PROBE_FIELDS:
-        for handler in ("httpGet", "tcpSocket"):
-            yield f"{field}.{handler}.host", get(mapping(container.spec, field, handler), "host")
-    for hook in LIFECYCLE_HOOKS:
-        for handler in ("httpGet", "tcpSocket"):
-            yield f"lifecycle.{hook}.{handler}.host", get(mapping(container.spec, "lifecycle", hook, handler), "host")
+    """(field path, host) for every handler of the container that names a host."""
+    for path, keys in HOST_HANDLERS:
+        host = get(mapping(container.spec, *keys), "host")
+        if host is not None:
+            yield path, host
 
 
 def check_host_isolation(template: PodTemplate) -> Iterator[str]:

@@ -143,3 +143,15 @@ def test_help_explains_exit_codes(capsys):
 
         build_parser().parse_args(["preview", "--help"])
     assert "exit codes" in capsys.readouterr().out
+
+
+def test_the_console_entry_point_writes_its_whole_report_before_its_quick_exit(tmp_path):
+    import subprocess
+    import sys
+
+    manifest = tmp_path / "web.yaml"
+    manifest.write_text(NO_PROBES_YAML)
+    done = subprocess.run([sys.executable, "-c", "from cdb_stack.cli import run; run()", "check", str(manifest),
+                           "--format", "json"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr
+    assert json.loads(done.stdout)["summary"]["exitCode"] == 1

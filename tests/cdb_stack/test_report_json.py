@@ -84,3 +84,13 @@ def test_json_output_is_deterministic_whatever_order_findings_arrive_in():
     first = render(verdict, "json")
     verdict.violations.reverse()
     assert render(verdict, "json") == first
+
+
+def test_json_report_puts_each_resource_and_finding_on_a_line_of_its_own():
+    verdict = preview_verdict()
+    text = render(verdict, "json")
+    lines = [line.rstrip(",") for line in text.splitlines()]
+    report = json.loads(text)
+    for entry in report["resources"] + report["violations"]:
+        assert "    " + json.dumps(entry, ensure_ascii=False, separators=(", ", ": ")) in lines
+    assert lines[0] == "{" and lines[1].startswith('  "schemaVersion": ') and text.endswith("}\n")

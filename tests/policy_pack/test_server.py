@@ -133,3 +133,22 @@ def test_a_requests_policies_share_one_pod_template_but_plain_data_gets_a_fresh_
     plain = dict(props)
     assert find_pod_template(request.type, plain) is not find_pod_template(request.type, plain)
     assert find_pod_template(request.type, plain) == template
+
+
+@pytest.mark.parametrize("resource", list(_all_cases()))
+def test_plain_data_decodes_as_its_struct_would(resource):
+    from policy_pack.server import _decode, decode_data
+
+    _, props = resource
+    from_struct, from_data = _decode(to_struct(props)), decode_data(props)
+    assert type(from_data) is type(from_struct)
+    assert dict(from_data) == dict(from_struct)
+
+
+def test_plain_data_with_unknowns_and_integers_decodes_as_its_struct_would():
+    from policy_pack.server import _decode, decode_data
+
+    props = {"spec": {"replicas": 3, "image": UNKNOWN, "ports": (80,)}}
+    from_struct, from_data = _decode(to_struct({"spec": {"replicas": 3, "image": UNKNOWN, "ports": [80]}})), decode_data(props)
+    assert type(from_data) is type(from_struct)
+    assert repr(from_data["spec"]["replicas"]) == repr(from_struct["spec"]["replicas"]) == "3.0"

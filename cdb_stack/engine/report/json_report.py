@@ -17,7 +17,26 @@ SCHEMA_VERSION = 1
 
 
 def render_json(verdict: Verdict) -> str:
-    return json.dumps(report_dict(verdict), indent=2, ensure_ascii=False) + "\n"
+    return _layout(report_dict(verdict), "") + "\n"
+
+
+_compact = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
+
+
+def _layout(value: Any, indent: str) -> str:
+    """Objects indented by two spaces; each element of a list on one line of its own.
+
+    A line per resource and per finding reads and diffs well, and those lines come from json's C
+    encoder: indent=2 all the way down takes json's pure-Python path, a tenth of a second per 1,000
+    resources.
+    """
+    inner = indent + "  "
+    if isinstance(value, dict) and value:
+        fields = (f"{inner}{_compact(key)}: {_layout(item, inner)}" for key, item in value.items())
+        return "{\n" + ",\n".join(fields) + "\n" + indent + "}"
+    if isinstance(value, list) and value:
+        return "[\n" + ",\n".join(inner + _compact(item) for item in value) + "\n" + indent + "]"
+    return _compact(value)
 
 
 def report_dict(verdict: Verdict) -> dict[str, Any]:

@@ -1,0 +1,37 @@
+"""The pack's wiring (name, policies, servicer), shared by the two ways it runs.
+
+Under the Pulumi CLI, `__main__.py` serves it over gRPC; the pack directory is sys.path[0] there, so the
+siblings import as top-level modules. `cdb check` builds the same servicer in-process (imported as a
+package, `policy_pack.pack`, or under a private name for a pack copied into a project).
+"""
+
+from pulumi_policy import EnforcementLevel
+
+if __package__:
+    from . import server
+    from .rules import PACK_DESCRIPTION, PACK_NAME, POLICIES
+    from .rules.no_exceptions import RefuseWeakening
+else:  # run by the Pulumi CLI from the pack directory
+    import server
+    from rules import PACK_DESCRIPTION, PACK_NAME, POLICIES
+    from rules.no_exceptions import RefuseWeakening
+
+
+class PackServicer(RefuseWeakening, server.Servicer):
+    """The pack's servicer: server.Servicer's Analyze paths, clause 8's Configure."""
+
+
+def _arguments() -> tuple[tuple, dict]:
+    return ((PACK_NAME, POLICIES, EnforcementLevel.MANDATORY),
+            {"servicer_class": PackServicer, "description": PACK_DESCRIPTION})
+
+
+def servicer() -> PackServicer:
+    """The servicer exactly as `serve` would answer with it."""
+    args, kwargs = _arguments()
+    return server.make_servicer(*args, **kwargs)
+
+
+def serve() -> None:
+    args, kwargs = _arguments()
+    server.serve(*args, **kwargs)
