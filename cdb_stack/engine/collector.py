@@ -26,13 +26,18 @@ def rare_collections() -> Iterator[None]:
             gc.set_threshold(*thresholds)
 
 
+_depth = 0  # frozen() blocks open; gc.get_freeze_count() would walk every frozen object to say
+
+
 @contextmanager
 def frozen() -> Iterator[None]:
     """gc.freeze() for the block; nested blocks leave the unfreezing to the outermost."""
-    outermost = gc.get_freeze_count() == 0
+    global _depth
+    _depth += 1
     gc.freeze()
     try:
         yield
     finally:
-        if outermost:
+        _depth -= 1
+        if _depth == 0:
             gc.unfreeze()

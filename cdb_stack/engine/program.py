@@ -12,12 +12,13 @@ import logging
 import os
 import runpy
 import sys
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from cdb_stack.engine.collector import rare_collections
+from cdb_stack.engine import sdk_speedups
 from cdb_stack.engine.model import Resource, SourceLocation
 from cdb_stack.engine.project import Project
 from cdb_stack.engine.urns import STACK_TYPE
@@ -60,7 +61,8 @@ class _LogCollector(logging.Handler):
             self.warnings.append(record.getMessage())
 
 
-def run_program(project: Project) -> ProgramRun:
+def run_program(project: Project, on_register: Callable[[Resource, Any], None] | None = None) -> ProgramRun:
+    """Run the program; `on_register(resource, inputs)` is called for each registration as it is made."""
     # Imported here: importing the Pulumi SDK costs time that `cdb check` and `--help` should not pay.
     import pulumi
     import pulumi.runtime
@@ -102,7 +104,7 @@ def run_program(project: Project) -> ProgramRun:
     settings.ROOT.set(None)
     settings.SETTINGS.rpc_manager.clear()
     settings.SETTINGS.outputs.clear()
-    monitor = RecordingMonitor(project.name, project.stack, describe)
+    monitor = RecordingMonitor(project.name, project.stack, describe, on_register)
     mocks.set_mocks(
         PreviewMocks(), project=project.name, stack=project.stack, preview=True, logger=logger, monitor=monitor
     )
@@ -112,7 +114,7 @@ def run_program(project: Project) -> ProgramRun:
     os.chdir(project_dir)
     sys.path.insert(0, str(project.main.parent))
     try:
-        with offline_sdk_speedups():
+        with sdk_speedups.offline_sdk_speedups():
             _sync_await(run_pulumi_func(lambda: runpy.run_path(str(project.main), run_name="__main__")))
     except CdbError:
         raise
@@ -128,82 +130,6 @@ def run_program(project: Project) -> ProgramRun:
     if not any(r.type == STACK_TYPE for r in monitor.recorded):
         raise CdbError("the program registered no root stack; is it a Pulumi program?")
     return ProgramRun(tree_order(monitor.recorded), collector.warnings, collector.errors)
-
-
-# --- Offline-only speed-ups of the SDK's registration path (never active under the Pulumi CLI) ----------
-
-def stack_trace_from(frame):
-    """What `pulumi.runtime.resource._get_stack_trace` returns when called in place of `frame`.
-
-    The SDK takes traceback.extract_stack(), which reads the source line of every frame of every
-    registration (a fifth of the cost per resource under the mock runtime), then keeps only file and
-    line. This walks the same frames for the same names, files and lines, without the source text.
-    """
-    from pulumi.runtime.proto import source_pb2
-
-    stack = []  # innermost first, as sys._getframe walks
-    while frame is not None:
-        stack.append(frame)
-        frame = frame.f_back
-    seen = 0
-    for i, f in enumerate(stack):  # the third __init__ from the top is the concrete resource class
-        if f.f_code.co_name == "__init__":
-            seen += 1
-            if seen == 3:
-                break
-    else:
-        return source_pb2.StackTrace()
-    if i >= len(stack) - 1:  # the SDK's "i < 1": no frame outside the constructor
-        return source_pb2.StackTrace()
-    return source_pb2.StackTrace(frames=[_stack_frame(f.f_code.co_filename, f.f_lineno) for f in stack[i + 1:]])
-
-
-_POSITIONS: dict[tuple[str, int | None], object] = {}
-
-
-def _stack_frame(filename: str, line: int | None):
-    key = (filename, line)
-    frame = _POSITIONS.get(key)
-    if frame is None:
-        frame = _POSITIONS[key] = _new_stack_frame(filename, line)
-    return frame
-
-
-def _new_stack_frame(filename: str, line: int | None):
-    """As the SDK's _get_source_position_for_frame: no position for frames without a file URI."""
-    from pulumi.runtime.proto import source_pb2
-
-    if filename == "" or line is None:
-        return source_pb2.StackFrame()
-    try:
-        uri = Path(filename).as_uri()
-    except BaseException:  # noqa: BLE001 - the SDK gives such frames no position, and so do we
-        return source_pb2.StackFrame()
-    return source_pb2.StackFrame(pc=source_pb2.SourcePosition(uri=uri, line=line))
-
-
-def _fast_get_stack_trace():
-    return stack_trace_from(sys._getframe())
-
-
-@contextmanager
-def offline_sdk_speedups():
-    """Faster equivalents of what the mock runtime makes every registration pay, for one program run.
-
-    The SDK's stack walk is replaced (same result, see stack_trace_from) unless sys.tracebacklimit
-    changes what traceback would see, and the cycle collector runs rarely (collector.py): a preview
-    allocates ~10^4 objects per resource, mostly acyclic. All of it is restored after.
-    """
-    from pulumi.runtime import resource as sdk_resource
-
-    original = sdk_resource._get_stack_trace
-    if not hasattr(sys, "tracebacklimit"):
-        sdk_resource._get_stack_trace = _fast_get_stack_trace
-    try:
-        with rare_collections():
-            yield
-    finally:
-        sdk_resource._get_stack_trace = original
 
 
 def tree_order(resources: list[Resource]) -> list[Resource]:

@@ -127,7 +127,7 @@ def test_the_fast_stack_walk_gives_the_sdks_stack_trace_for_every_registration(m
 
     from pulumi.runtime import resource as sdk_resource
 
-    from cdb_stack.engine import program
+    from cdb_stack.engine import sdk_speedups as program
 
     sdk_walk = sdk_resource._get_stack_trace
     compared = []
