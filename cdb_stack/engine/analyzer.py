@@ -92,7 +92,6 @@ def _options(resource: Resource):
 # Resources per pack process before a second one pays for its start-up (about a second of imports).
 RESOURCES_PER_EXTRA_PACK = 400
 IN_FLIGHT = 32
-STREAM_IN_FLIGHT = 256
 
 
 def default_jobs(count: int) -> int:
@@ -143,26 +142,17 @@ class _Feed:
     sends the stack-wide request to the first pack right away, while per-resource answers still arrive.
     """
 
-    def __init__(self, resources: Sequence[Resource], first_pack, streamed: dict[str, tuple] | None = None) -> None:
+    def __init__(self, resources: Sequence[Resource], first_pack) -> None:
         self.resources = resources
         self.first_pack = first_pack
         self.responses: list = [None] * len(resources)
         self.structs: list = [None] * len(resources)
-        self.streamed: list[tuple[int, object]] = []  # (index, future) of calls made during the program
-        pending = []
-        for index, resource in enumerate(resources):
-            hit = (streamed or {}).get(resource.urn)
-            if hit is None:
-                pending.append(index)
-            else:
-                self.streamed.append((index, hit[0]))
-                self.structs[index] = hit[1]
         self._lock = threading.Lock()
-        self._cursor = iter(pending)
-        self._built = len(resources) - len(pending)
+        self._cursor = iter(range(len(resources)))
+        self._built = 0
         self._stack_future = None
         self._stack_error: BaseException | None = None
-        if not pending:
+        if not resources:
             self._send_stack()
 
     def _next(self) -> int | None:
@@ -201,10 +191,6 @@ class _Feed:
         for done, future in pending:
             self.responses[done] = _result(future)
 
-    def collect_streamed(self) -> None:
-        for index, future in self.streamed:
-            self.responses[index] = _result(future)
-
     def stack_response(self):
         if self._stack_error is not None:
             raise self._stack_error
@@ -236,56 +222,6 @@ def _stack_request(resources: Sequence[Resource], structs: Sequence[struct_pb2.S
     )
 
 
-class _Stream:
-    """Analyze calls made while the program runs, in registration order, by one sender thread.
-
-    The program's monitor hands over each registration; the sender waits for the first pack to start,
-    then keeps up to STREAM_IN_FLIGHT calls open, so the pack judges on the other core while the program
-    goes on. A pack that fails to start is reported by `analyze`, like any other start failure.
-    """
-
-    def __init__(self, first_pack) -> None:
-        import queue
-
-        self._first_pack = first_pack
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
-        self._calls: dict[str, tuple] = {}  # urn -> (future, struct)
-        self._thread = threading.Thread(target=self._send, name="cdb-analyze-stream", daemon=True)
-        self._thread.start()
-        self._finished = False
-
-    def submit(self, resource: Resource, struct: struct_pb2.Struct) -> None:
-        self._queue.put((resource, struct))
-
-    def _send(self) -> None:
-        from pulumi.runtime.proto import analyzer_pb2
-
-        try:
-            pack, _ = self._first_pack.result()
-        except BaseException:  # noqa: BLE001 - analyze reports the start failure
-            pack = None
-        open_calls: list = []
-        while (item := self._queue.get()) is not None:
-            if pack is None:
-                continue  # nothing can be asked; analyze raises the start error
-            resource, struct = item
-            request = analyzer_pb2.AnalyzeRequest(type=resource.type, properties=struct, urn=resource.urn,
-                                                  name=resource.name, options=_options(resource))
-            future = pack.stub.Analyze.future(request, timeout=pack_process.CALL_TIMEOUT_S)
-            self._calls[resource.urn] = (future, struct)
-            open_calls.append(future)
-            if len(open_calls) >= STREAM_IN_FLIGHT:
-                open_calls.pop(0).exception()  # wait for the oldest; its outcome is read by analyze
-
-    def finish(self) -> dict[str, tuple]:
-        """Every call made so far: urn -> (future, the Struct sent)."""
-        if not self._finished:
-            self._finished = True
-            self._queue.put(None)
-            self._thread.join()
-        return self._calls
-
-
 class Session:
     """Pack processes started ahead of the work, then fed from one shared queue of resources.
 
@@ -304,16 +240,6 @@ class Session:
         self._jobs = jobs
         self._pool = ThreadPoolExecutor(max_workers=8)
         self._starting = [self._pool.submit(_start, *self._args)]
-        self._stream: _Stream | None = None
-
-    def submit(self, resource: Resource, struct: struct_pb2.Struct) -> None:
-        """Ask the pack about one resource now, as the engine does when it is registered (thread-safe).
-
-        `struct` is its inputs as registered. The answer is collected by `analyze`.
-        """
-        if self._stream is None:
-            self._stream = _Stream(self._starting[0])
-        self._stream.submit(resource, struct)
 
     def _packs(self) -> tuple[list[PackProcess], PackMeta]:
         packs, meta, errors = [], None, []
@@ -329,15 +255,13 @@ class Session:
         return packs, meta
 
     def analyze(self, resources: Sequence[Resource], root_urn: str = "") -> tuple[PackMeta, list[Finding]]:
-        streamed = self._stream.finish() if self._stream is not None else {}
-        jobs = self._jobs or default_jobs(sum(1 for r in resources if r.urn not in streamed))
+        jobs = self._jobs or default_jobs(len(resources))
         self._starting += [self._pool.submit(_start, *self._args) for _ in range(jobs - 1)]
-        feed = _Feed(resources, first_pack=self._starting[0], streamed=streamed)
+        feed = _Feed(resources, first_pack=self._starting[0])
         workers = [self._pool.submit(feed.work, started) for started in self._starting]
         packs, meta = self._packs()
         for worker in workers:
             worker.result()
-        feed.collect_streamed()
         findings: list[Finding] = []
         for resource, response in zip(resources, feed.responses):
             findings.extend(_finding(d, meta, resource.urn) for d in response.diagnostics)
@@ -349,8 +273,6 @@ class Session:
         return meta, findings
 
     def close(self) -> None:
-        if self._stream is not None:
-            self._stream.finish()
         for started in self._starting:
             try:
                 started.result()[0].close()

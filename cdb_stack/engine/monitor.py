@@ -68,16 +68,13 @@ class RecordingMonitor(mocks.MockMonitor):
     """MockMonitor with engine-style URNs that records each registration as a Resource.
 
     `describe(request, urn, properties)` turns a request into the recorded Resource (the caller knows
-    the project directory for source positions); `on_register(resource, inputs Struct)` hears of each
-    registration as it happens, as the engine's analyzers do. Registrations answered by echo are kept as Structs and
+    the project directory for source positions). Registrations answered by echo are kept as Structs and
     decoded only if the program asks the mock for them (getResource, ExistsResource).
     """
 
-    def __init__(self, project: str, stack: str, describe: Callable[[Any, str, dict], Resource],
-                 on_register: Callable[[Resource, Any], None] | None = None) -> None:
+    def __init__(self, project: str, stack: str, describe: Callable[[Any, str, dict], Resource]) -> None:
         super().__init__(PreviewMocks())
         self._project, self._stack, self._describe = project, stack, describe
-        self._on_register = on_register
         self.recorded: list[Resource] = []
         self._echoed: dict[str, Any] = {}
 
@@ -94,10 +91,7 @@ class RecordingMonitor(mocks.MockMonitor):
             if flags & _NULL:
                 _drop_nulls(response.object)
             self._echoed[urn] = response.object
-        resource = self._describe(request, response.urn, properties)
-        self.recorded.append(resource)
-        if self._on_register is not None:
-            self._on_register(resource, request.object)
+        self.recorded.append(self._describe(request, response.urn, properties))
         return response
 
     def _materialise(self) -> None:

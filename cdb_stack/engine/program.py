@@ -12,9 +12,7 @@ import logging
 import os
 import runpy
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -61,8 +59,7 @@ class _LogCollector(logging.Handler):
             self.warnings.append(record.getMessage())
 
 
-def run_program(project: Project, on_register: Callable[[Resource, Any], None] | None = None) -> ProgramRun:
-    """Run the program; `on_register(resource, inputs)` is called for each registration as it is made."""
+def run_program(project: Project) -> ProgramRun:
     # Imported here: importing the Pulumi SDK costs time that `cdb check` and `--help` should not pay.
     import pulumi
     import pulumi.runtime
@@ -104,7 +101,7 @@ def run_program(project: Project, on_register: Callable[[Resource, Any], None] |
     settings.ROOT.set(None)
     settings.SETTINGS.rpc_manager.clear()
     settings.SETTINGS.outputs.clear()
-    monitor = RecordingMonitor(project.name, project.stack, describe, on_register)
+    monitor = RecordingMonitor(project.name, project.stack, describe)
     mocks.set_mocks(
         PreviewMocks(), project=project.name, stack=project.stack, preview=True, logger=logger, monitor=monitor
     )

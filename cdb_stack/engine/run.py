@@ -41,10 +41,9 @@ def preview(
 
     project = load_project(project_dir, stack)
     pack = Path(pack_dir) if pack_dir else default_pack_dir(project.directory)
-    # The pack starts while the program runs (its start-up costs as much as a small program) and is
-    # asked about each resource as it is registered, as the engine asks it.
+    # The pack starts while the program runs: its start-up costs as much as a small program.
     with analyzer.Session(pack, project=project.name, stack=stack, config=project.config, policy_config=policy_config) as session:
-        run = run_program(project, on_register=session.submit)
+        run = run_program(project)
         verdict = Verdict(mode="preview", project=project.name, stack=stack, resources=run.resources)
         verdict.errors.extend(f"the program logged an error: {e}" for e in run.errors)
         return _judge(verdict, session)
