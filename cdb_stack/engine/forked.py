@@ -47,7 +47,12 @@ class ForkedShare:
         self._done = False
         self._frozen = collector.frozen()  # the copy shares these pages instead of touching them in a collection
         self._frozen.__enter__()
-        self.pid = os.fork()
+        try:
+            self.pid = os.fork()
+        except OSError:  # no process to spare: the caller does the work itself
+            self._frozen.__exit__(None, None, None)
+            self._file.close()
+            raise
         if self.pid == 0:  # pragma: no cover - runs in the copy, which leaves through os._exit
             self._child(work, describe)
 

@@ -141,8 +141,11 @@ def analyze(wiring: ModuleType, pack_dir: Path, resources: Sequence[Resource], *
     share = forked.split_point(len(resources))
     tail = None
     if share < len(resources):
-        tail = forked.ForkedShare(
-            lambda: (judge(r, decode(r.properties)).SerializeToString() for r in resources[share:]), _reason)
+        try:
+            tail = forked.ForkedShare(
+                lambda: (judge(r, decode(r.properties)).SerializeToString() for r in resources[share:]), _reason)
+        except OSError:  # the system could not fork: judge everything here
+            share = len(resources)
     try:
         decoded: list[Any] = []
 

@@ -15,7 +15,7 @@ import pickle
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from cdb_stack.engine import forked
+from cdb_stack.engine import forked, pack_process
 from cdb_stack.engine.manifest_yaml import read_text
 from cdb_stack.errors import ManifestError
 
@@ -95,13 +95,17 @@ def parse(files: Sequence[str], read: Reader, meanwhile: Once) -> list[tuple[str
     if not 0 < cut < len(units):
         return None
     theirs_units = units[cut:]
-    share = forked.ForkedShare(lambda: [pickle.dumps([list(read(f, t)) for f, t in theirs_units], pickle.HIGHEST_PROTOCOL)])
+    try:
+        share = forked.ForkedShare(
+            lambda: [pickle.dumps([list(read(f, t)) for f, t in theirs_units], pickle.HIGHEST_PROTOCOL)])
+    except OSError:  # the system could not fork: the caller reads everything here
+        return None
     try:
         meanwhile()
         mine = [list(read(f, t)) for f, t in units[:cut]]
-        [blob] = share.results()
+        [blob] = share.results(pack_process.CALL_TIMEOUT_S)
         theirs = pickle.loads(blob)
-    except (ManifestError, forked.ForkedError, ChildProcessError, ValueError):
+    except (ManifestError, forked.ForkedError, ChildProcessError, TimeoutError, ValueError):
         return None
     finally:
         share.close()

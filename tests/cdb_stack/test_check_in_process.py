@@ -166,3 +166,18 @@ def test_the_pack_metadata_tells_resource_policies_from_stack_policies(tmp_path)
         verdict = check([path], pack_process=pack_process_route)
         assert {p.name: p.kind for p in verdict.pack.policies} == expected
     assert set(expected.values()) == {"stack", "resource"}
+
+
+def test_a_system_that_cannot_fork_gets_the_same_verdict_from_one_process(tmp_path, monkeypatch):
+    documents = [deployment(f"web-{i}", None if i % 5 else dict(COMPLIANT_CONTAINER, readinessProbe=None))
+                 for i in range(forked.MIN_RESOURCES + 20)]
+    path = _write(tmp_path / "many.yaml", documents)
+    on_two_cores = check([path])
+
+    def no_fork():
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(forked.os, "fork", no_fork)
+    on_one_core = check([path])
+    assert on_one_core.violations == on_two_cores.violations and not on_one_core.errors
+    assert on_one_core.resources == on_two_cores.resources
