@@ -43,6 +43,9 @@ class Resource:
     provider: str = ""
     transforms: int = 0  # resource transforms the program attached (the engine runs them on children)
     source: SourceLocation | None = None
+    # The inputs exactly as registered, a serialised protobuf Struct (program resources only): the
+    # Analyzer request is parsed from it in C instead of being rebuilt from `properties` in Python.
+    wire: bytes | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

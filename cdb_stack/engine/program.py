@@ -85,6 +85,7 @@ def run_program(project: Project) -> ProgramRun:
             transforms=len(request.transforms),
             provider=request.provider,
             source=_source(request, project_dir),
+            wire=request.object.SerializeToString(),
         )
 
     logger = logging.getLogger(f"cdb.program.{project.name}.{project.stack}")

@@ -157,3 +157,12 @@ def test_the_sdk_and_the_collector_are_restored_when_the_program_fails(make_proj
         run_program(load_project(make_project("raise RuntimeError('boom')\n"), "dev"))
     assert sdk_resource._get_stack_trace is sdk_walk
     assert gc.get_threshold() == thresholds and gc.get_freeze_count() == 0
+
+
+def test_the_registered_inputs_kept_for_the_pack_are_the_recorded_properties(make_project):
+    from cdb_stack.engine.analyzer import _inputs, _struct
+
+    run = run_program(load_project(make_project(NESTED_PROGRAM), "dev"))
+    assert all(r.wire is not None for r in run.resources)
+    assert all(_inputs(r) == _struct(r.properties) for r in run.resources)
+    assert any(_inputs(r).fields for r in run.resources)
