@@ -37,7 +37,7 @@ WIRING = "pack.py"
 def load(pack_dir: Path) -> ModuleType | None:
     """The pack's wiring module when the pack can be judged in-process, else None (start it as a process)."""
     pack_dir = pack_dir.resolve()
-    if not (pack_dir / WIRING).is_file() or not (pack_dir / "__init__.py").is_file():
+    if not (pack_dir / "__init__.py").is_file() or not _declares_wiring(pack_dir / WIRING):
         return None
     import policy_pack
 
@@ -60,13 +60,25 @@ def load(pack_dir: Path) -> ModuleType | None:
     return _imported(f"{name}.pack")
 
 
+def _declares_wiring(path: Path) -> bool:
+    """Whether `path` defines a top-level servicer(), read without running it: another pack's module of
+    that name might serve at import (as PolicyPack(...) does) and would never return."""
+    import ast
+
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+        return False  # the process route reports what is wrong with the pack
+    return any(isinstance(node, ast.FunctionDef) and node.name == "servicer" for node in tree.body)
+
+
 def _imported(module_name: str) -> ModuleType:
     try:
         module = importlib.import_module(module_name)
     except Exception as exc:  # noqa: BLE001 - a pack that cannot load is an error verdict, never a pass
         raise PackError(f"the policy pack failed to load: {_reason(exc)}") from None
     if not callable(getattr(module, "servicer", None)):
-        raise PackError(f"{module_name}: the pack's wiring has no servicer(); run it with --pack-process")
+        raise PackError(f"{module_name}: servicer is not a function; run the pack with --pack-process")
     return module
 
 

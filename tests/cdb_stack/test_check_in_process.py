@@ -181,3 +181,11 @@ def test_a_system_that_cannot_fork_gets_the_same_verdict_from_one_process(tmp_pa
     on_one_core = check([path])
     assert on_one_core.violations == on_two_cores.violations and not on_one_core.errors
     assert on_one_core.resources == on_two_cores.resources
+
+
+def test_a_pack_whose_pack_module_is_not_the_wiring_is_never_imported(tmp_path):
+    folder = tmp_path / "other_pack"
+    folder.mkdir()
+    (folder / "__init__.py").write_text("")
+    (folder / "pack.py").write_text("raise SystemExit('imported, though it serves at import time')\n")
+    assert local_pack.load(folder) is None
