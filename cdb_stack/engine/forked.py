@@ -27,8 +27,13 @@ _ERROR = 0xFFFFFFFF  # length prefix that marks an error record instead of an an
 _POLL_S = 0.005
 
 
+def available() -> bool:
+    """A second core and fork() to reach it."""
+    return hasattr(os, "fork") and (os.cpu_count() or 1) > 1
+
+
 def can_fork(count: int) -> bool:
-    return count >= MIN_RESOURCES and hasattr(os, "fork") and (os.cpu_count() or 1) > 1
+    return count >= MIN_RESOURCES and available()
 
 
 def split_point(count: int) -> int:

@@ -89,7 +89,7 @@ def parse(files: Sequence[str], read: Reader, meanwhile: Once) -> list[tuple[str
     except ManifestError:
         return None
     total = sum(len(text) for _, text in texts)
-    if total < PARALLEL_BYTES or not forked.can_fork(forked.MIN_RESOURCES):
+    if total < PARALLEL_BYTES or not forked.available():
         return None
     units, cut = _units(texts, total * (MINE_WITH_OTHER_WORK if meanwhile.pending else 0.5))
     if not 0 < cut < len(units):
