@@ -89,6 +89,26 @@ def _finding(diag, meta: PackMeta, default_urn: str) -> Finding:
     )
 
 
+def configure_request(levels: dict[str, tuple[int, dict]]):
+    """The Configure request for reconciled policy config (`policy_config.reconcile`)."""
+    from pulumi.runtime.proto import analyzer_pb2
+
+    return analyzer_pb2.ConfigureAnalyzerRequest(policyConfig={
+        name: analyzer_pb2.PolicyConfig(enforcementLevel=level, properties=_struct(props))
+        for name, (level, props) in levels.items()
+    })
+
+
+def findings_of(meta: PackMeta, resources: Sequence[Resource], responses: Sequence, stack_response,
+                root_urn: str) -> list[Finding]:
+    """The findings of one analysis, in resource order, the stack-wide ones last."""
+    findings: list[Finding] = []
+    for resource, response in zip(resources, responses):
+        findings.extend(_finding(d, meta, resource.urn) for d in response.diagnostics)
+    findings.extend(_finding(d, meta, root_urn) for d in stack_response.diagnostics)
+    return findings
+
+
 def _options(resource: Resource):
     from pulumi.runtime.proto import analyzer_pb2
 
@@ -125,15 +145,7 @@ def _start(pack_dir: Path, project: str, stack: str, config: dict[str, str], pol
         info = pack.call("GetAnalyzerInfo", empty_pb2.Empty())
         meta = pack_meta(info, pack.pack_dir, pack.version)
         levels = reconcile(info, policy_config, pack_label=f"{meta.name} {meta.version}")
-        pack.call(
-            "Configure",
-            analyzer_pb2.ConfigureAnalyzerRequest(
-                policyConfig={
-                    name: analyzer_pb2.PolicyConfig(enforcementLevel=level, properties=_struct(props))
-                    for name, (level, props) in levels.items()
-                }
-            ),
-        )
+        pack.call("Configure", configure_request(levels))
         return pack, meta
     except BaseException:
         pack.close()
@@ -268,11 +280,7 @@ class Session:
         packs, meta = self._packs()
         for worker in workers:
             worker.result()
-        findings: list[Finding] = []
-        for resource, response in zip(resources, feed.responses):
-            findings.extend(_finding(d, meta, resource.urn) for d in response.diagnostics)
-        response = feed.stack_response()
-        findings.extend(_finding(d, meta, root_urn) for d in response.diagnostics)
+        findings = findings_of(meta, resources, feed.responses, feed.stack_response(), root_urn)
         for pack in packs:
             if pack._proc.poll() not in (None, 0):
                 raise PackError(f"policy pack exited during analysis: {pack.stderr_tail()}")

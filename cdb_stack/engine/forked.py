@@ -100,9 +100,7 @@ class ForkedShare:
         """Analyzer answers of a judging share; every failure is the pack's (PackError)."""
         try:
             results = self.results(pack_process.CALL_TIMEOUT_S)
-        except ForkedError as exc:
-            raise PackError(f"policy pack: {method} failed: {exc}") from None
-        except ChildProcessError as exc:
+        except (ForkedError, ChildProcessError) as exc:
             raise PackError(f"policy pack: {method} failed: {exc}") from None
         except TimeoutError:
             raise PackError(f"policy pack: {method} did not answer within {pack_process.CALL_TIMEOUT_S:.0f}s") from None

@@ -132,10 +132,7 @@ def analyze(wiring: ModuleType, pack_dir: Path, resources: Sequence[Resource], *
         meta = analyzer.pack_meta(info, pack_dir, pack_process.pack_version(pack_dir))
         levels = reconcile(info, policy_config, pack_label=f"{meta.name} {meta.version}")
         try:
-            servicer.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig={
-                name: analyzer_pb2.PolicyConfig(enforcementLevel=level, properties=analyzer._struct(props))
-                for name, (level, props) in levels.items()
-            }), None)
+            servicer.Configure(analyzer.configure_request(levels), None)
         except Exception as exc:  # noqa: BLE001 - as the CLI reports a failed Configure
             raise PackError(f"policy pack: Configure failed: {_reason(exc).split(': ', 1)[-1]}") from None
         return servicer, meta
@@ -181,11 +178,7 @@ def analyze(wiring: ModuleType, pack_dir: Path, resources: Sequence[Resource], *
     finally:
         if tail is not None:
             tail.close()
-    findings: list[Finding] = []
-    for resource, answer in zip(resources, answers):
-        findings.extend(analyzer._finding(d, meta, resource.urn) for d in answer.diagnostics)
-    findings.extend(analyzer._finding(d, meta, root_urn) for d in stack_answer.diagnostics)
-    return meta, findings
+    return meta, analyzer.findings_of(meta, resources, answers, stack_answer, root_urn)
 
 
 def _decoder(servicer) -> Callable[[dict], Any]:

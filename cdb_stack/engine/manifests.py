@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from cdb_stack.engine import manifest_split
 from cdb_stack.engine.manifest_yaml import YAML_SUFFIXES, read_documents
 from cdb_stack.engine.model import Resource, SourceLocation
 from cdb_stack.errors import ManifestError
@@ -43,8 +44,6 @@ def load_manifests(
 
 def _load(paths: Sequence[str | Path], stack: str, project: str, meanwhile: Callable[[], None] | None) -> list[Resource]:
     files = list(_manifest_files(paths))
-    from cdb_stack.engine import manifest_split
-
     once = manifest_split.Once(meanwhile)
     parsed = manifest_split.parse(files, file_objects, once)
     once()

@@ -3,7 +3,7 @@ Both end in the same place: the pack, asked over gRPC, and a Verdict."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from cdb_stack.engine import analyzer
@@ -60,9 +60,7 @@ def check(paths: Sequence[str | Path], pack_dir: str | Path | None = None, polic
         raise CdbError("name at least one file or folder of Kubernetes YAML")
     pack = Path(pack_dir) if pack_dir else default_pack_dir()
     if pack_process:
-        # The pack starts while the manifests are read.
-        with analyzer.Session(pack, project="manifests", stack="check", policy_config=policy_config) as session:
-            return _judge(_manifests_verdict(load_manifests(paths)), session)
+        return _check_over_grpc(pack, policy_config, lambda: load_manifests(paths))
 
     loaded: dict = {}
 
@@ -77,8 +75,7 @@ def check(paths: Sequence[str | Path], pack_dir: str | Path | None = None, polic
         verdict.errors.append(str(loaded["error"]))
         return verdict
     if loaded.get("wiring") is None:  # a pack that can only run as a process
-        with analyzer.Session(pack, project="manifests", stack="check", policy_config=policy_config) as session:
-            return _judge(verdict, session)
+        return _check_over_grpc(pack, policy_config, lambda: verdict.resources)
     try:
         verdict.pack, findings = local_pack.analyze(
             loaded["wiring"], pack.resolve(), verdict.resources, project="manifests", stack="check",
@@ -88,6 +85,12 @@ def check(paths: Sequence[str | Path], pack_dir: str | Path | None = None, polic
         return verdict
     verdict.violations, verdict.unchecked = analyzer.split_unchecked(findings)
     return verdict
+
+
+def _check_over_grpc(pack: Path, policy_config: dict | None, manifests: Callable[[], list[Resource]]) -> Verdict:
+    # The pack process starts first, so its start-up overlaps with reading manifests not yet read.
+    with analyzer.Session(pack, project="manifests", stack="check", policy_config=policy_config) as session:
+        return _judge(_manifests_verdict(manifests()), session)
 
 
 def _manifests_verdict(resources: list[Resource]) -> Verdict:

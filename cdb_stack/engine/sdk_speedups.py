@@ -22,6 +22,7 @@ from typing import Any
 
 from cdb_stack.engine.collector import rare_collections
 
+
 def stack_trace_from(frame):
     """What `pulumi.runtime.resource._get_stack_trace` returns when called in place of `frame`.
 
