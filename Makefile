@@ -5,12 +5,18 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 STACK  ?= dev
+# bash with pipefail: a failing pip must fail the target even when its output goes through a filter.
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
 
 .PHONY: preview test install policies clean-venv
 
+# pip prints each package it collects: the first run takes minutes and must not look stuck.
 $(STAMP): pyproject.toml policy_pack/requirements.txt
+	@echo "make: setting up $(VENV) with the pinned dependencies (first run: a few minutes)"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m pip install --disable-pip-version-check --progress-bar off -e '.[dev]' \
+		| { grep --line-buffered -E '^(Collecting|Installing|Successfully)' || true; }
 	@touch $(STAMP)
 
 install: $(STAMP)

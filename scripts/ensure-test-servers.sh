@@ -9,6 +9,10 @@ VENV="${VENV:-.venv}"
 
 say() { printf 'ensure-test-servers: %s\n' "$*"; }
 
+# Another apt or dpkg run (unattended upgrades on a fresh machine, a second job) may hold the locks:
+# wait up to ten minutes for them, as apt's own lock timeout does, instead of failing at once.
+APT_WAIT=(-o DPkg::Lock::Timeout=600 -o Acquire::Lock::Timeout=600)
+
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then
         "$@"
@@ -30,9 +34,9 @@ ensure_redis() {
         exit 1
     fi
     say "redis-server missing: running apt-get update"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get "${APT_WAIT[@]}" update -q
     say "installing Debian package redis-server (apt-get install --no-install-recommends)"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends redis-server
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get "${APT_WAIT[@]}" install -y -q --no-install-recommends redis-server
     # The package may start a system-wide instance on 6379; the tests never use it (free ports only).
     say "redis-server installed: $(command -v redis-server) ($(redis-server --version | awk '{print $3}'))"
 }

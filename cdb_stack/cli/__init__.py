@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from cdb_stack.cli import ui
 from cdb_stack.errors import CdbError
 
 # One module per command, one line each.
@@ -27,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells and the tools our users know report Ctrl-C
 
 
 def _command_of(module_name: str) -> str:
@@ -41,14 +43,38 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         description=(
             "CDB_INFRA_POLICY verdicts without a cloud, a cluster or the Pulumi CLI. "
             "Exit codes: 0 compliant, 1 mandatory violations, 2 usage or input error "
-            "(or the policy pack could not run)."
+            "(or the policy pack could not run), 130 interrupted (Ctrl-C). "
+            "`cdb COMMAND --help` explains each command."
         ),
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    _add_common_options(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module_name in COMMAND_MODULES:
         if only is None or _command_of(module_name) == only:
             importlib.import_module(module_name).register(sub)
+    for command_parser in sub.choices.values():
+        _add_common_options(command_parser, top=False)
     return parser
+
+
+def _add_common_options(parser: argparse.ArgumentParser, top: bool) -> None:
+    """-q and --color work before and after the command (`cdb -q check` and `cdb check -q`); the
+    command's copy defaults to "not given" so it never overrides the one before the command."""
+    group = parser.add_argument_group("output options")
+    group.add_argument("-q", "--quiet", action="store_true", default=False if top else argparse.SUPPRESS,
+                       help="print only findings, the verdict and errors: no notes, no progress, no resource tree")
+    group.add_argument("--color", choices=ui.COLOR_CHOICES, default="auto" if top else argparse.SUPPRESS,
+                       help="colour the text output: auto (a terminal, unless NO_COLOR is set), always, never")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("cdb-infra")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -59,14 +85,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors and 0 on --help
         return int(exc.code or 0)
+    ui.configure(color=args.color, quiet=args.quiet)
     try:
         return int(args.handler(args))
     except CdbError as exc:
         print(f"cdb {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
-        print(f"cdb {args.command}: interrupted", file=sys.stderr)
-        return EXIT_ERROR
+        print(f"cdb {args.command}: interrupted; nothing was written", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def run() -> None:

@@ -8,6 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from cdb_stack.cli import ui
 from cdb_stack.errors import CdbError
 
 FORMATS = ("text", "json", "sarif")
@@ -45,12 +46,20 @@ def write_output(text: str, output: str | None) -> None:
 
 
 def emit(verdict, args: argparse.Namespace) -> int:
-    from cdb_stack.engine.report import render, use_color
+    from cdb_stack.engine.report import render
 
-    color = args.format == "text" and not args.output and use_color(sys.stdout)
-    write_output(render(verdict, args.format, color=color), args.output)
+    for path, reason in verdict.skipped:
+        ui.note(f"cdb {args.command}: skipped {path}: {reason}")
+    if verdict.errors and verdict.pack is None and args.format == "text":
+        # Nothing was judged (a refused policy config, a pack that would not start): a report would
+        # read "no violations" above the error, so the error alone is what the user sees.
+        for error in verdict.errors:
+            print(f"cdb {args.command}: error: {error}", file=sys.stderr)
+        return verdict.exit_code()
+    color = args.format == "text" and not args.output and ui.use_color(sys.stdout)
+    write_output(render(verdict, args.format, color=color, brief=ui.quiet()), args.output)
     if args.output:
-        print(f"cdb {args.command}: report written to {args.output}", file=sys.stderr)
+        ui.note(f"cdb {args.command}: report written to {args.output}")
     return verdict.exit_code()
 
 

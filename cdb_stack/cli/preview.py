@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from cdb_stack.cli import common
+from cdb_stack.cli import common, ui
 
 HELP = """\
 Run the Pulumi program of a project (default: the current folder) offline under Pulumi's mock engine,
@@ -35,5 +35,6 @@ def handle(args: argparse.Namespace) -> int:
     from cdb_stack.engine.run import preview
 
     with rare_collections():
-        verdict = preview(args.cwd, args.stack, args.policy_pack, common.policy_config(args))
+        with ui.progress(f"previewing stack {args.stack}"):
+            verdict = preview(args.cwd, args.stack, args.policy_pack, common.policy_config(args))
         return common.emit(verdict, args)

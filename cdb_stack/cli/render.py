@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from cdb_stack.cli import ui
+
 HELP = """\
 Run the stack's Pulumi program offline (as `cdb preview` does) and write every Kubernetes object it
 declares as YAML, one file per object (<namespace>/<kind>-<name>.yaml, _cluster/ for cluster-scoped
@@ -21,8 +23,10 @@ Helm charts and other remote components cannot be expanded offline: they are app
 synced by Flux, and are listed in kustomization.yaml as not rendered.
 
 --check renders to memory and compares with DIR instead of writing. Every file counts: a changed
-file (a hand edit), a missing file and an extra file are drift. Only the value of the
-cdb-infra.io/git-revision annotation is not compared (the annotation must be present).
+file, a missing file and an extra file are drift. Only the value of the cdb-infra.io/git-revision
+annotation is not compared (the annotation must be present). kustomization.yaml records a digest of
+what was rendered, so --check says which kind of drift it is: files edited by hand after the last
+render, or code and config that changed since it (render again and commit).
 
 exit codes: 0 written / no drift, 1 drift found (--check), 2 usage/input error or render refused
 """
@@ -42,10 +46,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from cdb_stack.render import compare, render_files, render_stack, write_tree
+    from cdb_stack.render import check_target, compare, drift_cause, render_files, render_stack, write_tree
 
     out = Path(args.out) if args.out else Path(args.cwd) / "deploy" / args.stack
-    rendered = render_stack(args.cwd, args.stack, args.revision)
+    check_target(out, for_check=args.check)  # before rendering: a wrong --out must not cost a render
+    with ui.progress(f"rendering stack {args.stack}"):
+        rendered = render_stack(args.cwd, args.stack, args.revision)
     files = render_files(rendered)
     if args.check:
         differences = compare(files, out)
@@ -54,14 +60,22 @@ def handle(args: argparse.Namespace) -> int:
             return 0
         for d in differences:
             print(f"{d.state:8} {out / d.path}")
-        print(
-            f"cdb render --check: {len(differences)} file(s) in {out} differ from what the code renders; "
-            f"hand edits are drift: change the code and run `cdb render --stack {args.stack} --out {out}`",
-            file=sys.stderr,
-        )
+        print(f"cdb render --check: {len(differences)} file(s) in {out} differ from what the code renders; "
+              + _cause_text(drift_cause(out), args.stack, out), file=sys.stderr)
         return 1
     write_tree(files, out)
     for s in rendered.skipped:
-        print(f"cdb render: not rendered: {s.type} {s.name}: {s.reason}", file=sys.stderr)
+        ui.note(f"cdb render: not rendered: {s.type} {s.name}: {s.reason}")
     print(f"cdb render: wrote {len(rendered.manifests)} objects to {out}")
     return 0
+
+
+def _cause_text(cause: str, stack: str, out: Path) -> str:
+    again = f"`cdb render --stack {stack} --out {out}`"
+    if cause == "code":
+        return (f"the folder is as the last render wrote it, so the code or config changed since: run {again} "
+                "and commit the result")
+    if cause == "hand-edit":
+        return (f"files were edited by hand after the last render (they no longer match its recorded digest): "
+                f"move the change into the code, then run {again}")
+    return f"change the code (never the rendered files) and run {again}"

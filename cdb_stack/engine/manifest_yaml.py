@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from cdb_stack.errors import ManifestError
+from cdb_stack.yaml_limits import check_document
 
 YAML_SUFFIXES = (".yaml", ".yml")
 _Y = "tag:yaml.org,2002:"
@@ -131,7 +132,21 @@ def _problem(node: yaml.Node, what: str) -> yaml.MarkedYAMLError:
     return yaml.constructor.ConstructorError(None, None, what, node.start_mark)
 
 
+STDIN = "<stdin>"  # how `-` (standard input) is named in paths and error messages
+_stdin_text: list[str] = []  # read once: the two-core parse and the sequential fallback both ask
+
+
 def read_text(file: str) -> str:
+    if file == STDIN:
+        if not _stdin_text:
+            import sys
+
+            data = sys.stdin.buffer.read()
+            try:
+                _stdin_text.append(data.decode("utf-8-sig"))
+            except UnicodeDecodeError as exc:
+                raise ManifestError(f"{STDIN}:1: not UTF-8 text ({exc.reason}); send the manifest as UTF-8") from None
+        return _stdin_text[0]
     try:
         with open(file, encoding="utf-8-sig") as handle:
             return handle.read()
@@ -150,6 +165,7 @@ def read_documents(file: str, text: str | None = None) -> Iterator[tuple[Any, ya
     try:
         while loader.check_node():
             node = loader.get_node()
+            check_document(node, file)  # before building: an alias bomb must cost milliseconds, not gigabytes
             data = loader.build(node, {}, set())
             if data is not None:
                 yield data, node

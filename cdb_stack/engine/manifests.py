@@ -9,7 +9,6 @@ that is silently skipped would be a silent pass.
 from __future__ import annotations
 
 import gc
-import os
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,43 +16,54 @@ from typing import Any
 import yaml
 
 from cdb_stack.engine import manifest_split
-from cdb_stack.engine.manifest_yaml import YAML_SUFFIXES, read_documents
+from cdb_stack.engine.manifest_files import Skipped, not_kubernetes, yaml_files
+from cdb_stack.engine.manifest_yaml import read_documents
 from cdb_stack.engine.model import Resource, SourceLocation
 from cdb_stack.errors import ManifestError
 
 
 def load_manifests(
     paths: Sequence[str | Path], stack: str = "check", project: str = "manifests",
-    meanwhile: Callable[[], None] | None = None,
+    meanwhile: Callable[[], None] | None = None, excludes: Sequence[str] = (),
+    skipped: list[Skipped] | None = None,
 ) -> list[Resource]:
     """Every Kubernetes object in `paths` (files, or folders searched recursively for *.yaml/*.yml).
 
     `meanwhile` is other work of the caller's, run once while a large input is parsed on the other core
-    (or first, when the input is parsed in this process alone).
+    (or first, when the input is parsed in this process alone). Files and folders that hold no objects
+    (Helm charts and values, kustomize files, `excludes` globs) are appended to `skipped`.
     """
     if not paths:
         raise ManifestError("no manifest path given: name at least one YAML file or folder")
     gc_was_enabled = gc.isenabled()
     gc.disable()  # parsing allocates ~10^5 acyclic objects; collector passes over them cost 2x the parse
     try:
-        return _load(paths, stack, project, meanwhile)
+        return _load(paths, stack, project, meanwhile, excludes, [] if skipped is None else skipped)
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
-def _load(paths: Sequence[str | Path], stack: str, project: str, meanwhile: Callable[[], None] | None) -> list[Resource]:
-    files = list(_manifest_files(paths))
+def _load(paths: Sequence[str | Path], stack: str, project: str, meanwhile: Callable[[], None] | None,
+          excludes: Sequence[str], skipped: list[Skipped]) -> list[Resource]:
+    files, left_out = yaml_files(paths, excludes)
+    skipped.extend(left_out)
     once = manifest_split.Once(meanwhile)
     parsed = manifest_split.parse(files, file_objects, once)
     once()
+    if parsed is not None and any(isinstance(o, Skipped) for _, objects in parsed for o, _ in objects):
+        parsed = None  # a half of a cut file is no ground to skip the file: decide on the whole of it
     if parsed is None:  # small input, or a problem: read in order, so the first problem is the one reported
         parsed = ((file, file_objects(file)) for file in files)
     resources: list[Resource] = []
     urns: set[str] = set()
     for file, objects in parsed:
         for obj, obj_line in objects:
+            if isinstance(obj, Skipped):
+                skipped.append(obj)
+                continue
             if _is_build_config(obj):
+                skipped.append(Skipped(f"{file}:{obj_line}", "kustomize build configuration, not applied to a cluster"))
                 continue
             resource = _to_resource(obj, file, obj_line, stack, project, urns)
             urns.add(resource.urn)
@@ -61,9 +71,15 @@ def _load(paths: Sequence[str | Path], stack: str, project: str, meanwhile: Call
     return resources
 
 
-def file_objects(file: str, text: str | None = None) -> Iterator[tuple[dict[str, Any], int]]:
-    """Every object of one file (or of `text`, a part of it) with its line, in order."""
-    for doc, node in read_documents(file, text):
+def file_objects(file: str, text: str | None = None) -> Iterator[tuple[dict[str, Any] | Skipped, int]]:
+    """Every object of one file (or of `text`, a part of it) with its line, in order; a file that holds
+    no Kubernetes object at all (Helm values, kustomize files) yields one Skipped instead."""
+    documents = list(read_documents(file, text))
+    reason = not_kubernetes([doc for doc, _ in documents])
+    if reason is not None:
+        yield Skipped(file, reason), 0
+        return
+    for doc, node in documents:
         yield from _objects(doc, node, file)
 
 
@@ -75,31 +91,6 @@ def _is_build_config(obj: Any) -> bool:
     api_version = obj.get("apiVersion") if isinstance(obj, dict) else None
     return isinstance(api_version, str) and api_version.startswith(BUILD_CONFIG_GROUPS)
 
-
-def _manifest_files(paths: Sequence[str | Path]) -> Iterator[str]:
-    for given in paths:
-        path = Path(given)
-        if path.is_file():
-            yield str(given)
-        elif path.is_dir():
-            found = _yaml_files_under(path)
-            if not found:
-                raise ManifestError(
-                    f"{given}: folder has no *.yaml or *.yml files (hidden folders are skipped)"
-                )
-            yield from found
-        else:
-            raise ManifestError(f"{given}: no such file or folder; check the path")
-
-
-def _yaml_files_under(folder: Path) -> list[str]:
-    found: list[str] = []
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        found.extend(
-            os.path.join(root, f) for f in files if f.endswith(YAML_SUFFIXES) and not f.startswith(".")
-        )
-    return sorted(found, key=lambda p: Path(p).parts)
 
 def _objects(doc: Any, node: yaml.Node, file: str) -> Iterator[tuple[dict[str, Any], int]]:
     """The Kubernetes objects of one document with their lines; `kind: List` (and typed *List) flattened."""

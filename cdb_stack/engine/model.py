@@ -102,6 +102,8 @@ class Verdict:
     violations: list[Finding] = field(default_factory=list)
     unchecked: list[Finding] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    # (path, what it is) for every file or folder `cdb check` left out because it holds no objects.
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def remote(self) -> list[Resource]:

@@ -18,6 +18,7 @@ from pathlib import Path
 import grpc
 import yaml
 
+from cdb_stack import yaml_limits
 from cdb_stack.errors import PackError
 
 # Generous: the pack imports the Pulumi SDK before it prints its port.
@@ -28,9 +29,13 @@ CALL_TIMEOUT_S = 120.0
 def pack_version(pack_dir: Path) -> str:
     meta_file = pack_dir / "PulumiPolicy.yaml"
     try:
-        meta = yaml.safe_load(meta_file.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise PackError(f"{meta_file}: cannot read the pack's metadata: {exc}") from None
+        meta = yaml_limits.load(meta_file.read_text(encoding="utf-8"), str(meta_file)) or {}
+    except yaml_limits.YamlLimitError as exc:
+        raise PackError(str(exc)) from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise PackError(f"{meta_file}: cannot read the pack's metadata: {' '.join(str(exc).split())}") from None
+    if not isinstance(meta, dict):
+        raise PackError(f"{meta_file}: the pack's metadata must be a mapping (runtime, version, description)")
     return str(meta.get("version") or "0.0.1")
 
 

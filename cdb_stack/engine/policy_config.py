@@ -23,6 +23,12 @@ def load_policy_config(path: str | Path) -> dict:
         raise CdbError(f"{path}: policy config file not found") from None
     except json.JSONDecodeError as exc:
         raise CdbError(f"{path}:{exc.lineno}: malformed JSON: {exc.msg}") from None
+    except UnicodeDecodeError as exc:
+        raise CdbError(f"{path}:1: not UTF-8 text ({exc.reason}); save the policy config as UTF-8") from None
+    except RecursionError:
+        raise CdbError(f"{path}:1: JSON nested too deeply to be a policy config; flatten it") from None
+    except OSError as exc:
+        raise CdbError(f"{path}: cannot read the policy config ({exc.strerror})") from None
     if not isinstance(data, dict):
         raise CdbError(f"{path}: expected a JSON object of policy names to levels or settings")
     return data

@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from cdb_stack import yaml_limits
 from cdb_stack.errors import CdbError
 
 # Offline there is no passphrase or service to decrypt `secure:` values: the program sees this text
@@ -36,7 +37,9 @@ def _read_yaml(path: Path) -> Any:
     except OSError as exc:
         raise CdbError(f"{path}: cannot read: {exc.strerror}") from None
     try:
-        return yaml.safe_load(text)
+        return yaml_limits.load(text, str(path))
+    except yaml_limits.YamlLimitError as exc:
+        raise CdbError(str(exc)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)

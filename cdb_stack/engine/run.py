@@ -10,7 +10,7 @@ from cdb_stack.engine import analyzer
 from cdb_stack.engine.model import Resource, Verdict
 from cdb_stack.engine.project import load_project
 from cdb_stack.engine.urns import STACK_TYPE, stack_urn
-from cdb_stack.errors import CdbError, PackError
+from cdb_stack.errors import CdbError, ManifestError, PackError
 
 
 def default_pack_dir(project_dir: Path | None = None) -> Path:
@@ -50,17 +50,32 @@ def preview(
 
 
 def check(paths: Sequence[str | Path], pack_dir: str | Path | None = None, policy_config: dict | None = None,
-          pack_process: bool = False) -> Verdict:
+          pack_process: bool = False, excludes: Sequence[str] = ()) -> Verdict:
     """Plain manifests through the pack: in this process when the pack allows it (local_pack), else, or
-    with `pack_process`, through a pack process over gRPC exactly as `preview` asks it."""
+    with `pack_process`, through a pack process over gRPC exactly as `preview` asks it.
+
+    Checking nothing is not a pass: inputs without a single Kubernetes object are an error."""
     from cdb_stack.engine import local_pack
     from cdb_stack.engine.manifests import load_manifests
 
     if not paths:
         raise CdbError("name at least one file or folder of Kubernetes YAML")
     pack = Path(pack_dir) if pack_dir else default_pack_dir()
+    skipped: list = []
+
+    def objects(**options) -> list[Resource]:
+        found = load_manifests(paths, excludes=excludes, skipped=skipped, **options)
+        if not found:
+            left_out = f" ({len(skipped)} file(s) or folder(s) skipped as not Kubernetes)" if skipped else ""
+            raise ManifestError(
+                f"{', '.join(map(str, paths))}: no Kubernetes objects found{left_out}; "
+                "name files or folders of manifests with apiVersion and kind")
+        return found
+
     if pack_process:
-        return _check_over_grpc(pack, policy_config, lambda: load_manifests(paths))
+        verdict = _check_over_grpc(pack, policy_config, objects)
+        verdict.skipped = [tuple(s) for s in skipped]
+        return verdict
 
     loaded: dict = {}
 
@@ -70,12 +85,15 @@ def check(paths: Sequence[str | Path], pack_dir: str | Path | None = None, polic
         except PackError as exc:
             loaded["error"] = exc
 
-    verdict = _manifests_verdict(load_manifests(paths, meanwhile=load_pack))
+    verdict = _manifests_verdict(objects(meanwhile=load_pack))
+    verdict.skipped = [tuple(s) for s in skipped]
     if "error" in loaded:
         verdict.errors.append(str(loaded["error"]))
         return verdict
     if loaded.get("wiring") is None:  # a pack that can only run as a process
-        return _check_over_grpc(pack, policy_config, lambda: verdict.resources)
+        over_grpc = _check_over_grpc(pack, policy_config, lambda: verdict.resources)
+        over_grpc.skipped = verdict.skipped
+        return over_grpc
     try:
         verdict.pack, findings = local_pack.analyze(
             loaded["wiring"], pack.resolve(), verdict.resources, project="manifests", stack="check",

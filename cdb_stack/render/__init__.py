@@ -18,7 +18,7 @@ from cdb_stack.engine.project import Project
 from cdb_stack.errors import CdbError
 from cdb_stack.render.layout import KUSTOMIZATION, render_files
 from cdb_stack.render.objects import Manifest, Rendered, RenderError, Skipped, collect
-from cdb_stack.render.output import Difference, compare, mask_revision, write_tree
+from cdb_stack.render.output import Difference, check_target, compare, drift_cause, mask_revision, write_tree
 from cdb_stack.settings import NAMESPACE
 
 REVISION_KEY = f"{NAMESPACE}:gitRevision"
@@ -53,6 +53,6 @@ def render_project(project: Project, revision: str | None = None) -> Rendered:
 
 
 __all__ = [
-    "KUSTOMIZATION", "Difference", "Manifest", "RenderError", "Rendered", "Skipped", "compare", "mask_revision",
+    "KUSTOMIZATION", "Difference", "Manifest", "RenderError", "Rendered", "Skipped", "check_target", "compare", "drift_cause", "mask_revision",
     "render_files", "render_project", "render_revision", "render_stack", "write_tree",
 ]

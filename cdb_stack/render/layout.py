@@ -7,6 +7,7 @@ and nothing about the machine or the time is written.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from typing import Any
 
@@ -73,11 +74,35 @@ def file_names(manifests: list[Manifest]) -> list[str]:
     return names
 
 
-def _kustomization(rendered: Rendered, paths: list[str]) -> str:
-    notes = ""
+DIGEST_PREFIX = "# Content digest: "
+
+
+def content_digest(files: dict[str, str]) -> str:
+    """sha256 over every rendered file but kustomization.yaml, revision values masked (see output.py).
+
+    kustomization.yaml records it, so `--check` can tell a folder edited by hand (its files no longer
+    match the digest it carries) from one that is as render left it while the code moved on."""
+    from cdb_stack.render.output import mask_revision
+
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        if path != KUSTOMIZATION:
+            digest.update(path.encode() + b"\0" + mask_revision(files[path]).encode() + b"\0")
+    return "sha256:" + digest.hexdigest()
+
+
+def recorded_digest(kustomization: str | None) -> str | None:
+    for line in (kustomization or "").splitlines():
+        if line.startswith(DIGEST_PREFIX):
+            return line[len(DIGEST_PREFIX):].strip()
+    return None
+
+
+def _kustomization(rendered: Rendered, paths: list[str], digest: str) -> str:
+    notes = f"{DIGEST_PREFIX}{digest}\n"
     if rendered.skipped:
         lines = [f"#   {s.type} {s.name}: {s.reason}" for s in rendered.skipped]
-        notes = "# Not rendered here (no manifest offline):\n" + "\n".join(lines) + "\n"
+        notes += "# Not rendered here (no manifest offline):\n" + "\n".join(lines) + "\n"
     body = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": sorted(paths)}
     return _header(rendered) + notes + to_yaml(body)
 
@@ -88,5 +113,5 @@ def render_files(rendered: Rendered) -> dict[str, str]:
     paths = file_names(rendered.manifests)
     for path, manifest in zip(paths, rendered.manifests):
         files[path] = _header(rendered) + to_yaml(_ordered(manifest.body, _TOP_ORDER))
-    files[KUSTOMIZATION] = _kustomization(rendered, paths)
+    files[KUSTOMIZATION] = _kustomization(rendered, paths, content_digest(files))
     return dict(sorted(files.items()))

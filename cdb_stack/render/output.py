@@ -17,7 +17,7 @@ from pathlib import Path
 
 from components.conventions import ANNOTATION_GIT_REVISION
 from cdb_stack.errors import CdbError
-from cdb_stack.render.layout import KUSTOMIZATION, MARKER
+from cdb_stack.render.layout import KUSTOMIZATION, MARKER, content_digest, recorded_digest
 
 _REVISION_LINE = re.compile(rf"^(\s*{re.escape(ANNOTATION_GIT_REVISION)}:)[ \t]*\S.*$", re.MULTILINE)
 REVISION_MASK = "<git-revision>"
@@ -81,15 +81,39 @@ def _owned(folder: Path) -> bool:
         return False
 
 
-def write_tree(files: dict[str, str], folder: Path) -> None:
-    """Replace `folder` with exactly `files`, atomically."""
+def check_target(folder: Path, for_check: bool = False) -> None:
+    """Refuse an output folder before any rendering work: a wrong --out must cost no time."""
     if folder.exists() and not folder.is_dir():
         raise CdbError(f"{folder}: is a file; --out needs a folder")
+    if for_check:
+        if not folder.is_dir():
+            raise CdbError(f"{folder}: no rendered output here; write it with `cdb render` first, or pass --out")
+        return
     if folder.is_dir() and not _owned(folder):
         raise CdbError(
             f"{folder}: holds files `cdb render` did not write (no {KUSTOMIZATION} of its own); "
             "choose an empty or new folder for --out"
         )
+    existing = next((p for p in (folder, *folder.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise CdbError(f"{existing}: is a file, so {folder} cannot be created; choose another --out")
+    if existing is not None and not os.access(existing, os.W_OK):
+        raise CdbError(f"{existing}: not writable; choose another --out")
+
+
+def drift_cause(folder: Path) -> str:
+    """Why a committed folder differs from a fresh render: edited by hand after the last render, or as
+    the last render left it while the code or config changed since (its recorded digest tells)."""
+    files = read_tree(folder)
+    recorded = recorded_digest(files.get(KUSTOMIZATION))
+    if recorded is None:
+        return "unknown"
+    return "code" if recorded == content_digest(files) else "hand-edit"
+
+
+def write_tree(files: dict[str, str], folder: Path) -> None:
+    """Replace `folder` with exactly `files`, atomically."""
+    check_target(folder)
     parent = folder.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import yaml
 
+from cdb_stack import yaml_limits
 from cdb_stack.errors import CdbError
 from cdb_stack.scan.model import Finding
 
@@ -84,7 +85,9 @@ def load_allowlist(path: Path) -> list[AllowEntry]:
     if not path.is_file():
         return []
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml_limits.load(path.read_text(encoding="utf-8"), str(path))
+    except yaml_limits.YamlLimitError as exc:
+        raise AllowListError(str(exc)) from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise AllowListError(f"{path}: cannot read the allow-list ({str(exc).splitlines()[0]})") from exc
     if data is None:

@@ -13,6 +13,7 @@ from pathlib import PurePosixPath
 
 import yaml
 
+from cdb_stack import yaml_limits
 from cdb_stack.scan.model import Detector
 
 
@@ -49,13 +50,12 @@ def is_secret_like_key(key: str) -> bool:
     return bool(_SECRET_KEY.search(norm)) and not _REFERENCE_SUFFIX.search(norm)
 
 
-# libyaml's loader when PyYAML was built with it: rendered output is large and parsed on every scan.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
 
 def _compose(text: str, path: str) -> list[yaml.Node]:
     try:
-        return [doc for doc in yaml.compose_all(text, Loader=_LOADER) if doc is not None]
+        return yaml_limits.compose_all(text, path)
+    except yaml_limits.YamlLimitError as exc:
+        raise UncheckedFile(str(exc)) from None
     except yaml.YAMLError as exc:
         raise UncheckedFile(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from exc
 

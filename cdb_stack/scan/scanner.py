@@ -81,8 +81,11 @@ def _own_findings(shown: str, text: str, warnings: list[str]) -> list[Finding]:
     return found
 
 
-def scan(paths: list[Path], root: Path, allowlist_path: Path) -> ScanResult:
-    """Scan the given files. `root` makes reported paths repository-relative, as allow-list entries are."""
+def scan(paths: list[Path], root: Path, allowlist_path: Path, full_repository: bool = True) -> ScanResult:
+    """Scan the given files. `root` makes reported paths repository-relative, as allow-list entries are.
+
+    Allow-list entries that matched nothing are reported only for a `full_repository` scan: scanning a
+    subset, an entry for a file outside it is not stale, merely not looked at."""
     entries = load_allowlist(allowlist_path)
     classes = _plugin_classes()
     by_type = {cls.secret_type: name for name, cls in classes.items()}
@@ -107,4 +110,4 @@ def scan(paths: list[Path], root: Path, allowlist_path: Path) -> ScanResult:
     unique = sorted(set(findings))
     blocking, allowed, unused = partition(unique, entries)
     return ScanResult(findings=blocking, allowlisted=allowed, files_scanned=scanned, warnings=warnings,
-                      unused_allow_entries=unused, detectors=detector_registry())
+                      unused_allow_entries=unused if full_repository else [], detectors=detector_registry())

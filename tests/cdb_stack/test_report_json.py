@@ -14,7 +14,7 @@ from tests.cdb_stack.report_verdicts import (
 def test_json_report_has_the_documented_top_level_keys_and_schema_version():
     report = json.loads(render(preview_verdict(), "json"))
     assert list(report) == ["schemaVersion", "tool", "mode", "project", "stack", "pack", "resources",
-                            "violations", "unchecked", "remote", "errors", "summary"]
+                            "violations", "unchecked", "remote", "errors", "skipped", "summary"]
     assert report["schemaVersion"] == SCHEMA_VERSION
     assert (report["mode"], report["project"], report["stack"]) == ("preview", "cdb-infra", "dev")
     assert report["tool"]["name"] == "cdb"

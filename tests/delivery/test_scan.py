@@ -141,11 +141,35 @@ def test_allow_list_entries_with_reasons_accept_findings_by_line_or_fingerprint(
     assert code == 0 and "(2 allow-listed)" in out
 
 
-def test_allow_list_entry_that_matches_nothing_is_reported(capsys, tmp_path):
+def _git_repository(folder: Path) -> None:
+    subprocess.run(["git", "init", "-q", str(folder)], check=True)
+    subprocess.run(["git", "-C", str(folder), "add", "-A"], check=True)
+
+
+def test_allow_list_entry_that_matches_nothing_is_reported_on_a_full_repository_scan(capsys, tmp_path):
     (tmp_path / "clean.txt").write_text("nothing here\n")
     _allow(tmp_path, "version: 1\nentries:\n  - {path: gone.txt, detector: AWSKeyDetector, line: 3, reason: old}\n")
-    code, out, _ = scan_dir(capsys, tmp_path)
+    _git_repository(tmp_path)
+    code, out, _ = run_cli(capsys, "scan", "--root", str(tmp_path))
     assert code == 0 and "matched nothing (remove it): gone.txt line 3" in out
+
+
+def test_scanning_a_subset_does_not_call_entries_for_other_files_stale(capsys, tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "clean.txt").write_text("nothing here\n")
+    _allow(tmp_path, "version: 1\nentries:\n  - {path: other.txt, detector: AWSKeyDetector, line: 3, reason: ok}\n")
+    _git_repository(tmp_path)
+    code, out, _ = run_cli(capsys, "scan", str(tmp_path / "sub"), "--root", str(tmp_path))
+    assert code == 0 and "matched nothing" not in out
+
+
+def test_a_file_outside_any_git_repository_is_scanned(capsys, tmp_path, fake, monkeypatch):
+    outside = tmp_path / "loose"
+    outside.mkdir()
+    (outside / "creds.env").write_text(f"AWS_ACCESS_KEY_ID={fake.aws_access_key_id()}\n")
+    monkeypatch.chdir(outside)
+    code, out, err = run_cli(capsys, "scan", str(outside / "creds.env"))
+    assert code == 1 and "creds.env" in out and "Traceback" not in err
 
 
 @pytest.mark.parametrize("entry, message", [

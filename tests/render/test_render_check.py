@@ -1,5 +1,7 @@
 """`cdb render --check`: the committed folder must equal what the code renders now (clause 2.1)."""
 
+import shutil
+
 import pytest
 
 from cdb_stack.cli import main
@@ -88,7 +90,35 @@ def test_the_command_writes_then_checks_and_lists_every_difference(tmp_path, cap
         f"missing  {out}/flux-system/alert-flux-audit.yaml",
         f"changed  {out}/flux-system/kustomization-cdb-infra.yaml",
     ]
-    assert "3 file(s)" in captured.err and "hand edits are drift" in captured.err
+    assert "3 file(s)" in captured.err and "edited by hand after the last render" in captured.err
+
+
+def test_check_says_the_code_moved_on_when_the_folder_is_as_the_last_render_left_it(tmp_path, capsys):
+    project = tmp_path / "project"
+    shutil.copytree(PROJECT, project, ignore=shutil.ignore_patterns(".venv", ".git", "deploy", "tests", "__pycache__"))
+    out = tmp_path / "out"
+    assert main(["render", "--stack", "dev", "--cwd", str(project), "--out", str(out)]) == 0
+    stack_file = project / "Pulumi.dev.yaml"
+    stack_file.write_text(stack_file.read_text().replace("LOG_LEVEL: debug", "LOG_LEVEL: info"))
+    capsys.readouterr()
+    assert main(["render", "--stack", "dev", "--cwd", str(project), "--out", str(out), "--check"]) == 1
+    err = capsys.readouterr().err
+    assert "the code or config changed since" in err and "edited by hand" not in err
+
+
+def test_an_out_path_that_is_a_file_is_refused_before_rendering(tmp_path, capsys, monkeypatch):
+    import cdb_stack.render as render
+
+    def must_not_render(*_args, **_kwargs):
+        raise AssertionError("rendered although --out cannot be written")
+
+    monkeypatch.setattr(render, "render_stack", must_not_render)
+    target = tmp_path / "a-file"
+    target.write_text("x")
+    assert main(["render", "--stack", "dev", "--cwd", str(PROJECT), "--out", str(target)]) == 2
+    assert "is a file; --out needs a folder" in capsys.readouterr().err
+    assert main(["render", "--stack", "dev", "--cwd", str(PROJECT), "--out", str(target / "sub")]) == 2
+    assert "is a file, so" in capsys.readouterr().err
 
 
 def test_help_explains_render_and_check(capsys):

@@ -23,10 +23,10 @@ FORMATS: dict[str, Callable[[Verdict], str]] = {
 }
 
 
-def render(verdict: Verdict, fmt: str, color: bool = False) -> str:
-    """The verdict in `fmt` (text | json | sarif); colour applies to text only."""
+def render(verdict: Verdict, fmt: str, color: bool = False, brief: bool = False) -> str:
+    """The verdict in `fmt` (text | json | sarif); colour and `brief` (no resource tree) apply to text only."""
     if fmt == "text":
-        return render_text(verdict, color=color)
+        return render_text(verdict, color=color, tree=not brief)
     renderer = FORMATS.get(fmt)
     if renderer is None:
         raise CdbError(f"unknown report format {fmt!r}: use one of {', '.join(FORMATS)}")

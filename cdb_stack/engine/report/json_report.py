@@ -54,6 +54,7 @@ def report_dict(verdict: Verdict) -> dict[str, Any]:
         "unchecked": [_finding(f, index) for f in index.ordered(verdict.unchecked)],
         "remote": [_remote(r) for r in verdict.remote],
         "errors": list(verdict.errors),
+        "skipped": [{"path": path, "reason": reason} for path, reason in verdict.skipped],
         "summary": {
             "resources": summary.resources,
             "create": summary.create,

@@ -26,13 +26,15 @@ class _Painter:
         return f"\x1b[{_STYLES[style]}m{text}\x1b[0m"
 
 
-def render_text(verdict: Verdict, color: bool = False) -> str:
+def render_text(verdict: Verdict, color: bool = False, tree: bool = True) -> str:
     paint = _Painter(color)
     index = Index(verdict)
     summary = summarize(verdict)
     lines: list[str] = [_header(verdict, paint), ""]
-    lines += _tree(verdict, index, paint)
-    lines += ["", paint("Policies:", "bold")]
+    if tree:
+        lines += _tree(verdict, index, paint)
+        lines += [""]
+    lines += [paint("Policies:", "bold")]
     lines += _violations(verdict, index, paint)
     lines += _unchecked(verdict, index, paint)
     lines += _remote(verdict, paint)
