@@ -9,16 +9,18 @@ stack is planned, still before anything is built, and reported against the same 
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Mapping
 from enum import Enum
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from cdb_stack.errors import SettingsError
 from cdb_stack.settings_base import Compute, Name
+from cdb_stack.settings_words import join_path, yaml_words
 from cdb_stack.settings_base import Strict as _Strict
 from cdb_stack.parts import gitops as gitops_part
 from cdb_stack.parts import event_bus as event_bus_part
@@ -59,6 +61,24 @@ class ServiceSettings(_Strict):
     ingress_from: list[Name] = Field(default_factory=list, description="zones allowed to call this service")
     egress_to: list[Name] = Field(default_factory=list, description="zones this service may call")
 
+    @field_validator("env")
+    @classmethod
+    def _env_is_not_secret(cls, env: dict[str, str]) -> dict[str, str]:
+        """The component refuses secret-like literals; said here in the stack file's terms."""
+        from components.config import EnvVar
+
+        for name, value in env.items():
+            try:
+                EnvVar.literal(name, value)
+            except ValueError as exc:
+                reason = str(exc).splitlines()[0]
+                if "secret" in reason.lower():
+                    raise ValueError(
+                        f"{name}: looks like a secret but has a literal value; move it under secretEnv as "
+                        f"`{name}: {{secret: <Secret name>, key: <key>}}` (the Secret comes from Vault)"
+                    ) from None
+                raise ValueError(f"{name}: {yaml_words(reason.split(': ', 1)[-1])}") from None
+        return env
 
 
 class ZoneSettings(_Strict):
@@ -66,6 +86,17 @@ class ZoneSettings(_Strict):
     cpu_quota: str = Field("8", description="total CPU limit of the zone's pods")
     memory_quota: str = Field("16Gi", description="total memory limit of the zone's pods")
     pod_quota: int = Field(50, ge=1, description="maximum pods in the zone")
+
+    @field_validator("cpu_quota", "memory_quota")
+    @classmethod
+    def _is_quantity(cls, value: str) -> str:
+        from components.quantity import parse_quantity
+
+        try:
+            parse_quantity(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a Kubernetes quantity; write e.g. '4', '500m' or '16Gi'") from None
+        return value
 
 
 class StackSettings(_Strict):
@@ -129,20 +160,26 @@ def parse_settings(config: Mapping[str, Any], source: str = "config") -> StackSe
     known = {f.alias or n for n, f in StackSettings.model_fields.items()}
     for key in data:
         if key not in known:
-            raise SettingsError(f"{source}: {prefix}{key}: unknown setting; known: {', '.join(sorted(known))}")
+            close = [k for k in known if k.lower() == key.lower()] or difflib.get_close_matches(key, known, n=1)
+            hint = f"did you mean `{prefix}{close[0]}`? " if close else ""
+            raise SettingsError(
+                f"{source}: {prefix}{key}: unknown setting; {hint}known: {', '.join(sorted(known))}")
     try:
         return StackSettings.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         where = _loc(err["loc"])
-        msg = err["msg"].removeprefix("Value error, ")
+        msg = yaml_words(err["msg"].removeprefix("Value error, "))
         if err["type"] == "extra_forbidden":
             msg = "unknown setting; remove it or check its spelling"
         elif err["type"] == "missing":
             msg = "required; set it in the stack's config"
-        if not where and re.match(r"^[\w.\[\]]+: ", msg):
-            # Cross-field checks name their own path in the message.
-            where, msg = msg.split(": ", 1)
+        elif err["type"] != "value_error" and "input" in err:
+            got = repr(err["input"])
+            msg += f" (got {got if len(got) <= 60 else got[:57] + '...'})"
+        if err["type"] == "value_error":
+            # Our checks name the place below the field (or, cross-field, the whole path) themselves.
+            where, msg = join_path(where, msg)
         key = f"{prefix}{where}" if where else prefix.rstrip(":")
         raise SettingsError(f"{source}: {key}: {msg}") from None
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
@@ -30,6 +31,27 @@ class Compute(Strict):
         from components.types import Resources
 
         return Resources(**self.model_dump())
+
+    @model_validator(mode="after")
+    def _buildable(self) -> "Compute":
+        """Checked here, so the error names `resources.memoryLimit` in the stack file, not a component."""
+        from cdb_stack.settings_words import yaml_words
+
+        from pydantic import ValidationError
+
+        from components.errors import problems
+        from components.types import Resources
+
+        try:
+            self.to_resources()
+        except ValidationError as exc:
+            path, text = problems(Resources, exc)[0]
+            raise ValueError(yaml_words(f"{path}: {text}" if path != "(arguments)" else text)) from None
+        except ValueError as exc:
+            text = yaml_words(str(exc).splitlines()[0].removeprefix("Resources: "))
+            # "memoryLimit '1Ki' is below ..." names its field first: make it the path of the error.
+            raise ValueError(re.sub(r"^(cpuLimit|memoryLimit) ", r"\1: ", text)) from None
+        return self
 
 
 def compute(cpu_request: str, memory_request: str, cpu_limit: str, memory_limit: str):

@@ -8,6 +8,7 @@ program before any resource is built and is reported against the config key that
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,7 @@ from cdb_stack.errors import SettingsError
 from cdb_stack.parts import BuildContext, PlanContext, parts
 from cdb_stack.revision import git_revision
 from cdb_stack.settings import NAMESPACE, ServiceSettings, StackSettings, ZoneSettings
+from cdb_stack.settings_words import join_path, yaml_words
 
 CONFIG_MAP_SUFFIX = "config"
 
@@ -83,24 +85,36 @@ def plan_stack(settings: StackSettings, project: str, stack: str, source: str = 
     provenance = Provenance(settings.part_of, git_revision(settings.git_revision), f"{project}/{stack}")
     context = PlanContext(project, stack, settings.environment.value, provenance, settings)
     plan = StackPlan(settings, provenance, context)
-    for key, items, make in (
-        ("zones", settings.zones, lambda z: _zone_args(z, provenance)),
-        ("services", settings.services, lambda s: ServicePlan(_service_args(s, provenance), dict(s.config))),
+    for key, items, make, renames in (
+        ("zones", settings.zones, lambda z: _zone_args(z, provenance), _ZONE_KEYS),
+        ("services", settings.services, lambda s: ServicePlan(_service_args(s, provenance), dict(s.config)),
+         _SERVICE_KEYS),
     ):
         target = plan.zones if key == "zones" else plan.services
         for i, item in enumerate(items):
             try:
                 target[item.name] = make(item)
             except (ComponentArgsError, ValueError) as exc:
-                detail = str(exc).splitlines()[0]
-                raise SettingsError(f"{source}: {NAMESPACE}:{key}[{i}]: {detail}") from None
+                where, detail = join_path(f"{key}[{i}]", _without_owner(str(exc).splitlines()[0]), renames)
+                raise SettingsError(f"{source}: {NAMESPACE}:{where}: {yaml_words(detail)}") from None
     for part in parts():
         try:
             plan.parts[part.KEY] = part.plan(getattr(settings, _field(part.KEY)), context)
         except (ComponentArgsError, ValueError) as exc:
-            detail = str(exc).splitlines()[0]
-            raise SettingsError(f"{source}: {NAMESPACE}:{part.KEY}: {detail}") from None
+            where, detail = join_path(part.KEY, _without_owner(str(exc).splitlines()[0]))
+            raise SettingsError(f"{source}: {NAMESPACE}:{where}: {yaml_words(detail)}") from None
     return plan
+
+
+# A component's field path -> the settings key it is built from (see _zone_args and _service_args).
+_ZONE_KEYS = {"namespace": "name", "quota.limits.cpu": "cpuQuota", "quota.limits.memory": "memoryQuota",
+              "quota.pods": "podQuota"}
+_SERVICE_KEYS = {"namespace": "zone", "liveness": "livenessPath", "readiness": "readinessPath"}
+
+
+def _without_owner(text: str) -> str:
+    """`Zone 'apps': quota...` -> `quota...`: the config key already says which item it is."""
+    return re.sub(r"^[A-Z]\w*(?: '[^']*')?: ", "", text)
 
 
 def _field(key: str) -> str:

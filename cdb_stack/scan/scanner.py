@@ -4,12 +4,16 @@ allow-list. Secret values live only inside this module's loops; what leaves it i
 from __future__ import annotations
 
 import re
+import tempfile
 from pathlib import Path
+
+import yaml
 
 from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
 from detect_secrets.core.scan import scan_file
 from detect_secrets.settings import transient_settings
 
+from cdb_stack import yaml_limits
 from cdb_stack.scan import files
 from cdb_stack.scan.allowlist import load_allowlist, partition
 from cdb_stack.scan.detectors import (
@@ -55,11 +59,35 @@ def _superseded(shown: str, detector: str) -> bool:
     return detector == "KeywordDetector" and is_stack_file(shown)
 
 
-def _detect_secrets_findings(path: Path, shown: str, text: str | None, by_type: dict[str, str]) -> list[Finding]:
+def _yaml_limit_problem(path: Path, shown: str, text: str | None) -> str | None:
+    if text is None or path.suffix.lower() not in (".yaml", ".yml"):
+        return None
+    try:
+        yaml_limits.compose_all(text, shown)
+    except yaml_limits.YamlLimitError as exc:
+        return str(exc)
+    except yaml.YAMLError:  # not YAML after all: detect-secrets falls back to lines by itself
+        return None
+    return None
+
+
+def _scan_file(path: Path, text: str | None, as_lines: bool) -> list:
+    """detect-secrets' findings; a YAML file over the limits is read `as_lines`, never expanded (its
+    YAML transformer would follow every alias of a bomb until memory runs out)."""
+    if not as_lines:
+        return list(scan_file(str(path)))
+    with tempfile.TemporaryDirectory() as folder:
+        plain = Path(folder) / (path.name + ".txt")
+        plain.write_text(text or "", encoding="utf-8")
+        return list(scan_file(str(plain)))
+
+
+def _detect_secrets_findings(path: Path, shown: str, text: str | None, by_type: dict[str, str],
+                             as_lines: bool = False) -> list[Finding]:
     skip_lines = ciphertext_lines(shown, text) if text is not None else set()
     lines = text.splitlines() if text is not None else []
     found = []
-    for secret in scan_file(str(path)):
+    for secret in _scan_file(path, text, as_lines):
         detector = by_type.get(secret.type)
         if detector is None or secret.secret_value is None:
             continue
@@ -104,7 +132,10 @@ def scan(paths: list[Path], root: Path, allowlist_path: Path, full_repository: b
                 warnings.append(f"{shown}: not scanned: {problem}")
                 continue
             scanned += 1
-            findings.extend(_detect_secrets_findings(path, shown, text, by_type))
+            too_large = _yaml_limit_problem(path, shown, text)
+            if too_large:
+                warnings.append(f"{too_large}; scanned as plain lines only")
+            findings.extend(_detect_secrets_findings(path, shown, text, by_type, as_lines=bool(too_large)))
             if text is not None:
                 findings.extend(_own_findings(shown, text, warnings))
     unique = sorted(set(findings))
