@@ -162,8 +162,9 @@ def parse_settings(config: Mapping[str, Any], source: str = "config") -> StackSe
         if key not in known:
             close = [k for k in known if k.lower() == key.lower()] or difflib.get_close_matches(key, known, n=1)
             hint = f"did you mean `{prefix}{close[0]}`? " if close else ""
+            shown = key if key.isprintable() else repr(key)
             raise SettingsError(
-                f"{source}: {prefix}{key}: unknown setting; {hint}known: {', '.join(sorted(known))}")
+                f"{source}: {prefix}{shown}: unknown setting; {hint}known: {', '.join(sorted(known))}")
     try:
         return StackSettings.model_validate(data)
     except ValidationError as exc:

@@ -89,7 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args))
     except CdbError as exc:
-        print(f"cdb {args.command}: error: {exc}", file=sys.stderr)
+        # One line, whatever the input held (a key with a newline in it, say).
+        print(f"cdb {args.command}: error: {' '.join(str(exc).splitlines())}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print(f"cdb {args.command}: interrupted; nothing was written", file=sys.stderr)
@@ -102,7 +103,11 @@ def run() -> None:
     Once main returns every report is written and every pack process stopped; what remains is the
     interpreter freeing each object the Pulumi SDK built, which takes longer than a small preview.
     """
-    code = main()
+    try:
+        code = main()
+    except KeyboardInterrupt:  # Ctrl-C before a command's own handler runs (during imports, parsing)
+        print("cdb: interrupted; nothing was written", file=sys.stderr)
+        code = EXIT_INTERRUPTED
     try:
         sys.stdout.flush()
         sys.stderr.flush()

@@ -147,7 +147,12 @@ def _read_events(source: str) -> list[Event]:
         lines = (handle or open(source, encoding="utf-8")).read().splitlines()
     except OSError as exc:
         raise CdbError(f"{source}: cannot read ({exc.strerror}); give a JSON-lines file or -") from None
-    return [Event.from_json(line, f"{source}:{n}") for n, line in enumerate(lines, 1) if line.strip()]
+    except UnicodeDecodeError as exc:
+        raise CdbError(f"{source}: not UTF-8 text ({exc.reason}); save the events as UTF-8 JSON lines") from None
+    events = [Event.from_json(line, f"{source}:{n}") for n, line in enumerate(lines, 1) if line.strip()]
+    if not events:  # publishing nothing is not a success to report
+        raise CdbError(f"{source}: no events found; give a file of JSON-lines event envelopes")
+    return events
 
 
 def _validate_all(registry: SchemaRegistry, events: list[Event], source: str) -> None:
