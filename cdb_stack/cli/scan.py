@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from cdb_stack.cli import ui
+from cdb_stack.cli.common import write_output
 from cdb_stack.errors import CdbError
 from cdb_stack.scan import DEFAULT_ALLOWLIST, FORMATS, render, scan
 from cdb_stack.scan.files import repository_files, repository_root, walk
@@ -52,9 +53,9 @@ def run(args: argparse.Namespace) -> int:
     text = render(result, args.format)
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(text, encoding="utf-8")
-        print(f"cdb scan: {len(result.findings)} finding(s) in {result.files_scanned} file(s); "
-              f"report written to {args.output}")
+        write_output(text, str(args.output))  # atomic: Ctrl-C never leaves half a report
+        ui.note(f"cdb scan: {len(result.findings)} finding(s) in {result.files_scanned} file(s); "
+                f"report written to {args.output}")
     else:
         print(text, end="")
     return result.exit_code
