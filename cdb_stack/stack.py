@@ -114,7 +114,7 @@ _SERVICE_KEYS = {"namespace": "zone", "liveness": "livenessPath", "readiness": "
 
 def _without_owner(text: str) -> str:
     """`Zone 'apps': quota...` -> `quota...`: the config key already says which item it is."""
-    return re.sub(r"^[A-Z]\w*(?: '[^']*')?: ", "", text)
+    return re.sub(r"^(?:[A-Z]\w*|\w+(?= '))(?: '[^']*')?: ", "", text)
 
 
 def _field(key: str) -> str:

@@ -149,10 +149,7 @@ def _read_events(source: str) -> list[Event]:
         raise CdbError(f"{source}: cannot read ({exc.strerror}); give a JSON-lines file or -") from None
     except UnicodeDecodeError as exc:
         raise CdbError(f"{source}: not UTF-8 text ({exc.reason}); save the events as UTF-8 JSON lines") from None
-    events = [Event.from_json(line, f"{source}:{n}") for n, line in enumerate(lines, 1) if line.strip()]
-    if not events:  # publishing nothing is not a success to report
-        raise CdbError(f"{source}: no events found; give a file of JSON-lines event envelopes")
-    return events
+    return [Event.from_json(line, f"{source}:{n}") for n, line in enumerate(lines, 1) if line.strip()]
 
 
 def _validate_all(registry: SchemaRegistry, events: list[Event], source: str) -> None:
@@ -174,6 +171,8 @@ def _publish(args: argparse.Namespace) -> int:
         spec = stack_stream(args.stack, args.stream, args.cwd)
     else:
         spec = defaults.stream_for_schemas(registry, args.stream, args.replicas)
+    if not events:  # publishing nothing is not a success to report, and must not create a spool
+        raise CdbError(f"{args.file}: no events found; give a file of JSON-lines event envelopes")
     target = None if args.no_redis else RedisTarget(url=args.redis_url, mode=args.redis_mode, key=args.redis_key)
     stats = asyncio.run(_publish_all(spec, args, target, registry, events))
     print(json.dumps({"events": len(events), **stats}, indent=2))

@@ -54,8 +54,9 @@ def run(args: argparse.Namespace) -> int:
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         write_output(text, str(args.output))  # atomic: Ctrl-C never leaves half a report
-        ui.note(f"cdb scan: {len(result.findings)} finding(s) in {result.files_scanned} file(s); "
-                f"report written to {args.output}")
+        if not ui.quiet():
+            print(f"cdb scan: {len(result.findings)} finding(s) in {result.files_scanned} file(s); "
+                  f"report written to {args.output}")
     else:
         print(text, end="")
     return result.exit_code

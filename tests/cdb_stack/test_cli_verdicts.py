@@ -134,7 +134,7 @@ def test_a_settings_error_in_the_real_stack_is_one_line_naming_the_key(tmp_path,
     assert main(["preview", "--stack", "dev", "--cwd", str(project)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1, err
-    assert "Pulumi.dev.yaml: cdb-infra:services[0]:" in err and "latest" in err and "Traceback" not in err
+    assert "Pulumi.dev.yaml: cdb-infra:services[0].image:" in err and "latest" in err and "Traceback" not in err
 
 
 def test_help_explains_exit_codes(capsys):

@@ -93,4 +93,4 @@ def test_a_vault_allow_list_entry_admitting_the_whole_ai_zone_is_refused() -> No
 def test_an_ai_service_with_a_secret_env_is_refused() -> None:
     services = [{"name": AI, "zone": "apps", "image": "ghcr.io/cdb/insight-ai:0.9.1", "replicas": 1,
                  "workloadClass": "ai", "secretEnv": {"API_TOKEN": {"secret": "model", "key": "token"}}}]
-    assert "workload_class 'ai' may not access secrets" in refusal("dev", services=services)
+    assert "workloadClass 'ai' may not access secrets" in refusal("dev", services=services)

@@ -199,11 +199,11 @@ def test_every_object_carries_provenance_and_its_namespace():
 @pytest.mark.parametrize(
     ("stack", "event_bus", "expected"),
     [
-        ("prod", {"replicas": 1}, "cdb-infra:eventBus: replicas: 1 is too few outside dev"),
+        ("prod", {"replicas": 1}, "cdb-infra:eventBus.replicas: 1 is too few outside dev"),
         ("dev", {"replicas": 2}, "replicas 2: JetStream's RAFT groups need a majority"),
         ("prod", {"streams": [{"name": "AUDIT", "subjects": ["audit.v1.>"], "replicas": 1}]}, "streams[0].replicas: 1 is too few"),
         ("dev", {"streams": [{"name": "AUDIT", "subjects": ["audit.v1.>"], "denyPurge": False}]},
-         "stream 'AUDIT' holds the audit subject 'audit.v1.flux'; set deny_delete and deny_purge"),
+         "stream 'AUDIT' holds the audit subject 'audit.v1.flux'; set denyDelete and denyPurge"),
         ("dev", {"streams": [{"name": "EVENTS", "subjects": ["orders.v1.>"]}]}, "no stream binds the audit subject 'audit.v1.flux'"),
         ("dev", {"streams": [{"name": "AUDIT", "subjects": ["audit.>"]}]}, "carries no version token"),
         ("dev", {"streams": [{"name": "AUDIT", "subjects": ["audit.v1.>"]}, {"name": "FLUX", "subjects": ["audit.v1.flux"]}]},

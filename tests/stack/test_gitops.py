@@ -72,7 +72,7 @@ def test_an_interval_one_second_above_the_bound_is_refused_but_the_bound_itself_
 @pytest.mark.parametrize("key, value, expected", [
     ("sourceInterval", "30s", "cdb-infra:gitops.sourceInterval: interval '30s' (30s) is below Flux's floor"),
     ("retryInterval", "1 minute", "cdb-infra:gitops.retryInterval: '1 minute' is not a Flux duration"),
-    ("timeout", "6m", "cdb-infra:gitops: timeout: '6m' exceeds interval '5m'"),
+    ("timeout", "6m", "cdb-infra:gitops.timeout: '6m' exceeds interval '5m'"),
     ("url", "git@github.com:cdb/cdb-infra.git", "cdb-infra:gitops.url: url 'git@github.com:cdb/cdb-infra.git' uses scp syntax"),
     ("url", "http://git.example/cdb.git", "cdb-infra:gitops.url: url 'http://git.example/cdb.git' is not an https:// or ssh://"),
     ("branch", "feature..x", "cdb-infra:gitops.branch: branch 'feature..x' is not a valid Git branch name"),
@@ -95,7 +95,7 @@ def test_invalid_gitops_settings_are_refused_in_one_line_naming_the_key(key, val
 def test_flux_may_not_share_a_namespace_with_a_declared_zone():
     message = refusal("dev", gitops={"namespace": "apps"})
     assert message == (
-        "Pulumi.dev.yaml: cdb-infra:gitops: namespace: 'apps' is also declared under zones; Flux needs its own namespace"
+        "Pulumi.dev.yaml: cdb-infra:gitops.namespace: 'apps' is also declared under zones; Flux needs its own namespace"
     )
 
 

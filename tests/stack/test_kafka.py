@@ -64,9 +64,9 @@ def test_dev_kafka_runs_one_node_with_single_copy_topics():
 @pytest.mark.parametrize(
     ("settings", "expected"),
     [
-        ({"enabled": True, "replicas": 1}, "replicas: 1 is too few outside dev"),
-        ({"enabled": True, "topics": [{"name": "orders-v1", "replicas": 1}]}, "topics[0].replicas: 1 is too few"),
-        ({"enabled": True, "topics": [{"name": "orders-v1", "minInsyncReplicas": 1}]}, "topics[0].minInsyncReplicas: 1 is too few"),
+        ({"enabled": True, "replicas": 1}, "kafka.replicas: 1 is too few outside dev"),
+        ({"enabled": True, "topics": [{"name": "orders-v1", "replicas": 1}]}, "kafka.topics[0].replicas: 1 is too few"),
+        ({"enabled": True, "topics": [{"name": "orders-v1", "minInsyncReplicas": 1}]}, "kafka.topics[0].minInsyncReplicas: 1 is too few"),
         ({"enabled": True, "topics": [{"name": "orders-v1", "replicas": 3, "minInsyncReplicas": 4}]}, "exceeds replicas 3"),
         ({"enabled": True, "topics": [{"name": "orders-v1", "replicas": 5}]}, "wants 5 replicas but the pool has 3 nodes"),
     ],
@@ -74,4 +74,4 @@ def test_dev_kafka_runs_one_node_with_single_copy_topics():
 def test_unsafe_kafka_settings_are_refused_with_one_line(settings, expected):
     with pytest.raises(SettingsError) as caught:
         plan_stack(stack_settings("prod", kafka=settings), "cdb-infra", "prod", source="Pulumi.prod.yaml")
-    assert str(caught.value).startswith("Pulumi.prod.yaml: cdb-infra:kafka: ") and expected in str(caught.value)
+    assert str(caught.value).startswith("Pulumi.prod.yaml: cdb-infra:kafka") and expected in str(caught.value)

@@ -108,7 +108,7 @@ def test_the_policy_text_is_the_pure_function_of_the_client() -> None:
 
 
 @pytest.mark.parametrize(("stack", "overrides", "expected"), [
-    ("prod", {"secrets": {"replicas": 1}}, "cdb-infra:secrets: replicas: 1 outside dev"),
+    ("prod", {"secrets": {"replicas": 1}}, "cdb-infra:secrets.replicas: 1 outside dev"),
     ("prod", {"secrets": {"replicas": 4}}, "replicas 4 is even"),
     ("dev", {"secrets": {"zone": "apps"}}, "zone: 'apps' is also declared under zones"),
     ("dev", {"secrets": {"grants": [{"name": "x", "zone": "apps", "serviceAccount": "x", "secrets": ["a", "a"]}]}},
