@@ -39,6 +39,17 @@ class PlanContext:
     def is_dev(self) -> bool:
         return self.environment == "dev"
 
+    def api_server_egress(self, who: str) -> tuple[Any, ...]:
+        """Egress destinations to the API server, from the one `apiServer` setting (endpoints and port,
+        never the Service ClusterIP). Raises ValueError naming `who` when the setting is missing."""
+        from components.network import Destination
+
+        api = getattr(self.settings, "api_server", None)
+        if api is None:
+            raise ValueError(f"{who} talks to the Kubernetes API server: set cdb-infra:apiServer.endpoints to the "
+                             "API server's endpoint addresses (kubectl get endpointslices -l kubernetes.io/service-name=kubernetes)")
+        return tuple(Destination(cidr=cidr, ports=(api.port,)) for cidr in api.cidrs())
+
 
 @dataclass
 class BuildContext:

@@ -102,7 +102,7 @@ def build(planned: StoragePlan | None, ctx: BuildContext) -> dict[str, Any]:
     ctx.published["object_storage.endpoint"] = store.endpoint
     ctx.published["object_storage.audit_bucket"] = planned.store.audit_bucket.name
     ctx.published.setdefault("metrics.targets", []).append({
-        "job": NAME, "namespace": planned.zone.namespace, "host": f"{NAME}-hl.{planned.zone.namespace}.svc.cluster.local",
+        "job": NAME, "namespace": planned.zone.namespace,
         "port": API_PORT, "path": store.metrics_path, "pod_labels": dict(store.pod_labels),
     })
     return {"objectStoreEndpoint": store.endpoint, "auditBucket": planned.store.audit_bucket.name}
