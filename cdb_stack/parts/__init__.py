@@ -57,6 +57,18 @@ class BuildContext:
     zones: dict[str, Any] = field(default_factory=dict)  # name -> components.zone.Zone
     services: dict[str, Any] = field(default_factory=dict)  # name -> StatelessService
     published: dict[str, Any] = field(default_factory=dict)  # what a part offers later parts
+    _flux_provider: Any = None
+
+    def flux_owned(self, opts: Any = None) -> Any:
+        """`opts` for a component whose objects Flux applies (cdb_stack.ownership): Pulumi registers them
+        through the render-mode provider, so it judges them but never applies them."""
+        import pulumi
+
+        from cdb_stack.ownership import flux_provider
+
+        if self._flux_provider is None:
+            self._flux_provider = flux_provider(self.plan.stack)
+        return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(providers={"kubernetes": self._flux_provider}))
 
 
 def parts() -> list[ModuleType]:

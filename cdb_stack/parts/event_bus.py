@@ -163,7 +163,7 @@ def build(planned: Planned, ctx: Any) -> dict[str, Any]:
 
     zone = Zone(planned.zone.namespace, planned.zone)
     ctx.zones[planned.zone.namespace] = zone
-    bus = NatsJetStream(planned.name, planned.args, pulumi.ResourceOptions(depends_on=[zone]))
+    bus = NatsJetStream(planned.name, planned.args, ctx.flux_owned(pulumi.ResourceOptions(depends_on=[zone])))
     ctx.published["event_bus.url"] = bus.client_url
     ctx.published["event_bus.audit_subject"] = planned.audit_subject
     ctx.published["event_bus.namespace"] = planned.args.namespace

@@ -56,7 +56,11 @@ class Settings(Strict):
     timeout: Annotated[str, AfterValidator(duration.check_timeout)] = Field(
         "3m", description="timeout of fetch, apply and health checks; at most the interval"
     )
-    wait: bool = Field(True, description="health-check every applied object before the sync is ready")
+    # Off by default: on a fresh cluster the workloads wait for Secrets that exist only after Vault's key
+    # ceremony and seeding; `wait: true` would hold the Kustomization HealthCheckFailed until then (and
+    # for good behind a Job out of retries). Flux's Ready means "applied at this revision"; whether the
+    # workloads run is what `cdb postcheck` checks, object by object.
+    wait: bool = Field(False, description="health-check every applied object before the sync counts as Ready")
     flux_version: Annotated[str, AfterValidator(flux_args.pinned_version)] = Field(
         "2.9.0", description="Flux version the FluxInstance installs, pinned X.Y.Z"
     )

@@ -98,7 +98,7 @@ def build(planned: StoragePlan | None, ctx: BuildContext) -> dict[str, Any]:
     if deliver is None:  # fail closed: the credentials must come from the secret manager
         raise ValueError("objectStorage needs the secrets part (it delivers the credentials); keep `secrets` in PART_MODULES")
     delivery = deliver(planned.client, "StatefulSet", [zone])
-    store = ObjectStore(NAME, planned.store, pulumi.ResourceOptions(depends_on=[zone, delivery]))
+    store = ObjectStore(NAME, planned.store, ctx.flux_owned(pulumi.ResourceOptions(depends_on=[zone, delivery])))
     ctx.published["object_storage.endpoint"] = store.endpoint
     ctx.published["object_storage.audit_bucket"] = planned.store.audit_bucket.name
     ctx.published.setdefault("metrics.targets", []).append({

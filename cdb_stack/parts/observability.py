@@ -151,7 +151,7 @@ def build(planned: ObservabilityPlan | None, ctx: BuildContext) -> dict[str, Any
     delivery = deliver(planned.grafana_client, "Deployment", [zone])
     published = [ScrapeTarget.parse(t, owner="metrics.targets") for t in ctx.published.get("metrics.targets", [])]
     args = ObservabilityArgs.parse({**dict(planned.args), "targets": (*planned.args.targets, *published)})
-    obs = Observability(NAME, args, pulumi.ResourceOptions(depends_on=[zone, delivery]))
+    obs = Observability(NAME, args, ctx.flux_owned(pulumi.ResourceOptions(depends_on=[zone, delivery])))
     ctx.published.update({
         "observability.namespace": args.namespace, "observability.loki_url": obs.loki_url,
         "observability.otlp_grpc": obs.otlp_grpc, "observability.otlp_http": obs.otlp_http,
