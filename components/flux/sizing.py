@@ -2,7 +2,7 @@
 
 Upstream facts (reference only): the Flux controllers' own manifests limit each controller to
 1000m CPU and 1Gi memory; the Flux Operator's `cluster.size` profiles replace some of those limits
-(controlplaneio-fluxcd/flux-operator internal/builder, golden files size.{small,medium,large}):
+(controlplaneio-fluxcd/flux-operator v0.58.1, the pinned chart's version, `internal/builder/profiles.go`):
 small sets every controller to 1000m/512Mi; medium sets source, kustomize and helm controllers to
 2000m/1Gi; large sets kustomize and helm to 3000m/3Gi and source to 2000m/2Gi. The operator's own chart
 limits it to 2000m/1Gi. A controller Deployment rolls with the default surge (one extra pod of one

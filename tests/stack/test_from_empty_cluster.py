@@ -189,3 +189,16 @@ def test_pulumi_registers_the_flux_owned_objects_only_through_a_render_mode_prov
     flux = {r.name for r in objects if is_flux_owned(r.provider)}
     assert "orders-api" in flux and "nats" in flux and "prometheus" in flux
     assert "vault" not in flux and "flux-instance" not in flux
+
+
+def test_the_stack_says_where_the_object_store_credentials_must_be_seeded() -> None:
+    from cdb_stack.parts.object_storage import credentials_to_seed
+
+    settings = parse_settings(stack_config("prod"), source="Pulumi.prod.yaml")
+    plan = plan_stack(settings, "cdb-infra", "prod")
+    seed = credentials_to_seed(plan.parts["objectStorage"], settings.secrets.kv_mount)
+    # The very mount and path the VaultStaticSecret reads, with the keys the servers and the Job read.
+    vss = one(run_stack("prod"), "kubernetes:secrets.hashicorp.com/v1beta1:VaultStaticSecret", "storage-minio-secrets-minio-root")
+    assert (seed["kvMount"], seed["path"]) == (vss["spec"]["mount"], vss["spec"]["path"])
+    assert seed["keys"] == ["rootUser", "rootPassword"]
+    assert seed["command"].startswith(f"bao kv put -mount={seed['kvMount']} {seed['path']} rootUser=")
