@@ -10,7 +10,7 @@ A rendered argument vector (a container's `command` + `args`) is rewritten the s
 element; there an address `0.0.0.0:<port>` stands for the flag pair `--port <port>` of a server that
 binds every interface by default (redis-server), and becomes `--port <new> --bind 127.0.0.1`.
 
-Each key must be an address (`host:port`, `host` may be a DNS name or 0.0.0.0) or an absolute path,
+Each key must be an address (`host:port`, `host` may be a DNS name, 0.0.0.0 or `[::]`) or an absolute path,
 and must occur in the text as a whole token; each value must be a 127.0.0.1 address or an absolute
 path. A key that is absent is an error: when the rendering changes, the test fails instead of
 silently testing something else.
@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-_ADDRESS = re.compile(r"^[A-Za-z0-9.-]+:\d{1,5}$")
+_ADDRESS = re.compile(r"^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:]*\]):\d{1,5}$")  # host:port, [v6]:port
 _LOOPBACK = re.compile(r"^127\.0\.0\.1:\d{1,5}$")
 # A token ends where a host name or path segment cannot continue.
 _AFTER = r"(?![\w.-])"

@@ -153,3 +153,6 @@ def test_the_loopback_rewrite_refuses_anything_but_addresses_and_paths() -> None
     with pytest.raises(LoopbackRewriteError, match="127.0.0.1"):
         to_loopback('listen: "0.0.0.0:4222"', {"0.0.0.0:4222": "10.0.0.1:4222"})
     assert to_loopback('a "/data" b "/data/x" c "/database"', {"/data": "/tmp/d"}) == 'a "/tmp/d" b "/tmp/d/x" c "/database"'
+    hcl = 'address = "[::]:8200"\nleader_api_addr = "http://vault-0.vault-internal:8200"\n'
+    assert to_loopback(hcl, {"[::]:8200": "127.0.0.1:18200", "vault-0.vault-internal:8200": "127.0.0.1:18200"}) == (
+        'address = "127.0.0.1:18200"\nleader_api_addr = "http://127.0.0.1:18200"\n')
