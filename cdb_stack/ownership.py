@@ -31,6 +31,21 @@ def flux_provider(stack: str) -> Any:
     return k8s.Provider(FLUX_PROVIDER, render_yaml_to_directory=f"{FLUX_RENDER_DIR}/{stack}")
 
 
+def retain_on_handover(args: Any) -> Any:
+    """Resource transformation for every object under a Flux-owned component: `retainOnDelete`.
+
+    Pulumi never deletes what Flux owns (Flux prunes it). It also makes the handover of a stack that
+    Pulumi applied before this split safe: moving an object to the render-mode provider replaces it in
+    Pulumi's state, and the retained delete leaves the live object to Flux instead of removing it.
+    """
+    import pulumi
+
+    if not isinstance(args.resource, pulumi.CustomResource):
+        return None
+    return pulumi.ResourceTransformationResult(
+        args.props, pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(retain_on_delete=True)))
+
+
 def is_flux_owned(provider_reference: str) -> bool:
     """A registration's provider reference (`<urn>::<id>`) names the render-mode provider."""
     urn = provider_reference.rsplit("::", 1)[0] if provider_reference else ""

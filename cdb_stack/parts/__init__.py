@@ -64,11 +64,12 @@ class BuildContext:
         through the render-mode provider, so it judges them but never applies them."""
         import pulumi
 
-        from cdb_stack.ownership import flux_provider
+        from cdb_stack.ownership import flux_provider, retain_on_handover
 
         if self._flux_provider is None:
             self._flux_provider = flux_provider(self.plan.stack)
-        return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(providers={"kubernetes": self._flux_provider}))
+        return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
+            providers={"kubernetes": self._flux_provider}, transformations=[retain_on_handover]))
 
 
 def parts() -> list[ModuleType]:

@@ -202,3 +202,17 @@ def test_the_stack_says_where_the_object_store_credentials_must_be_seeded() -> N
     assert (seed["kvMount"], seed["path"]) == (vss["spec"]["mount"], vss["spec"]["path"])
     assert seed["keys"] == ["rootUser", "rootPassword"]
     assert seed["command"].startswith(f"bao kv put -mount={seed['kvMount']} {seed['path']} rootUser=")
+
+
+def test_pulumi_never_deletes_an_object_flux_owns_even_when_handing_it_over() -> None:
+    import pulumi
+    import pulumi_kubernetes as k8s
+
+    from cdb_stack.ownership import retain_on_handover
+
+    config_map = object.__new__(k8s.core.v1.ConfigMap)  # a custom resource, not constructed
+    opts = pulumi.ResourceOptions(depends_on=[])
+    result = retain_on_handover(pulumi.ResourceTransformationArgs(config_map, "kubernetes:core/v1:ConfigMap", "c", {"a": 1}, opts))
+    assert result.opts.retain_on_delete is True and result.props == {"a": 1}
+    component = object.__new__(pulumi.ComponentResource)
+    assert retain_on_handover(pulumi.ResourceTransformationArgs(component, "cdb:index:X", "x", {}, opts)) is None
