@@ -19,7 +19,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from cdb_stack.errors import SettingsError
-from cdb_stack.settings_base import Compute, Name
+from cdb_stack.settings_base import ApiServer, Compute, Name
 from cdb_stack.settings_words import join_path, yaml_words
 from cdb_stack.settings_base import Strict as _Strict
 from cdb_stack.parts import gitops as gitops_part
@@ -104,6 +104,8 @@ class StackSettings(_Strict):
     part_of: Name = Field("cdb", description="the system every object belongs to (app.kubernetes.io/part-of)")
     git_revision: str | None = Field(None, description="commit the stack is built from; default: CI env or git")
     zones: list[ZoneSettings] = Field(default_factory=list)
+    api_server: ApiServer | None = Field(None, description="the Kubernetes API server's endpoint addresses and port, for every "
+                                                           "NetworkPolicy egress to it (operators, Vault, Prometheus)")
     services: list[ServiceSettings] = Field(default_factory=list)
     event_bus: event_bus_part.Settings = Field(default_factory=event_bus_part.Settings, description="NATS JetStream, the primary event bus, and its streams")
     redis: redis_part.Settings = Field(default_factory=redis_part.Settings, description="Redis, transitional transport; present only in the phases that need it")

@@ -132,7 +132,7 @@ def build_stack(plan: StackPlan) -> dict[str, Any]:
     hosts: dict[str, Any] = {}
     for name, svc in plan.services.items():
         zone = zones[svc.args.namespace]
-        service = StatelessService(name, svc.args, pulumi.ResourceOptions(depends_on=[zone]))
+        service = StatelessService(name, svc.args, ctx.flux_owned(pulumi.ResourceOptions(depends_on=[zone])))
         if svc.config:
             k8s.core.v1.ConfigMap(
                 f"{name}-{CONFIG_MAP_SUFFIX}",

@@ -9,6 +9,8 @@ Credentials come from a Secret the secret operator delivers (`credentials_secret
 """
 
 from dataclasses import dataclass
+import hashlib
+import json
 from typing import Any, Literal
 
 import pulumi
@@ -116,6 +118,27 @@ def bucket_commands(bucket: AuditBucket, url: str) -> list[list[str]]:
     ]
 
 
+# On a fresh cluster the Job starts before its Secret is synced from Vault and before the servers are
+# up: a pod waiting for its Secret is not a failure, and failed `mc` steps back off exponentially up to
+# six minutes, so 24 retries wait for the store for about two hours. No activeDeadlineSeconds: a
+# deadline would fail the Job for good while it is only waiting. No ttlSecondsAfterFinished either:
+# Flux would re-create a deleted Job from Git on its next reconcile and run it again every interval.
+BUCKET_JOB_BACKOFF_LIMIT = 24
+
+
+def bucket_job_name(base: str, args: ObjectStoreArgs) -> str:
+    """A Job's pod template cannot be changed in place: the name carries a hash of what the Job does,
+    so a changed bucket, retention or client image is a new Job (Flux prunes the old one, Pulumi
+    replaces it) instead of an apply error on the immutable template."""
+    what = json.dumps([args.client_image.ref, args.audit_bucket.model_dump(mode="json"), args.credentials_secret,
+                       bucket_commands(args.audit_bucket, "")], sort_keys=True)
+    return f"{base}-{hashlib.sha256(what.encode()).hexdigest()[:8]}"
+
+
+def bucket_job_spec(labels: dict[str, str], pod: dict[str, Any]) -> dict[str, Any]:
+    return {"backoffLimit": BUCKET_JOB_BACKOFF_LIMIT, "template": {"metadata": {"labels": dict(labels)}, "spec": pod}}
+
+
 class ObjectStore(pulumi.ComponentResource):
     """ServiceAccount, Services, StatefulSet, PDB, NetworkPolicies and the audit-bucket Job."""
 
@@ -176,7 +199,7 @@ class ObjectStore(pulumi.ComponentResource):
         self.pdb = k8s.policy.v1.PodDisruptionBudget(
             f"{name}-pdb", metadata=meta(name), spec=platform.quorum_pdb_spec(selector), opts=child_opts(self))
 
-        job_name = f"{name}-audit-bucket"
+        job_name = f"{name}-audit-bucket"  # stable: labels, ServiceAccount, NetworkPolicy; the Job's own name is hashed
         job_selector = {conventions.LABEL_NAME: job_name, conventions.LABEL_INSTANCE: job_name}
         job_labels = prov.labels(name=job_name, instance=job_name, component="bucket-setup",
                                  workload_class=conventions.WORKLOAD_CLASS_SERVICE)
@@ -207,10 +230,8 @@ class ObjectStore(pulumi.ComponentResource):
             f"{job_name}-sa", metadata=metadata(job_name, args.namespace, labels, args.provenance.annotations()),
             automount_service_account_token=False, opts=child_opts(self))
         return k8s.batch.v1.Job(
-            job_name, metadata=metadata(job_name, args.namespace, labels, args.provenance.annotations()),
-            spec={"backoffLimit": 10, "activeDeadlineSeconds": 1800,
-                  "template": {"metadata": {"labels": dict(labels)}, "spec": pod}},
-            opts=child_opts(self, sa, self.stateful_set))
+            job_name, metadata=metadata(bucket_job_name(job_name, args), args.namespace, labels, args.provenance.annotations()),
+            spec=bucket_job_spec(labels, pod), opts=child_opts(self, sa, self.stateful_set))
 
 
 def network_policy_spec(args: ObjectStoreArgs, selector: dict[str, str], job: dict[str, str]) -> dict[str, Any]:

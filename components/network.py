@@ -66,3 +66,26 @@ class Destination(Intent):
     def to_k8s(self) -> dict[str, Any]:
         peer = {"ipBlock": {"cidr": self.cidr}} if self.cidr is not None else _peer(self.namespace, self.pod_labels)
         return {"to": [peer], "ports": [{"protocol": self.protocol, "port": port} for port in self.ports]}
+
+
+def client_egress_policies(
+    clients: tuple[Peer, ...], server_namespace: str, server_labels: dict[str, str], ports: tuple[int, ...]
+) -> list[tuple[str, dict[str, Any]]]:
+    """The client side of a server's ingress: (namespace, NetworkPolicy spec) per client namespace.
+
+    A server that admits a zone on its port is not reachable until that zone's default-deny also lets
+    its pods out to the server; both ends must allow a flow. Only these server pods, only these ports.
+    Clients in the server's own namespace are left to the server's own policies.
+    """
+    server = {"namespaceSelector": {"matchLabels": {conventions.LABEL_NAMESPACE_NAME: server_namespace}},
+              "podSelector": {"matchLabels": dict(server_labels)}}
+    out = []
+    for peer in clients:
+        if peer.namespace is None or peer.namespace == server_namespace:
+            continue
+        out.append((peer.namespace, {
+            "podSelector": {"matchLabels": dict(peer.pod_labels)} if peer.pod_labels else {},
+            "policyTypes": ["Egress"],
+            "egress": [{"to": [server], "ports": [{"protocol": "TCP", "port": port} for port in ports]}],
+        }))
+    return out

@@ -21,7 +21,7 @@ from components import conventions, defaults, names, quantity
 from components.config import EnvVar
 from components.intent import Intent
 from components.kube import check_name, child_opts, metadata
-from components.network import Peer
+from components.network import Peer, client_egress_policies
 from components.provenance import Provenance
 from components.service_args import service_name
 from components.types import Image, Probe, Resources
@@ -175,5 +175,10 @@ class RedisTransport(pulumi.ComponentResource):
         k8s.networking.v1.NetworkPolicy(
             f"{name}-netpol", metadata=meta(), spec=network_policy_spec(args, selector), opts=child_opts(self)
         )
+        for zone, spec in client_egress_policies(args.client_from, ns, selector, (REDIS_PORT,)):
+            k8s.networking.v1.NetworkPolicy(
+                f"{name}-client-egress-{zone}", metadata=metadata(f"allow-{name}-client-egress", zone, labels, annotations),
+                spec=spec, opts=child_opts(self),
+            )  # fmt: skip
         self.host = f"{name}.{ns}.svc.cluster.local"
         self.register_outputs({"host": self.host, "port": REDIS_PORT, "phase": args.phase})

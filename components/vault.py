@@ -146,8 +146,10 @@ class VaultServer(pulumi.ComponentResource):
         )
         pod = platform.pod_spec(name, [server], volumes, automount_token=True, grace_seconds=60,
                                 affinity=platform.pod_anti_affinity(selector))
+        # pulumi-kubernetes awaits a StatefulSet until every pod runs the new revision, which OnDelete
+        # never does by itself (and a sealed member is never Ready): Pulumi must not wait on it.
         self.stateful_set = k8s.apps.v1.StatefulSet(
-            name, metadata=metadata(name, ns, labels, state_annotations),
+            name, metadata=metadata(name, ns, labels, {**state_annotations, "pulumi.com/skipAwait": "true"}),
             spec={
                 "replicas": args.replicas,
                 "serviceName": f"{name}-internal",

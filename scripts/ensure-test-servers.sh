@@ -64,3 +64,21 @@ ensure_nats() {
 
 ensure_redis
 ensure_nats
+
+# promtool (Debian package prometheus): the rendered Prometheus configuration is checked with it.
+ensure_promtool() {
+    if command -v promtool >/dev/null 2>&1; then
+        say "promtool present: $(command -v promtool) ($(promtool --version 2>&1 | head -n 1))"
+        return
+    fi
+    if ! command -v apt-get >/dev/null 2>&1; then
+        say "promtool is missing and apt-get is not available: install the prometheus package by hand" >&2
+        exit 1
+    fi
+    say "promtool missing: installing Debian package prometheus (apt-get install --no-install-recommends)"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get "${APT_WAIT[@]}" update -q
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get "${APT_WAIT[@]}" install -y -q --no-install-recommends prometheus
+    say "promtool installed: $(command -v promtool)"
+}
+
+ensure_promtool

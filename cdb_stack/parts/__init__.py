@@ -39,6 +39,17 @@ class PlanContext:
     def is_dev(self) -> bool:
         return self.environment == "dev"
 
+    def api_server_egress(self, who: str) -> tuple[Any, ...]:
+        """Egress destinations to the API server, from the one `apiServer` setting (endpoints and port,
+        never the Service ClusterIP). Raises ValueError naming `who` when the setting is missing."""
+        from components.network import Destination
+
+        api = getattr(self.settings, "api_server", None)
+        if api is None:
+            raise ValueError(f"{who} talks to the Kubernetes API server: set cdb-infra:apiServer.endpoints to the "
+                             "API server's endpoint addresses (kubectl get endpointslices -l kubernetes.io/service-name=kubernetes)")
+        return tuple(Destination(cidr=cidr, ports=(api.port,)) for cidr in api.cidrs())
+
 
 @dataclass
 class BuildContext:
@@ -46,6 +57,19 @@ class BuildContext:
     zones: dict[str, Any] = field(default_factory=dict)  # name -> components.zone.Zone
     services: dict[str, Any] = field(default_factory=dict)  # name -> StatelessService
     published: dict[str, Any] = field(default_factory=dict)  # what a part offers later parts
+    _flux_provider: Any = None
+
+    def flux_owned(self, opts: Any = None) -> Any:
+        """`opts` for a component whose objects Flux applies (cdb_stack.ownership): Pulumi registers them
+        through the render-mode provider, so it judges them but never applies them."""
+        import pulumi
+
+        from cdb_stack.ownership import flux_provider, retain_on_handover
+
+        if self._flux_provider is None:
+            self._flux_provider = flux_provider(self.plan.stack)
+        return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
+            providers={"kubernetes": self._flux_provider}, transformations=[retain_on_handover]))
 
 
 def parts() -> list[ModuleType]:

@@ -18,7 +18,9 @@ from pydantic import Field
 
 from components.errors import ComponentArgsError
 from components.nats import NACK_CRDS_URL, NACK_IMAGE, NATS_IMAGE, NatsJetStream, NatsJetStreamArgs
-from components.network import Destination, Peer
+from components.nats.args import EXPORTER_IMAGE
+from components.nats.config import EXPORTER_PORT
+from components.network import Peer
 from components.streams import StreamSpec, stream_spec
 from components.zone import Zone, ZoneArgs
 from cdb_stack.settings_base import Compute, Name, Strict, compute
@@ -52,19 +54,15 @@ def _default_streams() -> list[StreamSettings]:
     ]  # fmt: skip
 
 
-class ApiServer(Strict):
-    cidr: str = Field(description="address of the kube-apiserver endpoints as the CNI sees them (after service NAT)")
-    ports: list[int] = Field(default_factory=lambda: [443, 6443], description="API server ports")
-
-
 class NackSettings(Strict):
     image: str = Field(NACK_IMAGE, description="pinned natsio/jetstream-controller image")
     resources: Compute = Field(default_factory=compute('50m', '64Mi', '200m', '128Mi'))
     crds_url: str | None = Field(NACK_CRDS_URL, description="pinned URL of the NACK CRDs; null when installed elsewhere")
-    api_server: list[ApiServer] = Field(
-        default_factory=lambda: [ApiServer(cidr="10.96.0.1/32")],
-        description="egress of the controller to the Kubernetes API; set the cluster's endpoint addresses",
-    )
+
+
+class ExporterSettings(Strict):
+    image: str = Field(EXPORTER_IMAGE, description="pinned natsio/prometheus-nats-exporter image (a sidecar of every server)")
+    resources: Compute = Field(default_factory=compute('10m', '32Mi', '100m', '64Mi'))
 
 
 class Settings(Strict):
@@ -76,7 +74,8 @@ class Settings(Strict):
     storage_class: Name | None = Field(None, description="StorageClass of the claims; default: the cluster's default")
     resources: Compute = Field(default_factory=compute('500m', '1Gi', '1', '1Gi'))
     client_zones: list[Name] = Field(default_factory=list, description="zones whose pods may connect on 4222")
-    monitor_zones: list[Name] = Field(default_factory=list, description="zones that may scrape the monitor port 8222")
+    monitor_zones: list[Name] = Field(default_factory=list, description="zones that may scrape every server's exporter on 7777")
+    exporter: ExporterSettings = Field(default_factory=ExporterSettings, description="the Prometheus exporter beside every server")
     streams: list[StreamSettings] = Field(default_factory=_default_streams, description="the stack's JetStream streams")
     audit_subject: str = Field("audit.v1.flux", description="subject Flux events go to; a stream denying delete and purge must bind it")
     nack: NackSettings = Field(default_factory=NackSettings, description="the NACK stream controller")
@@ -142,11 +141,12 @@ def plan(settings: Settings, ctx: Any) -> Planned:
             "monitor_from": tuple(Peer(namespace=z) for z in settings.monitor_zones),
             "streams": specs,
             "audit_subject": settings.audit_subject,
+            "exporter": {"image": settings.exporter.image, "resources": settings.exporter.resources.to_resources()},
             "nack": {
                 "image": nack.image,
                 "resources": nack.resources.to_resources(),
                 "crds_url": nack.crds_url,
-                "api_server": tuple(Destination(cidr=a.cidr, ports=tuple(a.ports)) for a in nack.api_server),
+                "api_server": ctx.api_server_egress("eventBus.nack"),
             },
         },
         owner=f"eventBus {settings.name!r}",
@@ -163,9 +163,14 @@ def build(planned: Planned, ctx: Any) -> dict[str, Any]:
 
     zone = Zone(planned.zone.namespace, planned.zone)
     ctx.zones[planned.zone.namespace] = zone
-    bus = NatsJetStream(planned.name, planned.args, pulumi.ResourceOptions(depends_on=[zone]))
+    bus = NatsJetStream(planned.name, planned.args, ctx.flux_owned(pulumi.ResourceOptions(depends_on=[zone])))
     ctx.published["event_bus.url"] = bus.client_url
     ctx.published["event_bus.audit_subject"] = planned.audit_subject
     ctx.published["event_bus.namespace"] = planned.args.namespace
     ctx.published["event_bus.client_labels"] = {"app.kubernetes.io/name": planned.name, "app.kubernetes.io/instance": planned.name}
+    # Every server's exporter sidecar, discovered pod by pod (a Service would hand Prometheus one server).
+    ctx.published.setdefault("metrics.targets", []).append({
+        "job": "nats", "namespace": planned.args.namespace, "port": EXPORTER_PORT,
+        "pod_labels": dict(ctx.published["event_bus.client_labels"]),
+    })
     return {"eventBusUrl": bus.client_url, "eventBusStreams": bus.stream_names, "eventBusAuditSubject": planned.audit_subject}

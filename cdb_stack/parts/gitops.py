@@ -8,13 +8,14 @@ to the JetStream audit stream: the event-bus part publishes its address and audi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
 from components import quantity
 from components.errors import ComponentArgsError
-from components.flux import Flux, FluxArgs, duration, specs
+from components.flux import Flux, FluxArgs, duration, sizing, specs
 from components.flux import args as flux_args
 from components.zone import Zone, ZoneArgs
 from cdb_stack.parts import BuildContext, PlanContext
@@ -55,7 +56,11 @@ class Settings(Strict):
     timeout: Annotated[str, AfterValidator(duration.check_timeout)] = Field(
         "3m", description="timeout of fetch, apply and health checks; at most the interval"
     )
-    wait: bool = Field(True, description="health-check every applied object before the sync is ready")
+    # Off by default: on a fresh cluster the workloads wait for Secrets that exist only after Vault's key
+    # ceremony and seeding; `wait: true` would hold the Kustomization HealthCheckFailed until then (and
+    # for good behind a Job out of retries). Flux's Ready means "applied at this revision"; whether the
+    # workloads run is what `cdb postcheck` checks, object by object.
+    wait: bool = Field(False, description="health-check every applied object before the sync counts as Ready")
     flux_version: Annotated[str, AfterValidator(flux_args.pinned_version)] = Field(
         "2.9.0", description="Flux version the FluxInstance installs, pinned X.Y.Z"
     )
@@ -73,9 +78,11 @@ class Settings(Strict):
     cluster_size: Literal["small", "medium", "large"] | None = Field(
         None, description="Flux Operator sizing profile; default small in dev, medium in prod"
     )
-    cpu_quota: Annotated[str, AfterValidator(quantity.quantity)] = Field("8", description="total CPU limit of the Flux namespace's pods")
-    memory_quota: Annotated[str, AfterValidator(quantity.quantity)] = Field("12Gi", description="total memory limit of the Flux namespace's pods")
-    pod_quota: int = Field(20, ge=1, description="maximum pods in the Flux namespace")
+    cpu_quota: Annotated[str, AfterValidator(quantity.quantity)] | None = Field(
+        None, description="total CPU limit of the Flux namespace's pods; default: the operator and controllers at the size profile, with rollout surge")
+    memory_quota: Annotated[str, AfterValidator(quantity.quantity)] | None = Field(
+        None, description="total memory limit of the Flux namespace's pods; default: as cpuQuota")
+    pod_quota: int | None = Field(None, ge=1, description="maximum pods in the Flux namespace; default: as cpuQuota")
     audit: AuditSettings = Field(default_factory=AuditSettings, description="where Flux events are persisted")
 
     @model_validator(mode="after")
@@ -102,12 +109,11 @@ def default_audit_address(namespace: str = DEFAULT_EVENT_BUS_NAMESPACE) -> str:
 def plan(settings: Settings, ctx: PlanContext) -> GitOpsPlan:
     if settings.namespace in {z.name for z in ctx.settings.zones}:
         raise ValueError(f"namespace: {settings.namespace!r} is also declared under zones; Flux needs its own namespace")
+    size = settings.cluster_size or ("small" if ctx.is_dev else "medium")
+    need = sizing.namespace_need(tuple(settings.components), size)
+    quota = _quota(settings, need, size)
     zone = ZoneArgs.parse(
-        {
-            "provenance": ctx.provenance,
-            "namespace": settings.namespace,
-            "quota": {"limits.cpu": settings.cpu_quota, "limits.memory": settings.memory_quota, "pods": str(settings.pod_quota)},
-        },
+        {"provenance": ctx.provenance, "namespace": settings.namespace, "quota": quota},
         owner="zone",
     )
     flux = _parse_args(
@@ -117,7 +123,7 @@ def plan(settings: Settings, ctx: PlanContext) -> GitOpsPlan:
             "flux_version": settings.flux_version,
             "registry": settings.registry,
             "components": tuple(settings.components),
-            "cluster_size": settings.cluster_size or ("small" if ctx.is_dev else "medium"),
+            "cluster_size": size,
             "operator_chart_version": settings.operator_chart_version,
             "source_name": settings.source_name,
             "url": settings.url,
@@ -135,6 +141,21 @@ def plan(settings: Settings, ctx: PlanContext) -> GitOpsPlan:
         }
     )
     return GitOpsPlan(zone, flux, settings.audit.address is not None, settings.audit.subject is not None)
+
+
+def _quota(settings: Settings, need: sizing.Need, size: str) -> dict[str, str]:
+    """The namespace quota: the settings where given, else what the operator and controllers need; a
+    setting below that need is refused (the quota would refuse a controller pod on the first rollout)."""
+    what = f"the Flux Operator and {len(settings.components)} controllers at the {size!r} profile, with rollout surge"
+    checks = (("cpuQuota", settings.cpu_quota, need.cpu, need.cpu_text()),
+              ("memoryQuota", settings.memory_quota, need.memory, need.memory_text()),
+              ("podQuota", None if settings.pod_quota is None else str(settings.pod_quota), Decimal(need.pods), str(need.pods)))
+    for key, value, required, text in checks:
+        if value is not None and quantity.parse_quantity(value) < required:
+            raise ValueError(f"{key}: {value!r} is below what {what} need ({text}); raise it to at least {text} or remove it")
+    return {"limits.cpu": settings.cpu_quota or need.cpu_text(),
+            "limits.memory": settings.memory_quota or need.memory_text(),
+            "pods": str(settings.pod_quota or need.pods)}
 
 
 def _final_args(planned: GitOpsPlan, ctx: BuildContext) -> FluxArgs:

@@ -100,6 +100,6 @@ def build(planned: Planned, ctx: Any) -> dict[str, Any]:
         return {"kafkaEnabled": False}
     zone = Zone(planned.zone.namespace, planned.zone)
     ctx.zones[planned.zone.namespace] = zone
-    cluster = KafkaCluster(planned.name, planned.args, pulumi.ResourceOptions(depends_on=[zone]))
+    cluster = KafkaCluster(planned.name, planned.args, ctx.flux_owned(pulumi.ResourceOptions(depends_on=[zone])))
     ctx.published["kafka.bootstrap"] = cluster.bootstrap
     return {"kafkaEnabled": True, "kafkaBootstrap": cluster.bootstrap}

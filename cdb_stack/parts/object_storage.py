@@ -16,9 +16,9 @@ from pydantic import Field
 from cdb_stack.parts import BuildContext, PlanContext
 from cdb_stack.settings_base import Compute, Name, Strict, compute
 from components import conventions
-from components.minio import API_PORT, ENGINES, ObjectStoreArgs
+from components.minio import API_PORT, ENGINES, PASSWORD_KEY, USER_KEY, ObjectStoreArgs
 from components.network import Peer
-from components.vault_config import VaultClient
+from components.vault_config import VaultClient, secret_path
 from components.zone import ZoneArgs
 
 KEY = "objectStorage"
@@ -98,11 +98,23 @@ def build(planned: StoragePlan | None, ctx: BuildContext) -> dict[str, Any]:
     if deliver is None:  # fail closed: the credentials must come from the secret manager
         raise ValueError("objectStorage needs the secrets part (it delivers the credentials); keep `secrets` in PART_MODULES")
     delivery = deliver(planned.client, "StatefulSet", [zone])
-    store = ObjectStore(NAME, planned.store, pulumi.ResourceOptions(depends_on=[zone, delivery]))
+    store = ObjectStore(NAME, planned.store, ctx.flux_owned(pulumi.ResourceOptions(depends_on=[zone, delivery])))
     ctx.published["object_storage.endpoint"] = store.endpoint
     ctx.published["object_storage.audit_bucket"] = planned.store.audit_bucket.name
     ctx.published.setdefault("metrics.targets", []).append({
-        "job": NAME, "namespace": planned.zone.namespace, "host": f"{NAME}-hl.{planned.zone.namespace}.svc.cluster.local",
+        "job": NAME, "namespace": planned.zone.namespace,
         "port": API_PORT, "path": store.metrics_path, "pod_labels": dict(store.pod_labels),
     })
-    return {"objectStoreEndpoint": store.endpoint, "auditBucket": planned.store.audit_bucket.name}
+    return {"objectStoreEndpoint": store.endpoint, "auditBucket": planned.store.audit_bucket.name,
+            "objectStoreCredentialsToSeed": credentials_to_seed(planned, ctx.plan.settings.secrets.kv_mount)}
+
+
+def credentials_to_seed(planned: StoragePlan, kv_mount: str) -> dict[str, Any]:
+    """Where the root credentials must be written in Vault before the servers and the bucket Job start.
+
+    No generated credential goes through Pulumi's state: the operator seeds them after the key
+    ceremony (docs and README "From an empty cluster"); until then the pods wait for their Secret.
+    """
+    path = secret_path(planned.client, planned.store.credentials_secret)
+    return {"kvMount": kv_mount, "path": path, "keys": [USER_KEY, PASSWORD_KEY],
+            "command": f"bao kv put -mount={kv_mount} {path} {USER_KEY}=<user> {PASSWORD_KEY}=<at least 8 characters>"}

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlparse
 
 from pydantic import Field
 
@@ -25,12 +24,13 @@ from components.zone import ZoneArgs
 
 KEY = "observability"
 NAME = "observability"
-NATS_MONITOR_PORT = 8222
+FLUX_METRICS_PORT = 8080  # Flux controllers' and the Flux Operator's `http-prom` / metrics port
+VAULT_METRICS_PATH = "/v1/sys/metrics"  # with the listener's unauthenticated_metrics_access
 
 
 class Workload(Strict):
     image: str | None = Field(None, description="pinned image; the part's default if unset")
-    replicas: int | None = Field(None, ge=1, description="pods; default 1 in dev, 2 otherwise (Loki: always 1)")
+    replicas: int | None = Field(None, ge=1, description="pods; default 1 in dev, 2 otherwise (Loki and Grafana: always 1)")
     resources: Compute = Field(default_factory=compute('100m', '256Mi', '1', '1Gi'))
     storage_size: str = Field("50Gi", description="volume size (Prometheus and Loki only)")
 
@@ -45,7 +45,6 @@ IMAGES = {
     "loki": "docker.io/grafana/loki:3.7.6",
     "grafana": "docker.io/grafana/grafana:13.2.0",
     "collector": "ghcr.io/open-telemetry/opentelemetry-collector-releases/opentelemetry-collector-contrib:0.158.0",
-    "nats_exporter": "docker.io/natsio/prometheus-nats-exporter:0.17.3",
 }
 
 
@@ -58,7 +57,6 @@ class Settings(Strict):
     loki_retention: str = Field("744h", description="Loki retention (hours)")
     grafana: Workload = Field(default_factory=Workload)
     collector: Workload = Field(default_factory=Workload)
-    nats_exporter: Workload = Field(default_factory=Workload, description="exporter for the NATS monitor port (1 pod)")
     storage_class: str | None = Field(None, description="StorageClass of the stores' volumes")
     grafana_admin_secret: Name = Field("grafana-admin", description="Secret (from Vault) with adminUser/adminPassword")
     grafana_ingress_from: list[PeerSettings] = Field(default_factory=list, description="who may open Grafana")
@@ -70,21 +68,6 @@ class ObservabilityPlan:
     zone: ZoneArgs
     args: ObservabilityArgs
     grafana_client: VaultClient
-    nats_exporter: dict[str, Any]
-
-
-def _nats_monitor(planned: ObservabilityPlan, ctx: BuildContext) -> dict[str, Any] | None:
-    """The event bus's monitor endpoints, from what the event_bus part published (none: no exporter)."""
-    namespace = ctx.published.get("event_bus.namespace")
-    labels = ctx.published.get("event_bus.pod_labels") or ctx.published.get("event_bus.client_labels")
-    urls = ctx.published.get("event_bus.monitor_urls")
-    if not urls and ctx.published.get("event_bus.url"):
-        host = urlparse(ctx.published["event_bus.url"]).hostname
-        urls = [f"http://{host}:{NATS_MONITOR_PORT}"]
-    if not (namespace and labels and urls):
-        return None
-    return {"namespace": namespace, "urls": tuple(urls), "pod_labels": dict(labels), "port": NATS_MONITOR_PORT,
-            "exporter": planned.nats_exporter}
 
 
 def _workload(w: Workload, kind: str, replicas: int, storage_class: str | None, store: bool) -> dict[str, Any]:
@@ -95,9 +78,23 @@ def _workload(w: Workload, kind: str, replicas: int, storage_class: str | None, 
 
 
 def service_targets(ctx: PlanContext) -> list[ScrapeTarget]:
-    return [ScrapeTarget(job=s.name, namespace=s.zone, host=f"{s.name}.{s.zone}.svc.cluster.local", port=s.port,
+    """Each service's ready endpoints (EndpointSlices of its Service), one target per pod."""
+    return [ScrapeTarget(job=s.name, namespace=s.zone, port=s.port, service=s.name,
                          pod_labels={conventions.LABEL_NAME: s.name, conventions.LABEL_INSTANCE: s.name})
             for s in ctx.settings.services]
+
+
+def platform_targets(ctx: PlanContext) -> list[ScrapeTarget]:
+    """Vault (its Prometheus endpoint) and Flux (the operator and every controller), pod by pod."""
+    secrets, flux_ns = ctx.settings.secrets, ctx.settings.gitops.namespace
+    vault = {conventions.LABEL_NAME: "vault", conventions.LABEL_INSTANCE: "vault"}
+    return [
+        ScrapeTarget(job="vault", namespace=secrets.zone, port=8200, path=VAULT_METRICS_PATH, pod_labels=vault,
+                     scheme="https" if secrets.tls_secret else "http", params={"format": ["prometheus"]}),
+        ScrapeTarget(job="flux-operator", namespace=flux_ns, port=FLUX_METRICS_PORT,
+                     pod_labels={conventions.LABEL_NAME: "flux-operator"}),
+        ScrapeTarget(job="flux", namespace=flux_ns, port=FLUX_METRICS_PORT, pod_labels={"app.kubernetes.io/part-of": "flux"}),
+    ]
 
 
 def plan(settings: Settings, ctx: PlanContext) -> ObservabilityPlan | None:
@@ -109,8 +106,11 @@ def plan(settings: Settings, ctx: PlanContext) -> ObservabilityPlan | None:
     count = lambda w: w.replicas or ha  # noqa: E731
     if settings.loki.replicas not in (None, 1):
         raise ValueError("loki.replicas: monolithic Loki on a filesystem volume runs 1 replica; remove the setting")
+    if settings.grafana.replicas not in (None, 1):
+        raise ValueError("grafana.replicas: Grafana runs 1 replica (each would keep its own SQLite database on an "
+                         "emptyDir); remove the setting")
     if not ctx.is_dev:
-        for name in ("prometheus", "grafana", "collector"):
+        for name in ("prometheus", "collector"):
             if count(getattr(settings, name)) < 2:
                 raise ValueError(f"{name}.replicas: prod needs at least 2 for availability")
     args = ObservabilityArgs.parse({
@@ -119,20 +119,20 @@ def plan(settings: Settings, ctx: PlanContext) -> ObservabilityPlan | None:
         "prometheus_retention": settings.prometheus_retention,
         "loki": _workload(settings.loki, "loki", 1, settings.storage_class, True),
         "loki_retention": settings.loki_retention,
-        "grafana": _workload(settings.grafana, "grafana", count(settings.grafana), None, False),
+        "grafana": _workload(settings.grafana, "grafana", 1, None, False),
         "grafana_admin_secret": settings.grafana_admin_secret,
         "grafana_ingress_from": tuple(Peer(namespace=p.zone, pod_labels=p.pod_labels or None)
                                       for p in settings.grafana_ingress_from),
         "collector": _workload(settings.collector, "collector", count(settings.collector), None, False),
-        "targets": tuple(service_targets(ctx)) if settings.scrape_services else (),
+        "targets": (*(service_targets(ctx) if settings.scrape_services else ()), *platform_targets(ctx)),
+        "api_server": ctx.api_server_egress("observability (Prometheus)"),
         "telemetry_zones": tuple(sorted({s.zone for s in ctx.settings.services})),
     }, owner="Observability")
     zone = ZoneArgs.parse({"provenance": ctx.provenance, "namespace": settings.zone,
                            "quota": {"persistentvolumeclaims": str(args.prometheus.replicas + 1)}})
     client = VaultClient(name=GRAFANA, namespace=settings.zone, service_account=GRAFANA,
                          secrets=(settings.grafana_admin_secret,))
-    exporter = _workload(settings.nats_exporter, "nats_exporter", 1, None, False)
-    return ObservabilityPlan(zone, args, client, exporter)
+    return ObservabilityPlan(zone, args, client)
 
 
 def build(planned: ObservabilityPlan | None, ctx: BuildContext) -> dict[str, Any]:
@@ -150,9 +150,8 @@ def build(planned: ObservabilityPlan | None, ctx: BuildContext) -> dict[str, Any
         raise ValueError("observability needs the secrets part (it delivers Grafana's credentials)")
     delivery = deliver(planned.grafana_client, "Deployment", [zone])
     published = [ScrapeTarget.parse(t, owner="metrics.targets") for t in ctx.published.get("metrics.targets", [])]
-    args = ObservabilityArgs.parse({**dict(planned.args), "targets": (*planned.args.targets, *published),
-                                    "nats": _nats_monitor(planned, ctx)})
-    obs = Observability(NAME, args, pulumi.ResourceOptions(depends_on=[zone, delivery]))
+    args = ObservabilityArgs.parse({**dict(planned.args), "targets": (*planned.args.targets, *published)})
+    obs = Observability(NAME, args, ctx.flux_owned(pulumi.ResourceOptions(depends_on=[zone, delivery])))
     ctx.published.update({
         "observability.namespace": args.namespace, "observability.loki_url": obs.loki_url,
         "observability.otlp_grpc": obs.otlp_grpc, "observability.otlp_http": obs.otlp_http,

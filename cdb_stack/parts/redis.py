@@ -113,7 +113,7 @@ def build(planned: Planned, ctx: Any) -> dict[str, Any]:
     if zone is None and planned.zone is not None:
         zone = Zone(planned.zone.namespace, planned.zone)
         ctx.zones[planned.zone.namespace] = zone
-    redis = RedisTransport(planned.name, planned.args, pulumi.ResourceOptions(depends_on=[zone] if zone else None))
+    redis = RedisTransport(planned.name, planned.args, ctx.flux_owned(pulumi.ResourceOptions(depends_on=[zone] if zone else None)))
     ctx.published["redis.url"] = f"redis://{redis.host}:6379/0"
     return {"redisPresent": True, "redisPhase": planned.args.phase}
 

@@ -61,9 +61,6 @@ class Settings(Strict):
     kv_mount: Name = Field("kv", description="KV v2 mount")
     auth_mount: Name = Field("kubernetes", description="Kubernetes auth mount")
     audience: str = Field("vault", description="audience of the clients' projected tokens")
-    api_server_cidrs: list[str] = Field(["10.96.0.1/32"], min_length=1,
-                                        description="API server endpoint addresses (kubectl get endpoints kubernetes)")
-    api_server_ports: list[int] = Field([443, 6443], min_length=1, description="API server ports")
     provider_address: str | None = Field(None, description="Vault address pulumi-vault uses (token: VAULT_TOKEN env)")
     ingress_from: list[PeerSettings] = Field(default_factory=list, description="more API clients besides the operator")
     grants: list[GrantSettings] = Field(default_factory=list, description="clients that are not services")
@@ -131,7 +128,7 @@ def plan(settings: Settings, ctx: PlanContext) -> SecretsPlan:
     replicas = settings.replicas or (1 if ctx.is_dev else 3)
     if not ctx.is_dev and replicas < 3:
         raise ValueError(f"replicas: {replicas} outside dev; HA Raft needs 3 or 5 members")
-    api = tuple(Destination(cidr=c, ports=tuple(settings.api_server_ports)) for c in settings.api_server_cidrs)
+    api = ctx.api_server_egress("secrets")  # the one apiServer setting (endpoints, never the ClusterIP)
     prov = ctx.provenance
     op_pods = operator_pod_labels(OPERATOR_NAME)
     allow = [Peer(namespace=settings.operator.namespace, pod_labels=op_pods)]

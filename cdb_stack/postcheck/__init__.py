@@ -1,5 +1,6 @@
 """`cdb postcheck`: after a reconcile rollout, is every Flux Kustomization Ready at the expected revision
-and every workload of the stack available? (CDB_INFRA_POLICY clause 7, step 5.)"""
+and every workload of the stack available, each applied by one owner only (Pulumi or Flux, read from
+its managedFields)? (CDB_INFRA_POLICY clause 7, step 5.)"""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from cdb_stack.postcheck.checks import kustomization_problem, ref, workload_problem
+from cdb_stack.postcheck.checks import kustomization_problem, ref, shared_ownership_problem, workload_problem
 from cdb_stack.postcheck.kube import KubeClient, KubeSettings, KubeUnavailable, resolve_settings
 
 KUSTOMIZATION_API = ("kustomize.toolkit.fluxcd.io/v1", "kustomizations", "Kustomization")
@@ -73,12 +74,13 @@ def check_once(client: KubeClient, scope: Scope) -> Outcome:
         outcome.problems.append("no Deployment, StatefulSet or DaemonSet matched the workload selection "
                                 "(--namespace / --part-of): nothing to check")
     for obj in kustomizations:
-        problem = "not found" if obj.get("missing") else kustomization_problem(obj, scope.revision)
+        problem = "not found" if obj.get("missing") else (kustomization_problem(obj, scope.revision)
+                                                           or shared_ownership_problem(obj))
         outcome.checked.append(ref(obj))
         if problem:
             outcome.problems.append(f"{ref(obj)}: {problem}")
     for obj in workloads:
-        problem = workload_problem(obj)
+        problem = workload_problem(obj) or shared_ownership_problem(obj)
         outcome.checked.append(ref(obj))
         if problem:
             outcome.problems.append(f"{ref(obj)}: {problem}")

@@ -108,3 +108,19 @@ def workload_problem(obj: dict[str, Any]) -> str | None:
         return stale
     check = WORKLOAD_CHECKS[obj["kind"]]
     return check(obj.get("spec") or {}, obj.get("status") or {}, obj)
+
+
+PULUMI_MANAGER_PREFIX = "pulumi-kubernetes"
+FLUX_MANAGER = "kustomize-controller"
+
+
+def shared_ownership_problem(obj: dict[str, Any]) -> str | None:
+    """An object must be applied by Pulumi or by Flux, never both (cdb_stack.ownership): two appliers
+    of one object overwrite each other's fields on every run. Status writers are not appliers."""
+    managers = [entry.get("manager") or "" for entry in (obj.get("metadata") or {}).get("managedFields") or []
+                if not entry.get("subresource")]
+    pulumi = sorted({m for m in managers if m.startswith(PULUMI_MANAGER_PREFIX)})
+    if pulumi and FLUX_MANAGER in managers:
+        return (f"applied by both Pulumi ({', '.join(pulumi)}) and Flux ({FLUX_MANAGER}); it must have one owner: "
+                "list it in kustomization.yaml only if Pulumi does not apply it (cdb_stack/ownership.py)")
+    return None

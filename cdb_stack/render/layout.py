@@ -99,11 +99,18 @@ def recorded_digest(kustomization: str | None) -> str | None:
 
 
 def _kustomization(rendered: Rendered, paths: list[str], digest: str) -> str:
+    """Flux applies exactly `resources`: the Flux-owned files. The others are here to be checked
+    (`cdb check deploy/`) and are applied by Pulumi only (cdb_stack.ownership)."""
     notes = f"{DIGEST_PREFIX}{digest}\n"
     if rendered.skipped:
         lines = [f"#   {s.type} {s.name}: {s.reason}" for s in rendered.skipped]
         notes += "# Not rendered here (no manifest offline):\n" + "\n".join(lines) + "\n"
-    body = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": sorted(paths)}
+    flux = [p for p, m in zip(paths, rendered.manifests) if m.flux_owned]
+    pulumi_only = sorted(p for p, m in zip(paths, rendered.manifests) if not m.flux_owned)
+    if pulumi_only:
+        notes += ("# Applied by Pulumi, never by Flux (bootstrap: zones, Vault and its operator, Flux itself);\n"
+                  "# rendered for checks only:\n" + "".join(f"#   {p}\n" for p in pulumi_only))
+    body = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": sorted(flux)}
     return _header(rendered) + notes + to_yaml(body)
 
 

@@ -10,6 +10,8 @@ manifest here: they are listed as not rendered, never silently dropped.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from cdb_stack.ownership import is_flux_owned
 from typing import Any
 
 from components.conventions import ANNOTATION_GIT_REVISION
@@ -37,6 +39,7 @@ class Manifest:
     name: str
     namespace: str | None
     body: dict[str, Any]
+    flux_owned: bool = False  # applied by Flux (listed in kustomization.yaml); else applied by Pulumi only
 
     @property
     def group(self) -> str:
@@ -98,7 +101,7 @@ def _manifest(resource: Resource) -> Manifest:
         raise RenderError(f"{owner}: no {ANNOTATION_GIT_REVISION} annotation; build its metadata with Provenance")
     if kind == "Secret" and api_version == "v1" and (body.get("data") or body.get("stringData")):
         raise RenderError(f"{owner}: a Secret with data would be committed to Git; deliver it through the secret manager")
-    return Manifest(api_version, kind, meta["name"], meta.get("namespace"), body)
+    return Manifest(api_version, kind, meta["name"], meta.get("namespace"), body, is_flux_owned(resource.provider))
 
 
 def _skip_reason(resource: Resource) -> str | None:

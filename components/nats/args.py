@@ -17,6 +17,7 @@ DnsLabel = Annotated[str, AfterValidator(names.dns_label)]
 Memory = Annotated[str, AfterValidator(quantity.memory)]
 
 NATS_IMAGE = "nats:2.14.2-alpine"  # nats-io/k8s chart nats 2.14.2 (stack.md §2.1)
+EXPORTER_IMAGE = "natsio/prometheus-nats-exporter:0.17.3"  # nats-io/k8s chart nats 2.14.2 promExporter
 NACK_IMAGE = "natsio/jetstream-controller:0.23.0"  # nats-io/k8s chart nack 0.34.0
 # The CRDs of that NACK release, pinned to the chart tag (nats-io/k8s tag nack-0.34.0 = a197921d).
 NACK_CRDS_URL = "https://raw.githubusercontent.com/nats-io/k8s/nack-0.34.0/helm/charts/nack/crds/crds.yml"
@@ -29,6 +30,17 @@ def _nats_resources() -> Resources:
 
 def _nack_resources() -> Resources:
     return Resources(cpu_request="50m", memory_request="64Mi", cpu_limit="200m", memory_limit="128Mi")
+
+
+def _exporter_resources() -> Resources:
+    return Resources(cpu_request="10m", memory_request="32Mi", cpu_limit="100m", memory_limit="64Mi")
+
+
+class ExporterArgs(Intent):
+    """prometheus-nats-exporter, a sidecar of every server: it sees exactly its own server's monitor port."""
+
+    image: Image = Field(default=EXPORTER_IMAGE, description="Pinned prometheus-nats-exporter image")
+    resources: Resources = Field(default_factory=_exporter_resources, description="Exporter requests and limits")
 
 
 class NackArgs(Intent):
@@ -64,7 +76,8 @@ class NatsJetStreamArgs(Intent):
     storage_class: DnsLabel | None = Field(default=None, description="StorageClass of the claims; None uses the default")
     resources: Resources = Field(default_factory=_nats_resources, description="Server requests and limits")
     client_from: tuple[Peer, ...] = Field(default=(), description="Who may connect on the client port 4222")
-    monitor_from: tuple[Peer, ...] = Field(default=(), description="Who may scrape the monitor port 8222 (Prometheus)")
+    monitor_from: tuple[Peer, ...] = Field(default=(), description="Who may scrape the exporter port 7777 of every server (Prometheus)")
+    exporter: ExporterArgs = Field(default_factory=ExporterArgs, description="The per-server Prometheus exporter sidecar")
     streams: tuple[StreamSpec, ...] = Field(default=(), description="JetStream streams, declared as NACK Stream CRs")
     nack: NackArgs = Field(description="The NACK controller that reconciles the streams")
     audit_subject: str | None = Field(

@@ -16,6 +16,7 @@ import pulumi_kubernetes as k8s
 
 from components import conventions, defaults
 from components.kube import check_name, child_opts, metadata
+from components.network import client_egress_policies
 from components.nats import config, nack, server
 from components.nats.args import NatsJetStreamArgs, stream_resource_name
 from components.service_args import service_name
@@ -77,6 +78,11 @@ class NatsJetStream(pulumi.ComponentResource):
             f"{name}-netpol", metadata=meta(name),
             spec=server.server_network_policy_spec(args, selector, controller), opts=child_opts(self),
         )  # fmt: skip
+        for zone, spec in client_egress_policies(args.client_from, ns, selector, (config.CLIENT_PORT,)):
+            k8s.networking.v1.NetworkPolicy(
+                f"{name}-client-egress-{zone}", metadata=metadata(f"allow-{name}-client-egress", zone, labels, annotations),
+                spec=spec, opts=child_opts(self),
+            )  # fmt: skip
         self.stream_names = [spec.name for spec in args.streams]
         self.streams = [
             k8s.apiextensions.CustomResource(

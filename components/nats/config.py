@@ -12,6 +12,9 @@ import hashlib
 CLIENT_PORT = 4222
 CLUSTER_PORT = 6222
 MONITOR_PORT = 8222
+# The Prometheus exporter runs beside every server (as the upstream chart's promExporter does), reads
+# that server's monitor port on localhost and serves Prometheus metrics here: one target per server.
+EXPORTER_PORT = 7777
 CONFIG_DIR = "/etc/nats-config"
 CONFIG_FILE = "nats.conf"
 DATA_DIR = "/data"
@@ -52,7 +55,7 @@ def render(
         "# Rendered by cdb-infra (components/nats); an edit here is drift, change the stack settings.",
         f"server_name: ${SERVER_NAME_ENV}",
         f'listen: "0.0.0.0:{CLIENT_PORT}"',
-        f"http_port: {MONITOR_PORT}",
+        f'http: "0.0.0.0:{MONITOR_PORT}"',
         f'pid_file: "{pid_file}"',
         f'lame_duck_duration: "{LAME_DUCK_DURATION_SECONDS}s"',
         f'lame_duck_grace_period: "{LAME_DUCK_GRACE_SECONDS}s"',

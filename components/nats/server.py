@@ -64,6 +64,23 @@ def container(args: NatsJetStreamArgs) -> dict[str, Any]:
     }
 
 
+def exporter_container(args: NatsJetStreamArgs) -> dict[str, Any]:
+    """The exporter beside each server (upstream chart: `promExporter`), reading only localhost:8222."""
+    flags = [f"-port={config.EXPORTER_PORT}", "-connz", "-routez", "-subz", "-varz", "-healthz", "-jsz=all",
+             "-prefix=nats", "-use_internal_server_id"]
+    return {
+        "name": "exporter",
+        "image": args.exporter.image.to_k8s(),
+        "imagePullPolicy": defaults.IMAGE_PULL_POLICY,
+        "args": [*flags, f"http://localhost:{config.MONITOR_PORT}/"],
+        "ports": [{"name": "prom-metrics", "containerPort": config.EXPORTER_PORT, "protocol": "TCP"}],
+        "resources": args.exporter.resources.to_k8s(),
+        "livenessProbe": Probe.tcp("prom-metrics").to_k8s(),
+        "readinessProbe": Probe.tcp("prom-metrics").to_k8s(),
+        "securityContext": defaults.container_security_context(),
+    }
+
+
 def stateful_set_spec(
     name: str, args: NatsJetStreamArgs, selector: dict[str, str], labels: dict[str, str], annotations: dict[str, str],
     config_hash: str,
@@ -75,7 +92,7 @@ def stateful_set_spec(
         "enableServiceLinks": defaults.ENABLE_SERVICE_LINKS,
         "securityContext": defaults.pod_security_context(),
         "terminationGracePeriodSeconds": config.LAME_DUCK_DURATION_SECONDS + config.LAME_DUCK_GRACE_SECONDS + 20,
-        "containers": [container(args)],
+        "containers": [container(args), exporter_container(args)],
         "volumes": [
             {"name": "config", "configMap": {"name": f"{name}-config", "defaultMode": defaults.CONFIG_FILE_MODE}},
             {"name": "pid", "emptyDir": {"sizeLimit": PID_DIR_SIZE}},
@@ -115,6 +132,7 @@ def headless_service_spec(selector: dict[str, str]) -> dict[str, Any]:
             {"name": "client", "port": config.CLIENT_PORT, "targetPort": "client", "protocol": "TCP"},
             {"name": "cluster", "port": config.CLUSTER_PORT, "targetPort": "cluster", "protocol": "TCP"},
             {"name": "monitor", "port": config.MONITOR_PORT, "targetPort": "monitor", "protocol": "TCP"},
+            {"name": "prom-metrics", "port": config.EXPORTER_PORT, "targetPort": "prom-metrics", "protocol": "TCP"},
         ],
     }
 
@@ -139,7 +157,8 @@ def server_network_policy_spec(
     args: NatsJetStreamArgs, selector: dict[str, str], controller_selector: dict[str, str]
 ) -> dict[str, Any]:
     """Clients from the named zones and the controller on 4222, routes between servers on 6222,
-    the monitor port for the named scrapers only; egress only to the other servers (and DNS)."""
+    the exporter port for the named scrapers only (the exporter reads the monitor port on localhost, so
+    8222 stays closed); egress only to the other servers (and DNS)."""
     own = {"podSelector": {"matchLabels": dict(selector)}}
     clients = [peer.to_k8s() for peer in args.client_from] + [{"podSelector": {"matchLabels": dict(controller_selector)}}]
     ingress = [
@@ -148,7 +167,7 @@ def server_network_policy_spec(
     ]
     if args.monitor_from:
         ingress.append(
-            {"from": [peer.to_k8s() for peer in args.monitor_from], "ports": [{"protocol": "TCP", "port": config.MONITOR_PORT}]}
+            {"from": [peer.to_k8s() for peer in args.monitor_from], "ports": [{"protocol": "TCP", "port": config.EXPORTER_PORT}]}
         )
     return {
         "podSelector": {"matchLabels": dict(selector)},

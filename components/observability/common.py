@@ -27,14 +27,18 @@ class WorkloadSettings(Intent):
 
 
 class ScrapeTarget(Intent):
-    """An endpoint Prometheus scrapes, and the pods behind it (for the NetworkPolicies on both sides)."""
+    """Pods Prometheus scrapes, found by Kubernetes service discovery (each pod on its own, never one pod
+    behind a ClusterIP), and the labels that open the NetworkPolicies on both sides."""
 
     job: str = Field(pattern=r"^[a-z][a-z0-9_-]*$", description="Prometheus job name")
     namespace: str = Field(description="Namespace of the target pods")
-    host: str = Field(description="DNS name resolving to the pods (a headless Service lists every pod)")
-    port: int = Field(ge=1, le=65535, description="Metrics port")
+    port: int = Field(ge=1, le=65535, description="Metrics port (the container port number)")
     path: str = Field(default="/metrics", pattern=r"^/", description="Metrics path")
     pod_labels: dict[str, str] = Field(min_length=1, description="Labels of the target pods")
+    service: str | None = Field(default=None, description="Service whose EndpointSlices list the pods (ready endpoints only); "
+                                                          "None discovers the pods themselves")
+    scheme: str = Field(default="http", pattern=r"^https?$", description="http or https")
+    params: dict[str, list[str]] = Field(default_factory=dict, description="URL parameters, e.g. format=prometheus")
 
 
 @dataclass
@@ -51,6 +55,7 @@ class Spec:
     egress: list[dict[str, Any]]
     store: str | None = None
     config: dict[str, str] = field(default_factory=dict)
+    api_access: bool = False  # mounts the ServiceAccount token (Prometheus's service discovery needs it)
 
 
 def ingress_rule(peers: list[Peer] | list[dict[str, Any]], ports: list[int]) -> dict[str, Any]:
@@ -78,7 +83,7 @@ def build(parent: pulumi.Resource, spec: Spec, namespace: str, provenance: Prove
     meta = lambda object_name: metadata(object_name, namespace, labels, annotations)  # noqa: E731
     made: dict[str, Any] = {}
     made["sa"] = k8s.core.v1.ServiceAccount(
-        f"{name}-sa", metadata=meta(name), automount_service_account_token=False, opts=child_opts(parent))
+        f"{name}-sa", metadata=meta(name), automount_service_account_token=spec.api_access, opts=child_opts(parent))
     deps = [made["sa"]]
     if spec.config:
         made["config"] = k8s.core.v1.ConfigMap(f"{name}-config", metadata=meta(f"{name}-config"), data=spec.config,
@@ -92,7 +97,8 @@ def build(parent: pulumi.Resource, spec: Spec, namespace: str, provenance: Prove
     made["headless"] = k8s.core.v1.Service(
         f"{name}-hl", metadata=meta(f"{name}-hl"),
         spec={"clusterIP": "None", "selector": dict(selector), "ports": ports}, opts=child_opts(parent))
-    pod = platform.pod_spec(name, [spec.container], spec.volumes, affinity=platform.pod_anti_affinity(selector))
+    pod = platform.pod_spec(name, [spec.container], spec.volumes, automount_token=spec.api_access,
+                            affinity=platform.pod_anti_affinity(selector))
     template = {"metadata": {"labels": dict(labels)}, "spec": pod}
     common = {"replicas": s.replicas, "selector": {"matchLabels": dict(selector)}, "template": template}
     if spec.store:

@@ -16,26 +16,24 @@ from pydantic import Field, model_validator
 from components import conventions, platform
 from components.intent import Intent
 from components.kube import child_opts, metadata
-from components.network import Peer
+from components.network import Destination, Peer
 from components.observability import configs
 from components.observability.common import ScrapeTarget, Spec, WorkloadSettings, build, egress_rule, ingress_rule, selector_of
 from components.provenance import Provenance
 from components.types import Probe
 
 OBSERVABILITY_TYPE = "cdb:index:Observability"
-PROMETHEUS, LOKI, GRAFANA, COLLECTOR, NATS_EXPORTER = "prometheus", "loki", "grafana", "otel-collector", "nats-exporter"
-NATS_EXPORTER_PORT = 7777
+PROMETHEUS, LOKI, GRAFANA, COLLECTOR = "prometheus", "loki", "grafana", "otel-collector"
+# What Prometheus's ServiceAccount may read: kubernetes_sd (pods, endpointslices, services, nodes) and
+# the kubelet's metrics through the API server's node proxy. Read verbs only, as upstream's chart grants.
+PROMETHEUS_RULES = (
+    {"apiGroups": [""], "resources": ["nodes", "nodes/metrics", "services", "endpoints", "pods"],
+     "verbs": ["get", "list", "watch"]},
+    {"apiGroups": [""], "resources": ["nodes/proxy"], "verbs": ["get"]},
+    {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": ["get", "list", "watch"]},
+    {"nonResourceURLs": ["/metrics", "/metrics/cadvisor"], "verbs": ["get"]},
+)
 ADMIN_USER_KEY, ADMIN_PASSWORD_KEY = "adminUser", "adminPassword"
-
-
-class NatsMonitor(Intent):
-    """The NATS servers' monitor endpoints: JSON only, so an exporter turns them into Prometheus metrics."""
-
-    namespace: str = Field(description="Namespace of the NATS servers")
-    urls: tuple[str, ...] = Field(min_length=1, description="Monitor URLs, e.g. http://nats-0.nats-headless.ns.svc:8222")
-    pod_labels: dict[str, str] = Field(min_length=1, description="Labels of the NATS server pods")
-    port: int = Field(default=8222, description="Monitor port")
-    exporter: WorkloadSettings = Field(description="prometheus-nats-exporter workload (pinned image)")
 
 
 class ObservabilityArgs(Intent):
@@ -45,13 +43,15 @@ class ObservabilityArgs(Intent):
     prometheus_retention: str = Field(default="15d", pattern=r"^\d+[hdwy]$", description="TSDB retention")
     loki: WorkloadSettings = Field(description="Loki, monolithic on its own volume (needs storage, 1 replica)")
     loki_retention: str = Field(default="744h", pattern=r"^\d+h$", description="Log retention")
-    grafana: WorkloadSettings = Field(description="Grafana (stateless: everything is provisioned)")
+    grafana: WorkloadSettings = Field(description="Grafana: one replica (its SQLite database lives on an emptyDir; "
+                                                  "everything that matters is provisioned from ConfigMaps)")
     grafana_admin_secret: str = Field(description=f"Secret with {ADMIN_USER_KEY}/{ADMIN_PASSWORD_KEY}, from the secret operator")
     grafana_ingress_from: tuple[Peer, ...] = Field(default=(), description="Who may open Grafana (e.g. the ingress controller)")
     collector: WorkloadSettings = Field(description="OpenTelemetry Collector (contrib distribution)")
     targets: tuple[ScrapeTarget, ...] = Field(default=(), description="What Prometheus scrapes besides this stack")
     telemetry_zones: tuple[str, ...] = Field(default=(), description="Zones whose pods may send OTLP to the Collector")
-    nats: NatsMonitor | None = Field(default=None, description="NATS monitor endpoints to export and scrape")
+    api_server: tuple[Destination, ...] = Field(min_length=1, description="Egress to the API server's endpoints "
+                                                "(service discovery and the kubelet metrics through its node proxy)")
 
     @model_validator(mode="after")
     def _stores(self) -> "ObservabilityArgs":
@@ -60,9 +60,13 @@ class ObservabilityArgs(Intent):
                 raise ValueError(f"{store}.storage is required; a store keeps its data on a claim")
         if self.loki.replicas != 1:
             raise ValueError("loki.replicas must be 1: monolithic Loki on a filesystem volume cannot be replicated")
+        if self.grafana.replicas != 1:
+            # Each replica would keep its own SQLite database (users, sessions, annotations) on its own
+            # emptyDir and answer differently per request; a shared database is not part of this stack.
+            raise ValueError("grafana.replicas must be 1: replicas would keep separate SQLite databases on emptyDirs")
         jobs = [t.job for t in self.targets]
         for job in jobs:
-            if jobs.count(job) > 1 or job in (PROMETHEUS, LOKI, GRAFANA, COLLECTOR, NATS_EXPORTER):
+            if jobs.count(job) > 1 or job in (PROMETHEUS, LOKI, GRAFANA, COLLECTOR, "kubelet", "cadvisor"):
                 raise ValueError(f"scrape job {job!r} is declared twice; give each target its own job name")
         return self
 
@@ -71,14 +75,9 @@ def _url(name: str, ns: str, port: int) -> str:
     return f"http://{name}.{ns}.svc.cluster.local:{port}"
 
 
-def _host(name: str, ns: str) -> str:
-    return f"{name}-hl.{ns}.svc.cluster.local"
-
-
-def own_targets(ns: str, nats: bool = False) -> list[ScrapeTarget]:
+def own_targets(ns: str) -> list[ScrapeTarget]:
     made = [(LOKI, configs.LOKI_PORT), (GRAFANA, configs.GRAFANA_PORT), (COLLECTOR, configs.COLLECTOR_METRICS_PORT)]
-    made += [(NATS_EXPORTER, NATS_EXPORTER_PORT)] if nats else []
-    return [ScrapeTarget(job=n, namespace=ns, host=_host(n, ns), port=p, pod_labels=selector_of(n)) for n, p in made]
+    return [ScrapeTarget(job=n, namespace=ns, port=p, pod_labels=selector_of(n)) for n, p in made]
 
 
 def _specs(args: ObservabilityArgs) -> list[Spec]:
@@ -90,7 +89,7 @@ def _specs(args: ObservabilityArgs) -> list[Spec]:
     specs: list[Spec] = []
 
     vol, mount = cfg(PROMETHEUS, "/etc/prometheus")
-    scrape = [*own_targets(ns, args.nats is not None), *args.targets]
+    scrape = [*own_targets(ns), *args.targets]
     specs.append(Spec(
         PROMETHEUS, "metrics-store", {"web": configs.PROMETHEUS_PORT},
         platform.container(PROMETHEUS, args.prometheus.image.ref, {"web": configs.PROMETHEUS_PORT}, args.prometheus.resources,
@@ -99,8 +98,8 @@ def _specs(args: ObservabilityArgs) -> list[Spec]:
                                  f"--storage.tsdb.retention.time={args.prometheus_retention}"],
                            mounts=[mount, {"name": "data", "mountPath": "/prometheus"}]),
         [vol], args.prometheus, [ingress_rule([peer(GRAFANA)], [configs.PROMETHEUS_PORT])],
-        [egress_rule(t.namespace, t.pod_labels, [t.port]) for t in scrape], store="metrics-store",
-        config={"prometheus.yml": configs.prometheus_config(scrape)}))
+        [*(egress_rule(t.namespace, t.pod_labels, [t.port]) for t in scrape), *(d.to_k8s() for d in args.api_server)],
+        store="metrics-store", config={"prometheus.yml": configs.prometheus_config(scrape)}, api_access=True))
 
     vol, mount = cfg(LOKI, "/etc/loki")
     loki_ports = {"http-metrics": configs.LOKI_PORT, "grpc": configs.LOKI_GRPC_PORT}
@@ -147,21 +146,7 @@ def _specs(args: ObservabilityArgs) -> list[Spec]:
         + [ingress_rule([peer(PROMETHEUS)], [configs.COLLECTOR_METRICS_PORT])],
         [to(LOKI, configs.LOKI_PORT)],
         config={"config.yaml": configs.collector_config(_url(LOKI, ns, configs.LOKI_PORT) + "/otlp")}))
-    if args.nats is not None:
-        specs.append(_nats_exporter(args.nats))
     return specs
-
-
-def _nats_exporter(nats: NatsMonitor) -> Spec:
-    ports = {"metrics": NATS_EXPORTER_PORT}
-    flags = ["-port", str(NATS_EXPORTER_PORT), "-varz", "-connz", "-routez", "-healthz", "-jsz=all"]
-    return Spec(
-        NATS_EXPORTER, "metrics-exporter", ports,
-        platform.container(NATS_EXPORTER, nats.exporter.image.ref, ports, nats.exporter.resources,
-                           liveness=Probe.tcp("metrics"), readiness=Probe.http_get("/metrics", "metrics"),
-                           args=[*flags, *nats.urls]),
-        [], nats.exporter, [ingress_rule([Peer(pod_labels=selector_of(PROMETHEUS))], [NATS_EXPORTER_PORT])],
-        [egress_rule(nats.namespace, nats.pod_labels, [nats.port])])
 
 
 class Observability(pulumi.ComponentResource):
@@ -172,6 +157,7 @@ class Observability(pulumi.ComponentResource):
         super().__init__(OBSERVABILITY_TYPE, name, args.to_plain(), opts)
         ns, prov = args.namespace, args.provenance
         self.workloads = {spec.name: build(self, spec, ns, prov) for spec in _specs(args)}
+        self._discovery_rbac(name, ns, prov)
         prometheus = {"namespaceSelector": {"matchLabels": {conventions.LABEL_NAMESPACE_NAME: ns}},
                       "podSelector": {"matchLabels": selector_of(PROMETHEUS)}}
         for t in args.targets:  # the target's side of each scrape path
@@ -180,16 +166,6 @@ class Observability(pulumi.ComponentResource):
                 f"{name}-scrape-{t.job}", metadata=metadata(f"allow-scrape-{t.job}", t.namespace, labels, prov.annotations()),
                 spec={"podSelector": {"matchLabels": dict(t.pod_labels)}, "policyTypes": ["Ingress"],
                       "ingress": [ingress_rule([prometheus], [t.port])]}, opts=child_opts(self))
-        if args.nats is not None:  # the NATS side of the exporter's path to the monitor port
-            nats = args.nats
-            exporter = {"namespaceSelector": {"matchLabels": {conventions.LABEL_NAMESPACE_NAME: ns}},
-                        "podSelector": {"matchLabels": selector_of(NATS_EXPORTER)}}
-            k8s.networking.v1.NetworkPolicy(
-                f"{name}-nats-monitor", metadata=metadata("allow-nats-exporter", nats.namespace,
-                                                          prov.labels(name=NATS_EXPORTER, instance=name, component="metrics-scrape"),
-                                                          prov.annotations()),
-                spec={"podSelector": {"matchLabels": dict(nats.pod_labels)}, "policyTypes": ["Ingress"],
-                      "ingress": [ingress_rule([exporter], [nats.port])]}, opts=child_opts(self))
         collector = selector_of(COLLECTOR)
         for zone in args.telemetry_zones:  # the sender's side of each OTLP path
             labels = prov.labels(name=COLLECTOR, instance=name, component="telemetry-egress")
@@ -203,3 +179,16 @@ class Observability(pulumi.ComponentResource):
         self.loki_url = _url(LOKI, ns, configs.LOKI_PORT)
         self.prometheus_url = _url(PROMETHEUS, ns, configs.PROMETHEUS_PORT)
         self.register_outputs({"otlpGrpc": self.otlp_grpc, "lokiUrl": self.loki_url, "prometheusUrl": self.prometheus_url})
+
+    def _discovery_rbac(self, name: str, ns: str, prov: Provenance) -> None:
+        """Prometheus's read access for Kubernetes service discovery and the kubelet metrics."""
+        object_name = f"{ns}-{PROMETHEUS}"  # cluster-scoped: the namespace keeps two stacks apart
+        labels = prov.labels(name=PROMETHEUS, instance=name, component="metrics-discovery")
+        meta = {"name": object_name, "labels": labels, "annotations": prov.annotations()}
+        role = k8s.rbac.v1.ClusterRole(f"{name}-prometheus-discovery", metadata=meta, rules=list(PROMETHEUS_RULES),
+                                       opts=child_opts(self))
+        k8s.rbac.v1.ClusterRoleBinding(
+            f"{name}-prometheus-discovery-binding", metadata=meta,
+            subjects=[{"kind": "ServiceAccount", "name": PROMETHEUS, "namespace": ns}],
+            role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": object_name},
+            opts=child_opts(self, role))

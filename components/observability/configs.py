@@ -27,16 +27,59 @@ def _dump(data: Any) -> str:
     return yaml.safe_dump(data, sort_keys=False)
 
 
-def prometheus_config(targets: list[ScrapeTarget], scrape_interval: str = "30s") -> str:
-    """One job per target, discovered by DNS A records (a headless Service yields every pod)."""
+# In-cluster credentials of Prometheus's ServiceAccount (kubernetes_sd and the API server proxy use them).
+SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+# The API server as pods reach it: the Service name. The CNI translates it to the endpoint addresses,
+# which is what the NetworkPolicy admits (the `apiServer` setting), never the ClusterIP.
+API_SERVER = "kubernetes.default.svc:443"
+
+
+def _selector(labels: dict[str, str]) -> str:
+    return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+
+
+def _target_job(t: ScrapeTarget) -> dict[str, Any]:
+    """One job per target: every pod (or ready endpoint) on its own, kept only on the metrics port."""
+    role = "endpointslice" if t.service else "pod"
+    sd: dict[str, Any] = {"role": role, "namespaces": {"names": [t.namespace]},
+                          "selectors": [{"role": "pod", "label": _selector(t.pod_labels)}] if role == "pod" else
+                          [{"role": "service", "field": f"metadata.name={t.service}"}]}
+    port_label = "__meta_kubernetes_pod_container_port_number" if role == "pod" else "__meta_kubernetes_endpointslice_port"
+    relabel: list[dict[str, Any]] = [
+        {"source_labels": [port_label], "regex": str(t.port), "action": "keep"},
+        {"source_labels": ["__meta_kubernetes_pod_phase"], "regex": "Pending|Succeeded|Failed", "action": "drop"},
+        {"source_labels": ["__meta_kubernetes_namespace"], "target_label": "namespace"},
+        {"source_labels": ["__meta_kubernetes_pod_name"], "target_label": "pod"},
+    ]
+    job: dict[str, Any] = {"job_name": t.job, "metrics_path": t.path, "scheme": t.scheme}
+    if t.params:
+        job["params"] = {k: list(v) for k, v in t.params.items()}
+    return {**job, "kubernetes_sd_configs": [sd], "relabel_configs": relabel}
+
+
+def _node_job(name: str, path: str) -> dict[str, Any]:
+    """Kubelet metrics through the API server's node proxy: one target per node, reached on the one
+    address Prometheus may already talk to (no egress to every node's port 10250)."""
+    return {
+        "job_name": name, "scheme": "https",
+        "authorization": {"credentials_file": f"{SA_DIR}/token"},
+        "tls_config": {"ca_file": f"{SA_DIR}/ca.crt"},
+        "kubernetes_sd_configs": [{"role": "node"}],
+        "relabel_configs": [
+            {"action": "labelmap", "regex": "__meta_kubernetes_node_label_(.+)"},
+            {"target_label": "__address__", "replacement": API_SERVER},
+            {"source_labels": ["__meta_kubernetes_node_name"], "regex": "(.+)", "target_label": "__metrics_path__",
+             "replacement": f"/api/v1/nodes/${{1}}/proxy{path}"},
+        ],
+    }
+
+
+def prometheus_config(targets: list[ScrapeTarget], scrape_interval: str = "30s", nodes: bool = True) -> str:
+    """Itself, every target by Kubernetes service discovery, and (with `nodes`) kubelet and cAdvisor."""
     jobs: list[dict[str, Any]] = [{"job_name": "prometheus", "static_configs": [{"targets": [f"localhost:{PROMETHEUS_PORT}"]}]}]
-    for t in targets:
-        jobs.append({
-            "job_name": t.job,
-            "metrics_path": t.path,
-            "dns_sd_configs": [{"names": [t.host], "type": "A", "port": t.port}],
-            "relabel_configs": [{"target_label": "namespace", "replacement": t.namespace}],
-        })
+    jobs += [_target_job(t) for t in targets]
+    if nodes:
+        jobs += [_node_job("kubelet", "/metrics"), _node_job("cadvisor", "/metrics/cadvisor")]
     return _dump({"global": {"scrape_interval": scrape_interval, "evaluation_interval": scrape_interval},
                   "scrape_configs": jobs})
 

@@ -230,3 +230,27 @@ def test_no_api_server_at_all_is_a_usage_error(capsys, monkeypatch):
     monkeypatch.delenv("CDB_KUBE_API_SERVER", raising=False)
     code, _, err = run_cli(capsys, "postcheck")
     assert code == 2 and "--api-server" in err
+
+
+def managed(*managers: tuple[str, str | None]) -> list[dict]:
+    return [{"manager": m, "operation": "Apply" if sub is None else "Update", "apiVersion": "apps/v1",
+             **({"subresource": sub} if sub else {})} for m, sub in managers]
+
+
+def test_an_object_applied_by_both_pulumi_and_flux_is_a_problem(capsys, cluster, token_file):
+    both = deployment("web")
+    both["metadata"]["managedFields"] = managed(("pulumi-kubernetes-5f2c1a", None), ("kustomize-controller", None),
+                                                ("kube-controller-manager", "status"))
+    flux_only = deployment("api")
+    flux_only["metadata"]["managedFields"] = managed(("kustomize-controller", None), ("kube-controller-manager", "status"))
+    pulumi_only = statefulset("nats")
+    # Flux writes the status of its own objects; that is no apply.
+    pulumi_only["metadata"]["managedFields"] = managed(("pulumi-kubernetes-5f2c1a", None), ("kustomize-controller", "status"))
+    cluster.set("apps/v1", "deployments", [both, flux_only])
+    cluster.set("apps/v1", "statefulsets", [pulumi_only])
+    code, out, _ = postcheck(capsys, cluster, token_file, "--revision", SHA)
+    assert code == 1
+    assert ("Deployment apps/web: applied by both Pulumi (pulumi-kubernetes-5f2c1a) and Flux (kustomize-controller)"
+            in out)
+    assert "apps/api" not in out and "data/nats" not in out
+    assert "post-check FAILED: 1 problem(s)" in out

@@ -23,11 +23,18 @@ def test_the_output_holds_no_machine_path_and_no_time(rendered_stacks, tmp_path)
         assert not re.search(r"\b20\d\d-\d\d-\d\dT\d\d:\d\d", text), stack
 
 
-def test_the_kustomization_lists_exactly_the_object_files(rendered_stacks):
-    files = rendered_stacks["prod"][1]
-    kustomization = yaml.safe_load(files["kustomization.yaml"])
+def test_the_kustomization_lists_exactly_the_flux_owned_object_files_and_names_the_others(rendered_stacks):
+    rendered, files = rendered_stacks["prod"]
+    text = files["kustomization.yaml"]
+    kustomization = yaml.safe_load(text)
     assert kustomization["apiVersion"] == "kustomize.config.k8s.io/v1beta1" and kustomization["kind"] == "Kustomization"
-    assert kustomization["resources"] == sorted(p for p in files if p != "kustomization.yaml")
+    objects = sorted(p for p in files if p != "kustomization.yaml")
+    listed = kustomization["resources"]
+    assert listed == sorted(listed) and set(listed) < set(objects)
+    assert len(listed) == sum(m.flux_owned for m in rendered.manifests)
+    # Every file Flux does not apply is named in the header as applied by Pulumi.
+    assert {p for p in objects if p not in listed} == {line[4:] for line in text.splitlines()
+                                                       if line.startswith("#   ") and line.endswith(".yaml")}
 
 
 def test_every_object_carries_the_git_revision_it_was_rendered_with(tmp_path):

@@ -92,7 +92,7 @@ def test_probes_use_the_healthz_variants_on_the_monitor_port():
     recording, _, _ = build("prod")
     nats = container(recording, STS, "nats")
     monitor = {p["name"]: p["containerPort"] for p in nats["ports"]}["monitor"]
-    assert monitor == 8222 and "http_port: 8222" in nats_conf(recording)
+    assert monitor == 8222 and 'http: "0.0.0.0:8222"' in nats_conf(recording)
     paths = {kind: nats[kind]["httpGet"]["path"] for kind in ("startupProbe", "readinessProbe", "livenessProbe")}
     assert paths == {
         "startupProbe": "/healthz",
@@ -144,7 +144,7 @@ def test_the_audit_stream_denies_delete_and_purge_and_outlives_its_resource():
     assert build_ctx.published["event_bus.url"] == "nats://nats.event-bus.svc.cluster.local:4222"
 
 
-def test_network_policies_admit_named_zones_routes_between_servers_and_scrapers_on_the_monitor_port():
+def test_network_policies_admit_named_zones_routes_between_servers_and_scrapers_on_the_exporter_port():
     recording, _, _ = build("prod")
     server = recording.one(NETPOL, "nats-netpol").inputs["spec"]
     by_port = {rule["ports"][0]["port"]: rule["from"] for rule in server["ingress"]}
@@ -152,12 +152,13 @@ def test_network_policies_admit_named_zones_routes_between_servers_and_scrapers_
     assert zones == {"apps", "flux-system"}
     assert {"podSelector": {"matchLabels": nack_selector()}} in by_port[4222]
     assert by_port[6222] == [{"podSelector": {"matchLabels": server_selector()}}]
-    assert by_port[8222] == [{"namespaceSelector": {"matchLabels": {conventions.LABEL_NAMESPACE_NAME: "observability"}}}]
-    assert set(by_port) == {4222, 6222, 8222}
+    assert by_port[7777] == [{"namespaceSelector": {"matchLabels": {conventions.LABEL_NAMESPACE_NAME: "observability"}}}]
+    assert set(by_port) == {4222, 6222, 7777}  # the monitor port 8222 is read only by the sidecar, on localhost
     assert server["egress"][0]["ports"] == [{"protocol": "TCP", "port": 6222}]
     controller = recording.one(NETPOL, "nats-nack-netpol").inputs["spec"]
     assert controller["ingress"] == []
-    assert controller["egress"][1]["to"] == [{"ipBlock": {"cidr": "10.96.0.1/32"}}]
+    # The API server by its endpoint address and port (the apiServer setting), never the ClusterIP.
+    assert controller["egress"][1] == {"to": [{"ipBlock": {"cidr": "172.18.0.2/32"}}], "ports": [{"protocol": "TCP", "port": 6443}]}
 
 
 def server_selector() -> dict[str, str]:
@@ -192,7 +193,9 @@ def test_every_object_carries_provenance_and_its_namespace():
         meta = obj.inputs["metadata"]
         assert meta["annotations"][conventions.ANNOTATION_GIT_REVISION] == REVISION, obj.name
         assert meta["labels"][conventions.LABEL_MANAGED_BY] == "pulumi", obj.name
-        if obj.type != "kubernetes:core/v1:Namespace":
+        if obj.name.startswith("nats-client-egress-"):  # the client side of a flow lives in the client's zone
+            assert meta["namespace"] == obj.name.removeprefix("nats-client-egress-"), obj.name
+        elif obj.type != "kubernetes:core/v1:Namespace":
             assert meta["namespace"] == "event-bus", obj.name
 
 

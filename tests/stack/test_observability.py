@@ -44,12 +44,13 @@ def test_stores_with_claims_are_declared_platform_state(name: str, kind: str) ->
     assert sts["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"] == "50Gi"
 
 
-def test_prod_runs_two_of_each_stateless_part_and_prometheus_while_dev_runs_one() -> None:
+def test_prod_runs_two_prometheus_and_collectors_while_dev_runs_one_and_grafana_always_one() -> None:
     for stack, count in (("dev", 1), ("prod", 2)):
         resources = run_stack(stack)
         assert one(resources, STS, "prometheus")["spec"]["replicas"] == count
-        assert one(resources, DEPLOYMENT, "grafana")["spec"]["replicas"] == count
         assert one(resources, DEPLOYMENT, "otel-collector")["spec"]["replicas"] == count
+        # Two Grafana replicas would keep two SQLite databases on two emptyDirs (users, sessions differ per pod).
+        assert one(resources, DEPLOYMENT, "grafana")["spec"]["replicas"] == 1
 
 
 def test_grafana_datasources_are_provisioned_for_prometheus_and_loki() -> None:
@@ -76,20 +77,48 @@ def test_the_collector_receives_all_signals_and_exports_logs_to_loki_and_metrics
     assert cfg["service"]["extensions"] == ["health_check"]
 
 
-def test_prometheus_scrapes_the_services_the_object_store_the_nats_exporter_and_itself() -> None:
+def test_prometheus_discovers_every_pod_of_the_services_the_stores_nats_vault_flux_and_the_nodes() -> None:
     jobs = {j["job_name"]: j for j in config("prod", "prometheus", "prometheus.yml")["scrape_configs"]}
-    assert {"prometheus", "loki", "grafana", "otel-collector", "orders-api", "insight-ai", "minio", "nats-exporter"} <= set(jobs)
+    assert {"prometheus", "loki", "grafana", "otel-collector", "orders-api", "insight-ai", "minio", "nats",
+            "vault", "flux", "flux-operator", "kubelet", "cadvisor"} <= set(jobs)
+    assert not any("dns_sd_configs" in job or "static_configs" in job for name, job in jobs.items() if name != "prometheus")
     assert jobs["minio"]["metrics_path"] == "/minio/v2/metrics/cluster"
-    assert jobs["orders-api"]["dns_sd_configs"][0] == {"names": ["orders-api.apps.svc.cluster.local"], "type": "A", "port": 8080}
+    # A service: the ready endpoints of its EndpointSlices, one target per pod, never the ClusterIP.
+    (orders,) = jobs["orders-api"]["kubernetes_sd_configs"]
+    assert orders["role"] == "endpointslice" and orders["namespaces"] == {"names": ["apps"]}
+    assert orders["selectors"] == [{"role": "service", "field": "metadata.name=orders-api"}]
+    # NATS: every server's exporter sidecar, pod by pod.
+    (nats,) = jobs["nats"]["kubernetes_sd_configs"]
+    assert nats["role"] == "pod" and nats["namespaces"] == {"names": ["event-bus"]}
+    keep = jobs["nats"]["relabel_configs"][0]
+    assert keep == {"source_labels": ["__meta_kubernetes_pod_container_port_number"], "regex": "7777", "action": "keep"}
+    assert jobs["vault"]["metrics_path"] == "/v1/sys/metrics" and jobs["vault"]["params"] == {"format": ["prometheus"]}
+    assert jobs["cadvisor"]["kubernetes_sd_configs"] == [{"role": "node"}]
+    assert jobs["cadvisor"]["relabel_configs"][-1]["replacement"] == "/api/v1/nodes/${1}/proxy/metrics/cadvisor"
 
 
-def test_the_nats_exporter_reads_the_monitor_port_and_the_bus_admits_it() -> None:
+def test_prometheus_reads_the_api_with_its_own_token_and_a_read_only_cluster_role() -> None:
     resources = run_stack("prod")
-    args = pod(one(resources, DEPLOYMENT, "nats-exporter"))["containers"][0]["args"]
-    assert args[-1].endswith(":8222") and "-jsz=all" in args
-    admit = one(resources, NETPOL, "observability-nats-monitor")
+    assert pod(one(resources, STS, "prometheus"))["automountServiceAccountToken"] is True
+    role = one(resources, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "observability-prometheus-discovery")
+    assert {verb for rule in role["rules"] for verb in rule["verbs"]} == {"get", "list", "watch"}
+    assert any("endpointslices" in rule.get("resources", []) for rule in role["rules"])
+    binding = one(resources, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", "observability-prometheus-discovery-binding")
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "prometheus", "namespace": NS}]
+    egress = one(resources, NETPOL, "prometheus-netpol")["spec"]["egress"]
+    assert {"to": [{"ipBlock": {"cidr": "172.18.0.2/32"}}], "ports": [{"protocol": "TCP", "port": 6443}]} in egress
+
+
+def test_the_nats_exporter_runs_beside_every_server_and_only_the_scrapers_reach_it() -> None:
+    resources = run_stack("prod")
+    sts = one(resources, STS, "nats")
+    exporter = next(c for c in pod(sts)["containers"] if c["name"] == "exporter")
+    assert exporter["args"][-1] == "http://localhost:8222/" and "-jsz=all" in exporter["args"]
+    assert exporter["ports"] == [{"name": "prom-metrics", "containerPort": 7777, "protocol": "TCP"}]
+    admit = one(resources, NETPOL, "observability-scrape-nats")
     assert admit["metadata"]["namespace"] == "event-bus"
-    assert admit["spec"]["ingress"][0]["ports"] == [{"protocol": "TCP", "port": 8222}]
+    assert admit["spec"]["ingress"][0]["ports"] == [{"protocol": "TCP", "port": 7777}]
+    assert not [r for r in resources if r.type == DEPLOYMENT and r.name == "nats-exporter"]
 
 
 def test_scrape_and_telemetry_paths_are_opened_only_towards_named_pods() -> None:
@@ -102,13 +131,15 @@ def test_scrape_and_telemetry_paths_are_opened_only_towards_named_pods() -> None
     assert peer["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": NS}
     assert peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == "otel-collector"
     prometheus_egress = one(resources, NETPOL, "prometheus-netpol")["spec"]["egress"]
-    assert all(rule["to"] and all(p.get("namespaceSelector", {}).get("matchLabels") for p in rule["to"])
-               for rule in prometheus_egress)
+    pods = [rule for rule in prometheus_egress if "ipBlock" not in rule["to"][0]]
+    assert all(rule["to"] and all(p.get("namespaceSelector", {}).get("matchLabels") for p in rule["to"]) for rule in pods)
+    assert [rule["to"] for rule in prometheus_egress if rule not in pods] == [[{"ipBlock": {"cidr": "172.18.0.2/32"}}]]
 
 
 @pytest.mark.parametrize(("stack", "overrides", "expected"), [
     ("dev", {"observability": {"loki": {"replicas": 2}}}, "loki.replicas"),
-    ("prod", {"observability": {"grafana": {"replicas": 1}}}, "grafana.replicas: prod needs at least 2"),
+    ("prod", {"observability": {"collector": {"replicas": 1}}}, "collector.replicas: prod needs at least 2"),
+    ("prod", {"observability": {"grafana": {"replicas": 2}}}, "grafana.replicas: Grafana runs 1 replica"),
     ("dev", {"observability": {"zone": "apps"}}, "zone: 'apps' is also declared under zones"),
     ("dev", {"observability": {"prometheus": {"image": "quay.io/prometheus/prometheus"}}}, "has no tag"),
 ])
