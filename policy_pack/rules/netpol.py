@@ -38,7 +38,7 @@ from typing import Any, Union
 from .access import get, items, mapping, number, text
 from .conventions import LABEL_NAMESPACE_NAME
 from .objects import KubeObject, selector_matches
-from .podspec import containers
+from .podspec import PodTemplate, containers
 
 Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 INGRESS, EGRESS = "Ingress", "Egress"
@@ -224,6 +224,11 @@ class Cluster:
     # --- questions ------------------------------------------------------------------------------------
     def reachable(self, src: Endpoint, dst: Endpoint, port: int | str, protocol: str = "TCP") -> Verdict:
         """May ``src`` open a connection to ``dst`` on ``port`` (a number, or a container port name of dst)?"""
+        if isinstance(dst, Address) and len(dst.networks) > 1:
+            # Traffic to a multi-endpoint address goes to any one endpoint: each must be admitted, by any rule.
+            parts = [self.reachable(src, Address(dst.name, (n,)), port, protocol) for n in dst.networks]
+            worst = next((v for v in parts if not v.allowed), parts[0])
+            return Verdict(src, dst, worst.port, protocol, worst.egress, worst.ingress)
         number_ = dst.port_named(port, protocol) if isinstance(port, str) and isinstance(dst, Pod) else port
         resolved = number_ if isinstance(number_, int) else None
         egress = self._side(EGRESS, src, dst, resolved, protocol) if isinstance(src, Pod) else _OPEN
@@ -379,10 +384,15 @@ def _port(entry: Any) -> PortRule:
 
 def pod_of(obj: KubeObject) -> Pod | None:
     """The pod a workload runs, or None for objects without a pod template."""
-    template = obj.pod_template(f"kubernetes:{obj.group}/v1:{obj.kind}" if obj.group != "core"
-                                else f"kubernetes:core/v1:{obj.kind}")
+    group = obj.group if obj.group != "core" else "core"
+    template = obj.pod_template(f"kubernetes:{group}/v1:{obj.kind}")
     if template is None:
         return None
+    return pod_from_template(obj.label, obj.namespace or "default", template)
+
+
+def pod_from_template(name: str, namespace: str, template: PodTemplate) -> Pod:
+    """A Pod from a pod template: its labels and the ports of its long-running containers."""
     ports = []
     for container in containers(template, ("container", "initContainer")):
         if container.role == "initContainer" and not container.is_sidecar:
@@ -391,9 +401,8 @@ def pod_of(obj: KubeObject) -> Pod | None:
             found = _int(get(entry, "containerPort"))
             if found is not None:
                 ports.append(ContainerPort(found, text(entry, "name"), text(entry, "protocol") or "TCP"))
-    return Pod(name=obj.label, namespace=obj.namespace or "default",
-               labels=_strings(mapping(template.metadata, "labels")), ports=tuple(ports),
-               host_network=get(template.spec, "hostNetwork") is True)
+    return Pod(name=name, namespace=namespace, labels=_strings(mapping(template.metadata, "labels")),
+               ports=tuple(ports), host_network=get(template.spec, "hostNetwork") is True)
 
 
 def iter_denied(verdict: Verdict) -> Iterator[Side]:

@@ -33,6 +33,12 @@ TOKENS = {
     "Provider": "kubernetes:notification.toolkit.fluxcd.io/v1beta3:Provider",
     "Stream": "kubernetes:jetstream.nats.io/v1beta2:Stream",
     "OpenTelemetryCollector": "kubernetes:opentelemetry.io/v1beta1:OpenTelemetryCollector",
+    "CustomResourceDefinition": "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition",
+    "ResourceQuota": "kubernetes:core/v1:ResourceQuota",
+    "LimitRange": "kubernetes:core/v1:LimitRange",
+    "VaultStaticSecret": "kubernetes:secrets.hashicorp.com/v1beta1:VaultStaticSecret",
+    "VaultAuth": "kubernetes:secrets.hashicorp.com/v1beta1:VaultAuth",
+    "VaultConnection": "kubernetes:secrets.hashicorp.com/v1beta1:VaultConnection",
 }
 REVISION = PROVENANCE_ANNOTATIONS["cdb-infra.io/git-revision"]
 
