@@ -10,7 +10,9 @@ a port (a number, or a port name: of the Service for ``service``, of the destina
     {"apiServer": true, "purpose": "watch Streams"}
     {"cidr": "203.0.113.0/24", "port": 443, "purpose": "pull images"}
 
-``protocol`` (TCP, UDP, SCTP; default TCP) and ``purpose`` (free text, shown in messages) are optional.
+``protocol`` (TCP, UDP, SCTP; default TCP) and ``purpose`` (free text, shown in messages) are optional;
+``component`` limits a flow declared on an operator's custom resource to the pods of that component
+(e.g. ``"component": "notification-controller"`` on a FluxInstance).
 ``pods.namespace`` defaults to the workload's own namespace. Plain YAML writes the same annotation.
 """
 
@@ -127,6 +129,9 @@ def declared_flows(pod: RunPod) -> Iterator[Flow | FlowError]:
         yield FlowError(f"{ANNOTATION_FLOWS} must be a JSON list of flows")
         return
     for index, element in enumerate(parsed):
+        component = get(element, "component") if is_mapping(element) else None
+        if isinstance(component, str) and component != pod.workload.name:
+            continue
         try:
             yield parse_flow(pod, index, element)
         except FlowError as error:
