@@ -121,7 +121,7 @@ DECLARATION_API_SERVER_PORT: Final = "api-server-port"
 DEFAULT_API_SERVER_PORT: Final = 6443
 # Kinds an operator creates objects of, and Secrets a workload or custom resource creates.
 ANNOTATION_PROVIDES_KINDS: Final = "cdb-infra.io/provides-kinds"
-ANNOTATION_PROVIDES_SECRETS: Final = "cdb-infra.io/provides-secrets"
+ANNOTATION_PRODUCES: Final = "cdb-infra.io/provides-secrets"
 PSA_ENFORCE_LABEL: Final = "pod-security.kubernetes.io/enforce"
 
 

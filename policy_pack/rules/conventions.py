@@ -144,6 +144,6 @@ DEFAULT_API_SERVER_PORT = 6443
 ANNOTATION_PROVIDES_KINDS = "cdb-infra.io/provides-kinds"
 # Secrets a workload or custom resource creates (the secret operator's VaultStaticSecret destination is
 # read from its spec; others declare "namespace/name,..." here).
-ANNOTATION_PROVIDES_SECRETS = "cdb-infra.io/provides-secrets"
+ANNOTATION_PRODUCES = "cdb-infra.io/provides-secrets"
 # Pod Security Admission namespace labels.
 PSA_ENFORCE_LABEL = "pod-security.kubernetes.io/enforce"

@@ -24,7 +24,7 @@ from typing import Any
 from pulumi_policy import Severity
 
 from .access import get, indexed, is_list, is_mapping, items, mapping, number, text
-from .conventions import ANNOTATION_PROVIDES_KINDS, ANNOTATION_PROVIDES_SECRETS
+from .conventions import ANNOTATION_PROVIDES_KINDS, ANNOTATION_PRODUCES
 from .metadata import StackRule
 from .objects import KubeObject, kind_of, objects
 from .operators import FLUX_INSTANCE, RunPod, stack_pods
@@ -190,7 +190,7 @@ class Stack:
             for entry in _annotated_list(obj, ANNOTATION_PROVIDES_KINDS):
                 group, _, kind = entry.rpartition("/")
                 self.kinds.setdefault((group or "core", kind), (obj.label, obj.urn))
-            for entry in _annotated_list(obj, ANNOTATION_PROVIDES_SECRETS):
+            for entry in _annotated_list(obj, ANNOTATION_PRODUCES):
                 ns, name = _ref(entry, obj.namespace)
                 self.producers.setdefault(_key("Secret", ns, name), (obj.label, obj.urn))
             if obj.group == VSO_GROUP and obj.kind in VSO_SECRET_KINDS:
@@ -232,7 +232,7 @@ def check_references(resources: Sequence[Any]) -> Iterator[tuple[str, str | None
 
 def _missing(what: str, kind: str, namespace: str | None, name: str) -> str:
     fix = {"Secret": f"add it, create it through a VaultStaticSecret with destination.name {name}, or annotate "
-                     f"its producer with {ANNOTATION_PROVIDES_SECRETS}"}.get(kind, "add it to the stack")
+                     f"its producer with {ANNOTATION_PRODUCES}"}.get(kind, "add it to the stack")
     return f"{what} refers to {_key(kind, namespace, name)}, which is not in the stack and has no producer; {fix}"
 
 
