@@ -174,8 +174,8 @@ def _judge(cluster: Cluster, run: RunPod, src: Pod, flow: Flow, targets: list[tu
             if side.allowed:
                 continue
             end = "source" if side.direction == "Egress" else "destination"
-            yield (f"{run.label}: {flow.described} to {dst.name} port {verdict.port}/{flow.protocol} is denied at the "
-                   f"{end}: {side.explain()}; {_fix(side, src, dst, verdict.port, flow.protocol)}", run.urn)
+            yield (f"{run.label}: {flow.described} is denied at the {end} ({dst.name} port {verdict.port}/"
+                   f"{flow.protocol}): {side.explain()}; {_fix(side, src, dst, verdict.port, flow.protocol)}", run.urn)
 
 
 FLOWS_ADMITTED = StackRule(

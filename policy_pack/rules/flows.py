@@ -47,16 +47,16 @@ class Flow:
     @property
     def described(self) -> str:
         if self.target == "service" and self.service:
-            to = f"Service {self.service[0]}/{self.service[1]} port {self.port}"
+            to = f"Service {self.service[0]}/{self.service[1]} port {self.port}/{self.protocol}"
         elif self.target == "pods":
             labels = ",".join(f"{k}={v}" for k, v in sorted((self.match_labels or {}).items()))
-            to = f"pods {labels or '(all)'} in {self.namespace} port {self.port}"
+            to = f"pods {labels} in {self.namespace} port {self.port}/{self.protocol}"
         elif self.target == "apiServer":
             to = "the API server"
         else:
-            to = f"{self.cidr} port {self.port}"
+            to = f"{self.cidr} port {self.port}/{self.protocol}"
         purpose = f' "{self.purpose}"' if self.purpose else ""
-        return f"flow[{self.index}]{purpose} to {to}/{self.protocol}"
+        return f"flow[{self.index}]{purpose} to {to}"
 
 
 class FlowError(ValueError):

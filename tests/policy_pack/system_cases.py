@@ -184,15 +184,18 @@ SYSTEM_CASES: dict[str, dict[str, list[tuple[str, Any, str]]]] = {
         "pass": [("client to a Service port and the API server, allowed at both ends", system, "")],
         "fail": [
             ("the server admits another namespace only", lambda: system(nats_policy=nats_ingress("obs")),
-             'Deployment apps/web: flow[0] "publish orders" to Service bus/nats port client/TCP to Deployment bus/nats '
-             "port 4222/TCP is denied at the destination: ingress denied: selected by NetworkPolicy bus/default-deny, "
+             'Deployment apps/web: flow[0] "publish orders" to Service bus/nats port client/TCP is denied at the '
+             "destination (Deployment bus/nats port 4222/TCP): ingress denied: selected by NetworkPolicy bus/default-deny, "
              "NetworkPolicy bus/nats-ingress, none of which admits it; add to a NetworkPolicy selecting Deployment "
              "bus/nats an ingress rule from {namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: apps}}, "
              "podSelector: {matchLabels: {app.kubernetes.io/name: web}}} on port 4222/TCP"),
             ("API server allowed by the kubernetes Service ClusterIP", lambda: system(egress=web_egress(("10.96.0.1/32",))),
-             'flow[1] "leader election" to the API server/TCP to the API server port 6443/TCP is denied at the source'),
+             'flow[1] "leader election" to the API server is denied at the source (the API server port 6443/TCP): '
+             "egress denied: selected by NetworkPolicy apps/default-deny, NetworkPolicy apps/web-egress, none of which "
+             "admits it; add to a NetworkPolicy selecting Deployment apps/web an egress rule to ipBlock 192.0.2.10/32, "
+             "192.0.2.11/32 (one peer per endpoint) on port 6443/TCP"),
             ("API server endpoints not declared", lambda: system(api=None),
-             "flow[1] \"leader election\" to the API server/TCP cannot be checked: the API server's endpoints are not "
+             "flow[1] \"leader election\" to the API server cannot be checked: the API server's endpoints are not "
              "declared"),
             ("a flow annotation that is not JSON", lambda: system(web_=web(flows="[{service: bus/nats}")),
              "Deployment apps/web: cdb-infra.io/flows is not JSON"),
