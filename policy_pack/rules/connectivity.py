@@ -24,8 +24,8 @@ from .declaration import read_declaration
 from .flows import Flow, FlowError, declared_flows
 from .metadata import StackRule
 from .netpol import Address, Cluster, Endpoint, NetpolError, Pod, Side, pod_from_template
-from .objects import KubeObject, objects, selector_matches
-from .operators import RunPod, stack_pods
+from .objects import KubeObject, objects
+from .operators import PodIndex, RunPod, stack_pods
 
 NAMESPACE = (("core", "Namespace"),)
 NETWORK_POLICY = (("networking.k8s.io", "NetworkPolicy"),)
@@ -83,8 +83,8 @@ def _fix(side: Side, src: Endpoint, dst: Endpoint, port: int | None, protocol: s
     return f"add to a NetworkPolicy selecting {dst.name} an ingress rule from {_peer_text(src)} on {port_text}"
 
 
-def _service_targets(flow: Flow, services: dict[tuple[str, str], KubeObject], pods: list[Pod]
-                     ) -> tuple[list[tuple[Pod, int | str]], str | None]:
+def _service_targets(flow: Flow, services: dict[tuple[str, str], KubeObject], index: PodIndex,
+                     pods: dict[int, Pod]) -> tuple[list[tuple[Pod, int | str]], str | None]:
     """(destination pod, port) pairs behind a Service port, or a reason there are none."""
     assert flow.service is not None
     service = services.get(flow.service)
@@ -106,8 +106,7 @@ def _service_targets(flow: Flow, services: dict[tuple[str, str], KubeObject], po
     if target is None:
         target = get(entry, "port")
     target_port: int | str = target if isinstance(target, str) else int(number(target) or 0)
-    behind = [pod for pod in pods if pod.namespace == service.namespace
-              and all(pod.labels.get(k) == v for k, v in selector.items())]
+    behind = [pods[id(run)] for run in index.matching(service.namespace or "default", selector)]
     if not behind:
         return [], f"no pod of the stack matches {service.label}'s selector; fix the selector or the pod labels"
     return [(pod, target_port) for pod in behind], None
@@ -118,6 +117,8 @@ def check_flows(resources: Sequence[Any]) -> Iterator[tuple[str, str | None]]:
     sources: list[tuple[RunPod, Pod]] = [
         (run, pod_from_template(run.label, run.workload.namespace or "default", run.template)) for run in run_pods]
     pods = [pod for _, pod in sources]
+    index = PodIndex(run_pods)
+    pod_of = {id(run): pod for run, pod in sources}
     try:
         cluster = Cluster.from_objects(objects(resources, NAMESPACE + NETWORK_POLICY), extra_pods=pods)
     except NetpolError as error:
@@ -145,14 +146,14 @@ def check_flows(resources: Sequence[Any]) -> Iterator[tuple[str, str | None]]:
                 assert flow.cidr is not None and flow.port is not None
                 targets = [(Address(str(flow.cidr), (flow.cidr,)), flow.port)]
             elif flow.target == "service":
-                found, reason = _service_targets(flow, services, pods)
+                found, reason = _service_targets(flow, services, index, pod_of)
                 if reason:
                     yield f"{run.label}: {flow.described}: {reason}", run.urn
                     continue
                 targets = list(found)
             else:
-                matching = [p for p in pods if p.namespace == flow.namespace
-                            and selector_matches({"matchLabels": flow.match_labels}, p.labels)]
+                matching = [pod_of[id(run)] for run in index.matching(flow.namespace or "default",
+                                                                       flow.match_labels or {})]
                 if not matching:
                     yield (f"{run.label}: {flow.described}: no pod of the stack matches; fix the labels or add the "
                            "workload", run.urn)

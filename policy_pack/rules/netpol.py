@@ -198,6 +198,10 @@ class Cluster:
     policies: tuple[Policy, ...]
     pods: tuple[Pod, ...]
     pod_networks: tuple[Network, ...] = field(default=())
+    # Policies of a namespace by one label their podSelector requires, so a pod is compared with the
+    # policies that can select it only (stacks hold hundreds of policies); filled on first use.
+    _index: dict[str, tuple[dict[tuple[str, Any], list[tuple[int, Policy]]], list[tuple[int, Policy]]]] = field(
+        default_factory=dict, compare=False, repr=False)
 
     # --- construction ---------------------------------------------------------------------------------
     @classmethod
@@ -261,7 +265,7 @@ class Cluster:
     def _side(self, direction: str, pod: Pod, peer: Endpoint, port: int | None, protocol: str) -> Side:
         if pod.host_network:
             return Side(direction, False)
-        selecting = tuple(p for p in self.policies if direction in p.types and p.selects(pod))
+        selecting = tuple(p for p in self._candidates(pod) if direction in p.types and p.selects(pod))
         if not selecting:
             return Side(direction, False)
         dst = peer if direction == EGRESS else pod
@@ -270,6 +274,21 @@ class Cluster:
                 if self._rule_admits(rule, policy.namespace, peer, dst, port, protocol):
                     return Side(direction, True, selecting, policy)
         return Side(direction, True, selecting, None)
+
+    def _candidates(self, pod: Pod) -> list[Policy]:
+        if not self._index:
+            for position, policy in enumerate(self.policies):
+                keyed, generic = self._index.setdefault(policy.namespace, ({}, []))
+                labels = mapping(policy.pod_selector, "matchLabels")
+                if labels and not items(policy.pod_selector, "matchExpressions"):
+                    keyed.setdefault(next(iter(labels.items())), []).append((position, policy))
+                else:
+                    generic.append((position, policy))
+        keyed, generic = self._index.get(pod.namespace, ({}, []))
+        found = list(generic)
+        for label in pod.labels.items():
+            found += keyed.get(label, ())
+        return [policy for _, policy in sorted(found, key=lambda entry: entry[0])]  # manifest order: stable messages
 
     def _rule_admits(self, rule: Rule, namespace: str, peer: Endpoint, dst: Endpoint, port: int | None,
                      protocol: str) -> bool:

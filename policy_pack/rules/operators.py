@@ -164,3 +164,26 @@ def stack_pods(resources: Sequence[Any]) -> list[RunPod]:
 
 def pod_labels(pod: RunPod) -> Mapping[str, Any]:
     return mapping(pod.template.metadata, "labels")
+
+
+class PodIndex:
+    """Pods by namespace and label, so "the pods a Service (or a flow) selects" costs the matches only."""
+
+    def __init__(self, pods: Sequence[RunPod]):
+        self.pods = list(pods)
+        self._by_namespace: dict[str, list[int]] = {}
+        self._by_label: dict[tuple[str, str, Any], list[int]] = {}
+        self._labels = [pod_labels(p) for p in self.pods]
+        for i, pod in enumerate(self.pods):
+            namespace = pod.workload.namespace or "default"
+            self._by_namespace.setdefault(namespace, []).append(i)
+            for key, value in self._labels[i].items():
+                self._by_label.setdefault((namespace, key, value), []).append(i)
+
+    def matching(self, namespace: str, labels: Mapping[str, Any]) -> list[RunPod]:
+        """Pods of the namespace carrying every given label (all of them for no labels)."""
+        if not labels:
+            return [self.pods[i] for i in self._by_namespace.get(namespace, [])]
+        candidates = min((self._by_label.get((namespace, k, v), []) for k, v in labels.items()), key=len)
+        return [self.pods[i] for i in candidates
+                if all(self._labels[i].get(k) == v for k, v in labels.items())]

@@ -27,7 +27,7 @@ from .access import get, indexed, is_list, is_mapping, items, mapping, number, t
 from .conventions import ANNOTATION_PROVIDES_KINDS, ANNOTATION_PRODUCES
 from .metadata import StackRule
 from .objects import KubeObject, kind_of, objects
-from .operators import FLUX_INSTANCE, RunPod, stack_pods
+from .operators import FLUX_INSTANCE, PodIndex, RunPod, stack_pods
 from .podspec import containers
 
 BUILT_IN_GROUPS = frozenset((
@@ -177,6 +177,7 @@ class Stack:
     def __init__(self, resources: Sequence[Any]):
         self.objects = list(objects(resources))
         self.pods = stack_pods(resources)
+        self.index = PodIndex(self.pods)
         self.existing: dict[str, KubeObject] = {}
         self.producers: dict[str, tuple[str, str | None]] = {}  # object key -> (producer key, urn)
         self.kinds: dict[tuple[str, str], tuple[str | None, str | None]] = {}  # (group, kind) -> (producer, urn)
@@ -317,10 +318,7 @@ def _urls(value: str) -> Iterator[tuple[str, str, int]]:
 def _behind(stack: Stack, namespace: str, name: str) -> list[RunPod]:
     service = stack.existing.get(_key("Service", namespace, name))
     selector = mapping(service.spec, "selector") if service is not None else {}
-    if not selector:
-        return []
-    return [p for p in stack.pods if p.workload.namespace == namespace
-            and all(mapping(p.template.metadata, "labels").get(k) == v for k, v in selector.items())]
+    return stack.index.matching(namespace, selector) if selector else []
 
 
 def _service_ports(service: KubeObject) -> set[int]:
