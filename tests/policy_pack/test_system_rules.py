@@ -291,3 +291,18 @@ def test_pulumi_dependencies_join_the_waits():
     assert len(messages) == 1 and "ConfigMap apps/web-config waits on Deployment apps/web (Pulumi waits for it" in \
         messages[0], messages
     assert isinstance(web_node, Node)
+
+
+def test_malformed_api_server_endpoints_are_reported_with_the_place_and_the_fix():
+    messages = stack_violations(system(api="192.0.2.10, api.example"), FLOWS)
+    assert messages == ['Deployment apps/web: flow[1] "leader election" to the API server cannot be checked: ConfigMap '
+                        "cdb-system/cdb-stack data.api-server-endpoints: 'api.example' does not appear to be an IPv4 "
+                        "or IPv6 network; write endpoint addresses such as 192.0.2.10"]
+
+
+def test_the_api_server_port_comes_from_the_declaration():
+    graph = system()
+    declaration = next(n for n in graph if n.name == "ConfigMap-cdb-system-cdb-stack")
+    declaration.props["data"]["api-server-port"] = "443"
+    messages = stack_violations(graph, FLOWS)
+    assert len(messages) == 1 and "(the API server port 443/TCP)" in messages[0]
