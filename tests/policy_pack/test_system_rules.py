@@ -306,3 +306,19 @@ def test_the_api_server_port_comes_from_the_declaration():
     declaration.props["data"]["api-server-port"] = "443"
     messages = stack_violations(graph, FLOWS)
     assert len(messages) == 1 and "(the API server port 443/TCP)" in messages[0]
+
+
+def test_the_ai_isolation_rule_finds_concrete_paths_with_the_same_model():
+    from .objects import ai_workload, default_deny, vault_namespace
+    vault = workload("StatefulSet", pod_spec(container(name="vault", image="openbao/openbao:2.4.1")),
+                     metadata={"name": "vault", "namespace": "vault"})
+    admit_ai = obj("NetworkPolicy", "allow-ai", "vault", spec={"podSelector": {}, "policyTypes": ["Ingress"],
+                                                              "ingress": [{"from": [{"namespaceSelector": {
+                                                                  "matchLabels": {"kubernetes.io/metadata.name": "ai"}}}]}]})
+    graph = nodes(vault_namespace(), default_deny("vault", ("Ingress",)), vault, admit_ai, ai_workload())
+    messages = stack_violations(graph, "ai-no-vault-network-path")
+    assert ("AI Deployment ai/assistant can reach StatefulSet vault/vault port 8080/TCP of the vault zone (egress is "
+            "not isolated (no NetworkPolicy selects the pod for Egress); ingress admitted by NetworkPolicy "
+            "vault/allow-ai); close one end") in messages, messages
+    closed = nodes(vault_namespace(), default_deny("vault", ("Ingress",)), vault, ai_workload())
+    assert not any("can reach StatefulSet" in m for m in stack_violations(closed, "ai-no-vault-network-path"))
