@@ -322,3 +322,16 @@ def test_the_ai_isolation_rule_finds_concrete_paths_with_the_same_model():
             "vault/allow-ai); close one end") in messages, messages
     closed = nodes(vault_namespace(), default_deny("vault", ("Ingress",)), vault, ai_workload())
     assert not any("can reach StatefulSet" in m for m in stack_violations(closed, "ai-no-vault-network-path"))
+
+
+@pytest.mark.parametrize(("pod_extra", "expect"), [
+    ({"serviceAccountName": "web-sa"}, "spec.template.spec.serviceAccountName refers to ServiceAccount apps/web-sa"),
+    ({"volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "web-data"}}]},
+     "spec.template.spec.volumes[0] refers to PersistentVolumeClaim apps/web-data"),
+    ({"imagePullSecrets": [{"name": "registry"}]}, "spec.template.spec.imagePullSecrets[0] refers to Secret apps/registry"),
+    ({"volumes": [{"name": "p", "projected": {"sources": [{"configMap": {"name": "ca"}}]}}]},
+     "spec.template.spec.volumes[0].projected.sources[0] refers to ConfigMap apps/ca"),
+])
+def test_every_kind_of_pod_reference_must_resolve(pod_extra, expect):
+    messages = stack_violations(system(web_=web(**pod_extra)), REFERENCES)
+    assert any(expect in m and "which is not in the stack and has no producer" in m for m in messages), messages
