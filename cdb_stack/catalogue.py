@@ -15,7 +15,8 @@ from policy_pack.rules import RULES
 
 # (clause, German sentence, policies enforcing it, process steps meeting it)
 SENTENCES: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
-    ("2.1", "Jede Infrastrukturressource ist als Code definiert.", ("k8s-provenance-metadata",), ()),
+    ("2.1", "Jede Infrastrukturressource ist als Code definiert.", ("k8s-provenance-metadata",
+                                                                   "system-references-resolve"), ()),
     ("2.1", "Keine manuelle Erstellung persistenter Infrastruktur.", ("k8s-stateless-workloads",),
      ("drift schedule: `pulumi preview --refresh --expect-no-changes`, findings recorded by `cdb audit drift`",)),
     ("2.1", "CI blockiert Änderungen ohne IaC-Artefakte.", (),
@@ -65,13 +66,14 @@ SENTENCES: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("5", "Stateless Services", ("k8s-stateless-workloads",), ()),
     ("5", "Config nur via ENV/ConfigMaps/Secrets", ("k8s-allowed-volume-kinds",), ()),
     ("5", "Health-, Readiness-, Liveness-Endpunkte", ("k8s-probes-required",), ()),
-    ("5", "Resource Requests & Limits", ("k8s-resources-required",), ()),
+    ("5", "Resource Requests & Limits", ("k8s-resources-required", "system-quota-fits"), ()),
     ("5", "Keine lokalen Pfadabhängigkeiten", ("k8s-allowed-volume-kinds", "k8s-no-node-pinning"), ()),
     ("5", "CI prüft Container-Images auf diese Kriterien.", ("k8s-image-pinned",),
      ("`cdb preview` / `cdb check` with the pack in the PR workflow",)),
     ("5", "Nicht-konforme Services sind nicht mergefähig.",
      ("k8s-pss-host-isolation", "k8s-pss-no-privilege", "k8s-pss-run-as-non-root", "k8s-pss-seccomp",
-      "k8s-pss-kernel-hardening"), ("required status check policy-preview (github-repository-governed)",)),
+      "k8s-pss-kernel-hardening", "system-flows-admitted", "system-pod-security-admission"),
+     ("required status check policy-preview (github-repository-governed)",)),
     ("6", "Keine Secrets im Repo (Scan + CI-Block).", ("no-plaintext-secrets",), ("`cdb scan` in the PR workflow",)),
     ("6", "Secrets nur via Secret-Manager.", ("k8s-no-literal-secret-data",), ()),
     ("6", "Tresor-Zone ist nicht mountbar.", ("vault-zone-vault-only",), ()),

@@ -110,3 +110,23 @@ REQUIRED_CHECK_POLICY_PREVIEW: Final = "policy-preview"
 REQUIRED_STATUS_CHECKS: Final = (REQUIRED_CHECK_TESTS, REQUIRED_CHECK_POLICY_PREVIEW)
 
 GOVERNANCE_TYPE: Final = "cdb:index:RepositoryGovernance"
+
+# --- Whole-system declarations (mirror of policy_pack/rules/conventions.py; keep in step). ------------
+# Flows a workload needs: JSON list on the pod template annotation (see policy_pack/rules/flows.py).
+ANNOTATION_FLOWS: Final = "cdb-infra.io/flows"
+FLOW_TARGETS: Final = ("service", "pods", "apiServer", "cidr")
+# The API server's endpoint addresses and port, in the stack declaration ConfigMap.
+DECLARATION_API_SERVER_ENDPOINTS: Final = "api-server-endpoints"
+DECLARATION_API_SERVER_PORT: Final = "api-server-port"
+DEFAULT_API_SERVER_PORT: Final = 6443
+# Kinds an operator creates objects of, and Secrets a workload or custom resource creates.
+ANNOTATION_PROVIDES_KINDS: Final = "cdb-infra.io/provides-kinds"
+ANNOTATION_PRODUCES: Final = "cdb-infra.io/provides-secrets"
+PSA_ENFORCE_LABEL: Final = "pod-security.kubernetes.io/enforce"
+
+
+def flows_annotation(flows: list[dict]) -> dict[str, str]:
+    """The annotation declaring a workload's flows, e.g. {"service": "event-bus/nats", "port": "client"}."""
+    import json  # local: the module is otherwise constants only
+
+    return {ANNOTATION_FLOWS: json.dumps(flows, sort_keys=True, separators=(",", ":"))}

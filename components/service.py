@@ -58,6 +58,20 @@ def container(name: str, args: StatelessServiceArgs, mounts: list[dict[str, Any]
     return spec
 
 
+def declared_flows(args: StatelessServiceArgs) -> list[dict[str, Any]]:
+    """The service's egress destinations as declared flows (the pack checks the destination admits them too)."""
+    flows: list[dict[str, Any]] = []
+    for dest in args.egress_to:
+        if dest.cidr is not None:
+            target: dict[str, Any] = {"cidr": dest.cidr}
+        elif dest.pod_labels:
+            target = {"pods": {"namespace": dest.namespace or args.namespace, "matchLabels": dict(dest.pod_labels)}}
+        else:
+            continue  # a whole namespace names no destination pod to check
+        flows += [{**target, "port": port, "protocol": dest.protocol, "purpose": "egress"} for port in dest.ports]
+    return flows
+
+
 def network_policy_spec(args: StatelessServiceArgs, selector: dict[str, str]) -> dict[str, Any]:
     """Ingress to the container port from the named sources only; egress to named destinations and DNS."""
     ingress = []
@@ -113,8 +127,10 @@ class StatelessService(pulumi.ComponentResource):
         # Provenance annotations stay off the pod template: a new git revision on every commit would
         # otherwise restart every pod of every service.
         template_meta: dict[str, Any] = {"labels": dict(labels)}
-        if args.pod_annotations:
-            template_meta["annotations"] = dict(args.pod_annotations)
+        flows = declared_flows(args)
+        if args.pod_annotations or flows:
+            template_meta["annotations"] = {**(conventions.flows_annotation(flows) if flows else {}),
+                                            **dict(args.pod_annotations or {})}
         self.deployment = k8s.apps.v1.Deployment(
             name,
             metadata=meta(),

@@ -157,7 +157,9 @@ class VaultServer(pulumi.ComponentResource):
                 # Each restarted member must be unsealed; OnDelete lets the operator roll one at a time.
                 "updateStrategy": {"type": "OnDelete"},
                 "selector": {"matchLabels": dict(selector)},
-                "template": {"metadata": {"labels": dict(labels)}, "spec": pod},
+                # Kubernetes auth reviews client tokens at the API server (the pack's connectivity rule checks it).
+                "template": {"metadata": {"labels": dict(labels), "annotations": conventions.flows_annotation(
+                    [{"apiServer": True, "purpose": "review Kubernetes-auth tokens"}])}, "spec": pod},
                 "volumeClaimTemplates": [v.claim_template(labels, prov.annotations()) for v in (args.data, args.audit)],
             },
             opts=child_opts(self, self.service_account, self.config, self.headless))

@@ -14,6 +14,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components import conventions
 from components.flux import specs
 from components.flux.args import FluxArgs
 from components.kube import child_opts, metadata
@@ -28,6 +29,16 @@ ALERT_NAME = "flux-audit"
 # itself (default 1h); held to the same bound as every other reconcile.
 RECONCILE_EVERY = "fluxcd.controlplane.io/reconcileEvery"
 RECONCILE_TIMEOUT = "fluxcd.controlplane.io/reconcileTimeout"
+
+
+def _sink_flow(address: str) -> list[dict[str, Any]]:
+    """notification-controller's flow to an in-cluster NATS Service (nats://<name>.<namespace>.svc...:<port>)."""
+    host, _, port = address.split("://", 1)[1].partition(":")
+    parts = host.split(".")
+    if len(parts) < 3 or parts[2] != "svc":
+        return []  # outside the cluster: no NetworkPolicy of the stack is involved beyond egress
+    return [{"service": f"{parts[1]}/{parts[0]}", "port": int(port or 4222), "component": "notification-controller",
+             "purpose": "send audit events"}]
 
 
 class Flux(pulumi.ComponentResource):
@@ -70,7 +81,9 @@ class Flux(pulumi.ComponentResource):
                 common_annotations=annotations, common_labels={k: v for k, v in labels.items() if "managed-by" not in k},
             ),
             self.operator,
-            extra={RECONCILE_EVERY: args.interval, RECONCILE_TIMEOUT: args.timeout},
+            # The flows every controller the operator creates needs (checked by the pack's connectivity rule).
+            extra={RECONCILE_EVERY: args.interval, RECONCILE_TIMEOUT: args.timeout, **conventions.flows_annotation(
+                [{"apiServer": True, "purpose": "reconcile Flux resources"}, *_sink_flow(args.audit_address)])},
         )
         self.source = cr(
             "source", specs.SOURCE_API_VERSION, "GitRepository", args.source_name,

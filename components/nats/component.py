@@ -123,9 +123,15 @@ class NatsJetStream(pulumi.ComponentResource):
             role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": ctl},
             opts=child_opts(self, sa, role),
         )  # fmt: skip
+        spec = nack.deployment_spec(ctl, ns, self.client_url, args.nack, selector, labels)
+        # What the pack's whole-system rules check: the flows it needs and the kinds it serves.
+        spec["template"]["metadata"]["annotations"] = conventions.flows_annotation([
+            {"pods": {"namespace": ns, "matchLabels": dict(server_selector)}, "port": "client",
+             "purpose": "manage streams"},
+            {"apiServer": True, "purpose": "watch stream resources"}])
         self.controller = k8s.apps.v1.Deployment(
-            ctl, metadata=meta(ctl),
-            spec=nack.deployment_spec(ctl, ns, self.client_url, args.nack, selector, labels),
+            ctl, metadata=metadata(ctl, ns, labels, {**annotations, **nack.PROVIDES_KINDS}),
+            spec=spec,
             opts=child_opts(self, binding, *([self.crds] if self.crds else [])),
         )  # fmt: skip
         k8s.policy.v1.PodDisruptionBudget(

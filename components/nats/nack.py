@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from components import defaults
+from components import conventions, defaults
 from components.nats import config
 from components.nats.args import NackArgs
 from components.streams import StreamSpec
@@ -22,6 +22,11 @@ HEALTH_PORT = 8081
 WORK_DIR = "/nack"
 # Kinds the control loop registers a controller for; each must be listable or the manager stalls.
 _WATCHED = ("streams", "consumers", "keyvalues", "objectstores", "accounts")
+
+
+# The kinds the controller serves (what the pack's references rule accepts custom resources of).
+PROVIDES_KINDS = {conventions.ANNOTATION_PROVIDES_KINDS: ",".join(
+    f"jetstream.nats.io/{kind}" for kind in ("Stream", "Consumer", "KeyValue", "ObjectStore", "Account"))}
 
 
 def client_url(name: str, namespace: str, cluster_domain: str = "cluster.local") -> str:

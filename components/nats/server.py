@@ -105,6 +105,11 @@ def stateful_set_spec(
              "labelSelector": {"matchLabels": dict(selector)}}
         ]  # fmt: skip
     claim = Volume(name=DATA_VOLUME, mount_path=config.DATA_DIR, size=args.storage_size, storage_class=args.storage_class)
+    pod_annotations = {"cdb-infra.io/config-hash": config_hash}
+    if args.replicas > 1:  # the servers' cluster routes, for the pack's connectivity rule
+        pod_annotations.update(conventions.flows_annotation([
+            {"pods": {"namespace": args.namespace, "matchLabels": dict(selector)}, "port": "cluster",
+             "purpose": "cluster routes"}]))
     return {
         "serviceName": config.headless_service(name),
         "replicas": args.replicas,
@@ -114,7 +119,7 @@ def stateful_set_spec(
         "selector": {"matchLabels": dict(selector)},
         "updateStrategy": {"type": "RollingUpdate"},
         "template": {
-            "metadata": {"labels": dict(labels), "annotations": {"cdb-infra.io/config-hash": config_hash}},
+            "metadata": {"labels": dict(labels), "annotations": pod_annotations},
             "spec": pod_spec,
         },
         "volumeClaimTemplates": [claim.claim_template(labels, annotations)],

@@ -73,6 +73,20 @@ def selector_of(name: str) -> dict[str, str]:
     return {conventions.LABEL_NAME: name, conventions.LABEL_INSTANCE: name}
 
 
+def _flows(spec: Spec) -> list[dict[str, Any]]:
+    """The workload's egress needs (scrape targets, datasources, exporter targets) as declared flows."""
+    flows = []
+    for rule in spec.egress:
+        for peer in rule.get("to", []):
+            namespace = peer.get("namespaceSelector", {}).get("matchLabels", {}).get(conventions.LABEL_NAMESPACE_NAME)
+            labels = peer.get("podSelector", {}).get("matchLabels")
+            if namespace and labels:
+                flows += [{"pods": {"namespace": namespace, "matchLabels": dict(labels)}, "port": port["port"],
+                           "purpose": f"{spec.name} to {labels.get(conventions.LABEL_NAME, namespace)}"}
+                          for port in rule.get("ports", [])]
+    return flows
+
+
 def build(parent: pulumi.Resource, spec: Spec, namespace: str, provenance: Provenance) -> dict[str, Any]:
     """Register the workload's objects under `parent`; returns them by role."""
     name, s = spec.name, spec.settings
@@ -99,7 +113,10 @@ def build(parent: pulumi.Resource, spec: Spec, namespace: str, provenance: Prove
         spec={"clusterIP": "None", "selector": dict(selector), "ports": ports}, opts=child_opts(parent))
     pod = platform.pod_spec(name, [spec.container], spec.volumes, automount_token=spec.api_access,
                             affinity=platform.pod_anti_affinity(selector))
-    template = {"metadata": {"labels": dict(labels)}, "spec": pod}
+    template: dict[str, Any] = {"metadata": {"labels": dict(labels)}, "spec": pod}
+    flows = _flows(spec)
+    if flows:  # what the workload must reach, for the pack's connectivity rule
+        template["metadata"]["annotations"] = conventions.flows_annotation(flows)
     common = {"replicas": s.replicas, "selector": {"matchLabels": dict(selector)}, "template": template}
     if spec.store:
         assert s.storage is not None, f"{name}: a store needs a storage volume"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pulumi_policy import Policy
 
 from . import (
-    ai_isolation, breakglass, event_backbone, gitops, governance, k8s_baseline, k8s_hardening, k8s_images,
+    admission, ai_isolation, breakglass, capacity, connectivity, references, event_backbone, gitops, governance, k8s_baseline, k8s_hardening, k8s_images,
     k8s_readiness, k8s_storage, provenance, rbac, secrets, vault_zone,
 )
 from .metadata import Rule, StackRule, build_policy
@@ -37,6 +37,10 @@ RULE_MODULES = (
     vault_zone,  # 6
     ai_isolation,  # 6
     governance,  # 7
+    connectivity,  # 5, whole system: declared flows admitted at both ends
+    capacity,  # 5, whole system: pods fit the ResourceQuota
+    admission,  # 5, whole system: pods meet the namespace's Pod Security level
+    references,  # 2.1, whole system: references resolve, no cycle of waits
 )
 
 RULES: list[Rule | StackRule] = [rule for module in RULE_MODULES for rule in module.RULES]

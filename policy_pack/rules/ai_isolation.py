@@ -4,11 +4,13 @@ An AI workload is one whose metadata or pod template carries ``cdb-infra.io/work
 Secret access has many doors, each closed here: secret env and envFrom, secret/projected/CSI volumes,
 Vault injector annotations (resource rule), the service-account token (pod or ServiceAccount, and
 long-lived token Secrets), a Vault Kubernetes-auth role bound to the service account, and any egress
-the pod's NetworkPolicies leave open towards the vault zone (stack rules).
+the pod's NetworkPolicies leave open towards the vault zone (stack rules): both as a conservative reading of
+its egress rules and as concrete paths to the zone's pods through the pack's NetworkPolicy model (netpol.py).
 """
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -19,7 +21,11 @@ from .conventions import LABEL_WORKLOAD_CLASS, WORKLOAD_CLASS_AI
 from .metadata import StackRule, pod_template_rule
 from .objects import KubeObject, memo, objects, of_type, selector_matches, workloads
 from .podspec import PodTemplate, containers
-from .vault_zone import NETWORK_POLICY, OPEN_CIDRS, Zone, policy_types, vault_zones
+from .netpol import Cluster, NetpolError, pod_from_template
+from .operators import stack_pods
+from .vault_zone import NAMESPACE, NETWORK_POLICY, OPEN_CIDRS, Zone, policy_types, vault_zones
+
+EVERY_ADDRESS = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
 
 VAULT_ROLE_TYPE = "vault:kubernetes/authBackendRole:AuthBackendRole"
 VAULT_INJECT_PREFIX = "vault.hashicorp.com/"
@@ -145,8 +151,33 @@ def _vault_paths(rule: Mapping[str, Any], own_namespace: str | None, zones: dict
                 yield f"to[{index}].namespaceSelector matches vault zone {zone.name}"
 
 
+def _reachable_vault_pods(resources: Sequence[Any], zones: dict[str, Zone]) -> Iterator[tuple[str, str | None]]:
+    """Concrete paths, evaluated with the pack's NetworkPolicy model (rules/netpol.py): an AI pod that the
+    policies at both ends let reach a pod of the vault zone on one of its ports. ipBlocks count as reaching
+    pods (any address may be a pod's), so the answer errs towards "reachable"."""
+    vault_pods = [p for p in stack_pods(resources) if (p.workload.namespace or "default") in zones]
+    if not vault_pods:
+        return
+    to_pod = {id(p): pod_from_template(p.label, p.workload.namespace or "default", p.template) for p in vault_pods}
+    try:
+        cluster = Cluster.from_objects(objects(resources, NAMESPACE + NETWORK_POLICY), extra_pods=to_pod.values(),
+                                       pod_networks=EVERY_ADDRESS)
+    except NetpolError:
+        return  # the CIDR is reported by system-flows-admitted; the syntactic check below still runs
+    for workload, template in ai_workloads(resources):
+        ai = pod_from_template(workload.label, workload.namespace or "default", template)
+        for target in to_pod.values():
+            for port in target.ports:
+                verdict = cluster.reachable(ai, target, port.number, port.protocol)
+                if verdict.allowed:
+                    yield (f"AI {workload.label} can reach {target.name} port {port.number}/{port.protocol} of the "
+                           f"vault zone ({verdict.egress.explain()}; {verdict.ingress.explain()}); close one end",
+                           workload.urn)
+
+
 def check_ai_network(resources: Sequence[Any]) -> Iterator[tuple[str, str | None]]:
     zones = vault_zones(resources)
+    yield from _reachable_vault_pods(resources, zones)
     policies = list(objects(resources, NETWORK_POLICY))
     for workload, template in ai_workloads(resources):
         labels = mapping(template.metadata, "labels")

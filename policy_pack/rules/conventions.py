@@ -123,3 +123,27 @@ def labels_of(obj: Any) -> Mapping[str, Any]:
 
 def annotations_of(obj: Any) -> Mapping[str, Any]:
     return mapping(obj, "metadata", "annotations")
+
+
+# --- Whole-system rules (clause 5): what components declare so the pack can judge the stack as one. --
+# Flows a workload needs, as JSON on its pod template (or workload, or FluxInstance) annotations: a list
+# of objects, each with exactly one target key and a port (see rules/flows.py for the full grammar):
+#   {"service": "event-bus/nats", "port": "client", "purpose": "publish events"}
+#   {"pods": {"namespace": "event-bus", "matchLabels": {"app.kubernetes.io/name": "nats"}}, "port": 4222}
+#   {"apiServer": true, "purpose": "watch Streams"}
+#   {"cidr": "203.0.113.0/24", "port": 443, "purpose": "pull images"}
+ANNOTATION_FLOWS = "cdb-infra.io/flows"
+FLOW_TARGETS = ("service", "pods", "apiServer", "cidr")
+# The API server as NetworkPolicies see it: its endpoint addresses (never the Service ClusterIP) and port,
+# in the stack declaration ConfigMap (comma-separated addresses or CIDRs; the port defaults to 6443).
+DECLARATION_API_SERVER_ENDPOINTS = "api-server-endpoints"
+DECLARATION_API_SERVER_PORT = "api-server-port"
+DEFAULT_API_SERVER_PORT = 6443
+# Kinds an operator workload creates objects of (its CRDs), comma-separated group/Kind, on the workload:
+# "jetstream.nats.io/Stream,jetstream.nats.io/Consumer". A vendored CustomResourceDefinition counts too.
+ANNOTATION_PROVIDES_KINDS = "cdb-infra.io/provides-kinds"
+# Secrets a workload or custom resource creates (the secret operator's VaultStaticSecret destination is
+# read from its spec; others declare "namespace/name,..." here).
+ANNOTATION_PRODUCES = "cdb-infra.io/provides-secrets"
+# Pod Security Admission namespace labels.
+PSA_ENFORCE_LABEL = "pod-security.kubernetes.io/enforce"

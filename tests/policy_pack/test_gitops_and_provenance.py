@@ -11,6 +11,7 @@ import pytest
 from policy_pack.rules.durations import parse_duration
 
 from .fixtures import UNKNOWN_STRING, deployment, pod_spec, workload
+from .system_cases import complete
 from .harness import analyze, analyze_stack, stack_violations, violations
 from .objects import break_glass, iso, nodes, obj
 from .stack_cases import flux_alerting, flux_objects, rbac_stack
@@ -172,4 +173,4 @@ def test_flux_instance_sync_objects_need_an_alert_too():
 
 
 def test_stack_without_flux_needs_no_alert():
-    assert analyze_stack(nodes(deployment())).findings == []
+    assert analyze_stack(complete(nodes(deployment()))).findings == []
