@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from components import conventions
 from components.network import Peer
 from components.redis import RedisTransport, RedisTransportArgs, phase_problem
 from components.zone import Zone, ZoneArgs
@@ -81,6 +82,10 @@ def declaration_data(settings: Settings, environment: str) -> dict[str, str]:
 
 def plan(settings: Settings, ctx: Any) -> Planned:
     declared = declaration_data(settings, ctx.environment)
+    api = getattr(ctx.settings, "api_server", None)
+    if api is not None:  # the pack's connectivity rule models the API server by these, never the ClusterIP
+        declared[conventions.DECLARATION_API_SERVER_ENDPOINTS] = ",".join(api.cidrs())
+        declared[conventions.DECLARATION_API_SERVER_PORT] = str(api.port)
     if settings.migration_phase == "jetstream":
         return Planned(settings.name, None, None, declared, settings.namespace, ctx.provenance)
     if settings.namespace in {z.name for z in ctx.settings.zones}:
