@@ -51,9 +51,9 @@ def test_every_egress_to_the_api_server_names_its_endpoints_and_port_never_the_c
 
 
 @pytest.mark.parametrize(("api", "expected"), [
-    ({"endpoints": ["10.96.0.1"]}, "cdb-infra:apiServer: endpoints[0]: '10.96.0.1' is inside the Service CIDR 10.96.0.0/12"),
-    ({"endpoints": ["0.0.0.0/0"]}, "cdb-infra:apiServer: endpoints[0]: '0.0.0.0/0' allows every address"),
-    ({"endpoints": ["api.example"]}, "cdb-infra:apiServer: endpoints[0]: 'api.example' is not an IP address or CIDR"),
+    ({"endpoints": ["10.96.0.1"]}, "cdb-infra:apiServer.endpoints[0]: '10.96.0.1' is inside the Service CIDR 10.96.0.0/12"),
+    ({"endpoints": ["0.0.0.0/0"]}, "cdb-infra:apiServer.endpoints[0]: '0.0.0.0/0' allows every address"),
+    ({"endpoints": ["api.example"]}, "cdb-infra:apiServer.endpoints[0]: 'api.example' is not an IP address or CIDR"),
     ({"endpoints": ["10.100.0.5"], "serviceCidr": "10.100.0.0/16"}, "inside the Service CIDR 10.100.0.0/16"),
     ({"endpoints": []}, "cdb-infra:apiServer.endpoints"),
 ])
@@ -88,7 +88,7 @@ def test_the_prod_flux_quota_holds_the_operator_and_every_controller_at_the_medi
 
 def test_a_flux_quota_below_what_the_size_profile_needs_is_refused() -> None:
     message = refusal("prod", gitops={"branch": "main", "clusterSize": "medium", "cpuQuota": "8"})
-    assert message == ("Pulumi.prod.yaml: cdb-infra:gitops: cpuQuota: '8' is below what the Flux Operator and 4 controllers "
+    assert message == ("Pulumi.prod.yaml: cdb-infra:gitops.cpuQuota: '8' is below what the Flux Operator and 4 controllers "
                        "at the 'medium' profile, with rollout surge need (18); raise it to at least 18 or remove it")
     assert "memoryQuota" in refusal("prod", gitops={"clusterSize": "large", "memoryQuota": "12Gi"})
 
