@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import Field
 
 from components.errors import ComponentArgsError
-from components.nats import NACK_CRDS_URL, NACK_IMAGE, NATS_IMAGE, NatsJetStream, NatsJetStreamArgs
+from components.nats import NACK_IMAGE, NATS_IMAGE, NatsJetStream, NatsJetStreamArgs
 from components.network import Destination, Peer
 from components.streams import StreamSpec, stream_spec
 from components.zone import Zone, ZoneArgs
@@ -60,7 +60,7 @@ class ApiServer(Strict):
 class NackSettings(Strict):
     image: str = Field(NACK_IMAGE, description="pinned natsio/jetstream-controller image")
     resources: Compute = Field(default_factory=compute('50m', '64Mi', '200m', '128Mi'))
-    crds_url: str | None = Field(NACK_CRDS_URL, description="pinned URL of the NACK CRDs; null when installed elsewhere")
+    install_crds: bool = Field(True, description="install the vendored NACK CRDs (vendor/nack); false when installed elsewhere")
     api_server: list[ApiServer] = Field(
         default_factory=lambda: [ApiServer(cidr="10.96.0.1/32")],
         description="egress of the controller to the Kubernetes API; set the cluster's endpoint addresses",
@@ -145,7 +145,7 @@ def plan(settings: Settings, ctx: Any) -> Planned:
             "nack": {
                 "image": nack.image,
                 "resources": nack.resources.to_resources(),
-                "crds_url": nack.crds_url,
+                "install_crds": nack.install_crds,
                 "api_server": tuple(Destination(cidr=a.cidr, ports=tuple(a.ports)) for a in nack.api_server),
             },
         },

@@ -130,9 +130,9 @@ def test_the_stack_syncs_its_rendered_path_with_prune_on_and_never_suspended(sta
 def test_flux_is_installed_by_the_operator_at_a_pinned_version(stack, size):
     resources = run_stack(stack)
     instance = one(resources, INSTANCE, "flux-instance")
-    chart = [r for r in resources if r.type == "kubernetes:helm.sh/v4:Chart" and r.name == "flux-operator"]
-    assert len(chart) == 1 and chart[0].remote
-    assert chart[0].properties["version"] == "0.58.1" and chart[0].properties["namespace"] == "flux-system"
+    operator = one(resources, "kubernetes:apps/v1:Deployment", "flux-operator-deployment-flux-operator")
+    assert operator["spec"]["template"]["spec"]["containers"][0]["image"].endswith("/flux-operator:v0.58.1")
+    assert operator["metadata"]["namespace"] == "flux-system"
     assert instance["metadata"]["name"] == "flux" and instance["metadata"]["namespace"] == "flux-system"
     assert instance["spec"]["distribution"]["version"] == "2.9.0"
     assert instance["spec"]["cluster"]["size"] == size
