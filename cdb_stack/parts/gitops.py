@@ -60,10 +60,10 @@ class Settings(Strict):
     flux_version: Annotated[str, AfterValidator(flux_args.pinned_version)] = Field(
         "2.9.0", description="Flux version the FluxInstance installs, pinned X.Y.Z"
     )
-    operator_version: Annotated[str, AfterValidator(flux_args.pinned_version)] = Field(
+    operator_version: Annotated[str, AfterValidator(flux_args.pinned_version), AfterValidator(flux_args.vendored_operator)] = Field(
         flux_args.OPERATOR_VERSION, description="Flux Operator version, pinned X.Y.Z (its install.yaml is vendored)"
     )
-    registry_networks: list[str] = Field(
+    registry_networks: list[Annotated[str, AfterValidator(flux_args.egress_network)]] = Field(
         default_factory=lambda: ["0.0.0.0/0"], min_length=1,
         description="networks of the distribution's OCI registry the operator may reach on 443 (0.0.0.0/0: public addresses)",
     )

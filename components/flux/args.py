@@ -81,6 +81,15 @@ def registry_path(value: str) -> str:
     return value
 
 
+def vendored_operator(value: str) -> str:
+    """A Flux Operator version whose install.yaml is vendored (vendor/flux-operator/<version>)."""
+    pinned = vendored.project("flux-operator")["version"]
+    if value != pinned:
+        raise ValueError(f"operator version {value!r} is not vendored (vendor/flux-operator holds {pinned}); run "
+                         f"scripts/vendor-upstream.py refresh flux-operator --ref v{value} --version {value}")
+    return value
+
+
 def egress_network(value: str) -> str:
     try:
         ipaddress.IPv4Network(value, strict=True)
@@ -120,7 +129,7 @@ class FluxArgs(Intent):
     cluster_size: Literal["small", "medium", "large"] = Field(
         default="medium", description="Flux Operator sizing profile (controller concurrency and resources)"
     )
-    operator_version: Annotated[str, AfterValidator(pinned_version)] = Field(
+    operator_version: Annotated[str, AfterValidator(pinned_version), AfterValidator(vendored_operator)] = Field(
         default=OPERATOR_VERSION, description="Flux Operator version, pinned (X.Y.Z); its install.yaml is vendored"
     )
     kubernetes_api: tuple[Destination, ...] = Field(
@@ -154,15 +163,6 @@ class FluxArgs(Intent):
     @classmethod
     def _components(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return required_components(value)
-
-    @field_validator("operator_version")
-    @classmethod
-    def _vendored(cls, value: str) -> str:
-        pinned = vendored.project("flux-operator")["version"]
-        if value != pinned:
-            raise ValueError(f"operator version {value!r} is not vendored (vendor/flux-operator holds {pinned}); run "
-                             f"scripts/vendor-upstream.py refresh flux-operator --ref v{value} --version {value}")
-        return value
 
     @model_validator(mode="after")
     def _timeout_within_interval(self) -> FluxArgs:

@@ -78,7 +78,10 @@ def test_an_interval_one_second_above_the_bound_is_refused_but_the_bound_itself_
     ("branch", "feature..x", "cdb-infra:gitops.branch: branch 'feature..x' is not a valid Git branch name"),
     ("path", "../elsewhere", "cdb-infra:gitops.path: path '../elsewhere' must be a folder inside the repository"),
     ("fluxVersion", "2.x", "cdb-infra:gitops.fluxVersion: version '2.x' is not pinned"),
-    ("operatorChartVersion", "v0.58.1", "cdb-infra:gitops.operatorChartVersion: version 'v0.58.1' is not pinned"),
+    ("operatorVersion", "v0.58.1", "cdb-infra:gitops.operatorVersion: version 'v0.58.1' is not pinned"),
+    ("operatorVersion", "0.59.0", "cdb-infra:gitops.operatorVersion: operator version '0.59.0' is not vendored "
+                                  "(vendor/flux-operator holds 0.58.1); run scripts/vendor-upstream.py refresh flux-operator"),
+    ("registryNetworks", ["ghcr.io"], "cdb-infra:gitops.registryNetworks[0]: registry network 'ghcr.io' is not an IPv4 network"),
     ("audit", {"subject": "audit.v1.>"}, "cdb-infra:gitops.audit.subject: subject 'audit.v1.>' is a wildcard"),
     ("audit", {"subject": "flux-events"}, "cdb-infra:gitops.audit.subject: subject 'flux-events' carries no version token"),
     ("audit", {"address": "http://nats:4222"}, "cdb-infra:gitops.audit.address: address 'http://nats:4222' is not a NATS URL"),
@@ -101,7 +104,8 @@ def test_flux_may_not_share_a_namespace_with_a_declared_zone():
 
 def test_the_component_itself_refuses_a_slow_interval_whoever_calls_it():
     args = {"provenance": Provenance("cdb", "unknown", "cdb-infra/t"), "url": "https://g.example/r.git",
-            "path": "./deploy/t", "audit_address": "nats://nats.bus.svc:4222"}
+            "path": "./deploy/t", "audit_address": "nats://nats.bus.svc:4222",
+            "kubernetes_api": [{"cidr": "172.18.0.2/32", "ports": [6443]}]}
     FluxArgs.parse(args)
     with pytest.raises(ComponentArgsError, match="interval: interval '6m' .* exceeds 5m"):
         FluxArgs.parse({**args, "interval": "6m"})

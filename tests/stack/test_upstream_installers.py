@@ -6,6 +6,7 @@ zone's default deny because its own egress is installed before it."""
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Any
 
 import pytest
@@ -198,3 +199,18 @@ def test_a_registry_mirror_inside_the_network_is_reachable_when_settings_name_it
     resources = run_stack("prod", gitops={"registryNetworks": ["10.40.0.0/16"]})
     policy = _named(resources, NETPOL, "flux-system", "flux-operator-bootstrap").properties
     assert _egress_admits(policy, "10.40.3.3", 443) and not _egress_admits(policy, "140.82.121.34", 443)
+
+
+@pytest.mark.parametrize(("overrides", "expected"), [
+    ({"secrets": {"operator": {"chartVersion": "1.5.0"}}},
+     "chart_version '1.5.0' is not vendored (vendor/vault-secrets-operator holds 1.4.1); run scripts/vendor-upstream.py "
+     "refresh vault-secrets-operator --ref v1.5.0 --version 1.5.0"),
+    ({"kafka": {"enabled": True, "operatorVersion": "1.3.0"}},
+     "operator_version '1.3.0' is not vendored (vendor/strimzi holds 1.2.0); run scripts/vendor-upstream.py refresh strimzi"),
+])
+def test_a_version_that_is_not_vendored_stops_the_program_naming_the_refresh(overrides, expected):
+    from cdb_stack.errors import CdbError
+
+    with pytest.raises(CdbError, match=re.escape(expected)) as caught:
+        run_stack("dev", **overrides)
+    assert "\n" not in str(caught.value)
