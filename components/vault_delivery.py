@@ -68,7 +68,7 @@ class SecretOperator(pulumi.ComponentResource):
             },
             opts=child_opts(self))
         self.objects = upstream.register(self, f"{name}-chart", operator_documents(name, args), self.network_policy)
-        self.release = self.objects[("Deployment", f"{name}-controller-manager")]
+        self.deployment = self.objects[("Deployment", f"{name}-controller-manager")]
         self.connection = k8s.apiextensions.CustomResource(
             f"{name}-connection", api_version=VSO_API_VERSION, kind="VaultConnection", metadata=meta(CONNECTION_NAME),
             spec={"address": args.vault_address, "skipTLSVerify": False}, opts=child_opts(self, *self.objects.values()))
