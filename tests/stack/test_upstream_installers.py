@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from components import vendored, vso_chart
+from components.upstream import resource_name
 from tests.stack.platform_stack import DEPLOYMENT, NETPOL, of_type, run_stack
 
 CRD = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
@@ -214,3 +215,15 @@ def test_a_version_that_is_not_vendored_stops_the_program_naming_the_refresh(ove
     with pytest.raises(CdbError, match=re.escape(expected)) as caught:
         run_stack("dev", **overrides)
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(("stack", "project", "prefix", "dropped"), [
+    ("prod", "flux-operator", "flux-operator", {"flux-operator-namespace-flux-system"}),  # the zone is ours
+    ("prod", "nack", "nats-nack-crds", set()),
+    ("dev", "strimzi", "events-strimzi", set()),
+])
+def test_every_upstream_object_is_registered_except_the_ones_the_stack_owns(stack, project, prefix, dropped):
+    resources = run_stack(stack, kafka={"enabled": project == "strimzi"})
+    names = {r.name for r in resources if r.custom}
+    expected = {resource_name(prefix, d) for f in vendored.files(project) for d in f.documents()}
+    assert expected - names == dropped
