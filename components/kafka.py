@@ -4,7 +4,9 @@ Strimzi 1.2.0 (strimzi/strimzi-kafka-operator tag 1.2.0, commit 6c7b43c4) serves
 `kafka.strimzi.io/v1` and runs Kafka in KRaft mode with node pools; field names below are those of its
 CRDs (`packaging/install/cluster-operator/040-Crd-kafka.yaml`, `043-Crd-kafkatopic.yaml`,
 `045-Crd-kafkanodepool.yaml`) and of `packaging/examples/kafka/kafka-persistent.yaml`. The operator
-comes from its pinned Helm chart (`oci://quay.io/strimzi-helm/strimzi-kafka-operator`); the broker
+comes from its pinned install files (`packaging/install/cluster-operator/`, vendored in
+vendor/strimzi/<version>), registered as typed resources in the cluster's namespace (its RoleBindings'
+subjects follow it, which upstream leaves at `myproject`) and stamped with our provenance; the broker
 pods are made by the operator, so the node pool's pod template carries the platform-state declaration
 and the restricted security contexts that the policy pack demands of every workload.
 """
@@ -17,7 +19,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import AfterValidator, Field, model_validator
 
-from components import conventions, defaults, names, quantity
+from components import conventions, defaults, names, quantity, upstream, vendored
+from components.errors import ComponentArgsError
 from components.intent import Intent
 from components.kube import check_name, child_opts, metadata
 from components.network import Peer
@@ -26,7 +29,6 @@ from components.types import Resources
 
 KAFKA_CLUSTER_TYPE = "cdb:index:KafkaCluster"
 STRIMZI_API_VERSION = "kafka.strimzi.io/v1"
-STRIMZI_CHART = "oci://quay.io/strimzi-helm/strimzi-kafka-operator"
 STRIMZI_VERSION = "1.2.0"
 KAFKA_VERSION = "4.3.1"  # the version of Strimzi 1.2.0's example
 METADATA_VERSION = "4.3-IV0"
@@ -78,8 +80,8 @@ class KafkaClusterArgs(Intent):
     resources: Resources = Field(default_factory=_resources, description="Requests and limits of each Kafka container")
     client_from: tuple[Peer, ...] = Field(default=(), description="Who may reach the listeners (Strimzi writes the NetworkPolicy)")
     topics: tuple[KafkaTopicSpec, ...] = Field(default=(), description="Topics declared as KafkaTopic resources")
-    operator_version: str = Field(default=STRIMZI_VERSION, pattern=r"^\d+\.\d+\.\d+$", description="Pinned Strimzi chart version")
-    install_operator: bool = Field(default=True, description="Install the Strimzi operator chart in the namespace")
+    operator_version: str = Field(default=STRIMZI_VERSION, pattern=r"^\d+\.\d+\.\d+$", description="Pinned Strimzi version (vendored)")
+    install_operator: bool = Field(default=True, description="Install the vendored Strimzi operator in the namespace")
 
     @model_validator(mode="after")
     def _fits(self) -> KafkaClusterArgs:
@@ -138,6 +140,25 @@ def node_pool_spec(args: KafkaClusterArgs, pod_labels: dict[str, str], pod_annot
     }
 
 
+def operator_documents(name: str, args: KafkaClusterArgs) -> list[dict[str, Any]]:
+    """Strimzi's install files, patched: our namespace (and the bindings' subjects), our provenance,
+    Pod Security `restricted` on the operator pod."""
+    pinned = vendored.project("strimzi")["version"]
+    if args.operator_version != pinned:
+        raise ComponentArgsError(f"KafkaCluster {name!r}: operator_version {args.operator_version!r} is not vendored "
+                                 f"(vendor/strimzi holds {pinned}); run scripts/vendor-upstream.py refresh strimzi "
+                                 f"--ref {args.operator_version} --version {args.operator_version}")
+    prov = args.provenance
+    docs = [doc for f in vendored.files("strimzi") for doc in f.documents()]
+    return upstream.patched(
+        docs,
+        upstream.in_namespace(args.namespace),
+        upstream.stamp(prov.labels(name="strimzi-cluster-operator", instance=f"{name}-strimzi", component="event-bus-operator"),
+                       prov.annotations(), {conventions.LABEL_WORKLOAD_CLASS: conventions.WORKLOAD_CLASS_SERVICE}),
+        upstream.restricted_pods(),
+    )
+
+
 class KafkaCluster(pulumi.ComponentResource):
     """The Strimzi operator (pinned chart), a KRaft Kafka with one node pool, and its topics."""
 
@@ -155,10 +176,7 @@ class KafkaCluster(pulumi.ComponentResource):
         state_annotations = {**annotations, conventions.ANNOTATION_PLATFORM_STATE: "event-bus"}
         depends: list[pulumi.Resource] = []
         if args.install_operator:
-            depends.append(k8s.helm.v3.Release(
-                f"{name}-strimzi", chart=STRIMZI_CHART, version=args.operator_version, namespace=ns,
-                name=f"{name}-strimzi", values={"watchNamespaces": [], "watchAnyNamespace": False}, opts=child_opts(self),
-            ))  # fmt: skip
+            depends.extend(upstream.register(self, f"{name}-strimzi", operator_documents(name, args)).values())
 
         def cr(suffix: str, kind: str, object_name: str, labels: dict[str, str], spec: dict[str, Any], extra: dict[str, str]) -> Any:
             return k8s.apiextensions.CustomResource(

@@ -1,7 +1,10 @@
 """Secret delivery through the Vault Secrets Operator (VSO): no Kubernetes Secret is ever written in code.
 
-`SecretOperator` installs VSO from its pinned upstream chart into its own zone and declares the one
-VaultConnection every client uses. `SecretDelivery` gives one client its VaultAuth (Kubernetes auth with
+`SecretOperator` installs VSO from its pinned upstream chart, rendered as typed resources from the
+vendored chart parts (`components/vso_chart.py`), into its own zone and declares the one
+VaultConnection every client uses. The chart's pods run as non-root with no privilege escalation but
+keep their capabilities and no seccomp profile, which Pod Security `restricted` (the zone's level)
+refuses; our patch adds both, so the operator's pods are admitted. `SecretDelivery` gives one client its VaultAuth (Kubernetes auth with
 the client's own ServiceAccount and role) and one VaultStaticSecret per secret; VSO then creates the
 Secret in the client's namespace from Vault. Field names checked against hashicorp/vault-secrets-operator
 @9b840a5a (v1.4.1): api/v1beta1/vaultauth_types.go, vaultstaticsecret_types.go, vaultconnection_types.go,
@@ -14,7 +17,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import Field
 
-from components import conventions, defaults
+from components import conventions, defaults, upstream, vendored, vso_chart
+from components.errors import ComponentArgsError
 from components.intent import Intent
 from components.kube import child_opts, metadata
 from components.network import Destination
@@ -24,21 +28,20 @@ from components.vault_config import VaultClient, secret_path
 VSO_API_VERSION = "secrets.hashicorp.com/v1beta1"
 SECRET_OPERATOR_TYPE = "cdb:index:SecretOperator"
 SECRET_DELIVERY_TYPE = "cdb:index:SecretDelivery"
-VSO_CHART = "vault-secrets-operator"
-VSO_CHART_REPO = "https://helm.releases.hashicorp.com"
+VSO_CHART = vso_chart.CHART
 VSO_HEALTH_PORT = 8081
 CONNECTION_NAME = "vault"
 
 
 def operator_pod_labels(release: str) -> dict[str, str]:
     """The chart's selector labels of the operator pods (what the vault zone admits)."""
-    return {conventions.LABEL_NAME: VSO_CHART, conventions.LABEL_INSTANCE: release}
+    return vso_chart.selector_labels(release)
 
 
 class SecretOperatorArgs(Intent):
     provenance: Provenance = Field(description="Ownership and origin labels/annotations of every object")
     namespace: str = Field(description="The operator's zone")
-    chart_version: str = Field(default="1.4.1", pattern=r"^\d+\.\d+\.\d+$", description="Pinned VSO chart version")
+    chart_version: str = Field(default="1.4.1", pattern=r"^\d+\.\d+\.\d+$", description="Pinned VSO chart version (vendored)")
     replicas: int = Field(default=2, ge=1, description="Operator replicas (leader election)")
     vault_address: str = Field(description="Vault's in-cluster address, e.g. http://vault.vault.svc.cluster.local:8200")
     vault_egress: Destination = Field(description="The Vault pods and port the operator may reach")
@@ -54,44 +57,48 @@ class SecretOperator(pulumi.ComponentResource):
         ns, prov = args.namespace, args.provenance
         labels = prov.labels(name=VSO_CHART, instance=name, component="secret-operator")
         meta = lambda object_name: metadata(object_name, ns, labels, prov.annotations())  # noqa: E731
-        # The chart's objects are rendered by Helm; the offline preview lists the Release unexpanded.
-        self.release = k8s.helm.v3.Release(
-            name,
-            name=name,
-            namespace=ns,
-            chart=VSO_CHART,
-            version=args.chart_version,
-            repository_opts={"repo": VSO_CHART_REPO},
-            atomic=True,
-            values={
-                "controller": {
-                    "replicas": args.replicas,
-                    "extraLabels": {**labels, conventions.LABEL_WORKLOAD_CLASS: conventions.WORKLOAD_CLASS_SERVICE},
-                    "podDisruptionBudget": {"enabled": args.replicas > 1, "maxUnavailable": 1},
-                    "manager": {"resources": {"requests": {"cpu": "100m", "memory": "128Mi"},
-                                              "limits": {"cpu": "500m", "memory": "256Mi"}}},
-                },
-                "defaultVaultConnection": {"enabled": False},
-                "defaultAuthMethod": {"enabled": False},
-            },
-            opts=child_opts(self),
-        )
-        pods = operator_pod_labels(name)
         self.network_policy = k8s.networking.v1.NetworkPolicy(
             f"{name}-netpol", metadata=meta(name),
             spec={
-                "podSelector": {"matchLabels": pods},
+                "podSelector": {"matchLabels": operator_pod_labels(name)},
                 "policyTypes": ["Ingress", "Egress"],
                 "ingress": [],
                 "egress": [args.vault_egress.to_k8s(), *(d.to_k8s() for d in args.kubernetes_api),
                            defaults.dns_egress_rule()],
             },
             opts=child_opts(self))
+        self.objects = upstream.register(self, f"{name}-chart", operator_documents(name, args), self.network_policy)
+        self.deployment = self.objects[("Deployment", f"{name}-controller-manager")]
         self.connection = k8s.apiextensions.CustomResource(
             f"{name}-connection", api_version=VSO_API_VERSION, kind="VaultConnection", metadata=meta(CONNECTION_NAME),
-            spec={"address": args.vault_address, "skipTLSVerify": False}, opts=child_opts(self, self.release))
+            spec={"address": args.vault_address, "skipTLSVerify": False}, opts=child_opts(self, *self.objects.values()))
         self.connection_ref = f"{ns}/{CONNECTION_NAME}"
         self.register_outputs({"connectionRef": self.connection_ref})
+
+
+def operator_documents(name: str, args: SecretOperatorArgs) -> list[dict[str, Any]]:
+    """The chart's objects for this release, patched: provenance on every object, Pod Security
+    `restricted` on the pods (capabilities dropped, RuntimeDefault seccomp), our resources."""
+    pinned = vendored.project(vso_chart.PROJECT)["version"]
+    if args.chart_version != pinned:
+        raise ComponentArgsError(f"SecretOperator {name!r}: chart_version {args.chart_version!r} is not vendored "
+                                 f"(vendor/{vso_chart.PROJECT} holds {pinned}); run scripts/vendor-upstream.py refresh "
+                                 f"{vso_chart.PROJECT} --ref v{args.chart_version} --version {args.chart_version}")
+    prov = args.provenance
+    resources = {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}}
+    return upstream.patched(
+        vso_chart.documents(name, args.namespace, args.replicas, resources),
+        upstream.stamp(prov.labels(name=VSO_CHART, instance=name, component="secret-operator"), prov.annotations(),
+                       {conventions.LABEL_WORKLOAD_CLASS: conventions.WORKLOAD_CLASS_SERVICE}),
+        upstream.restricted_pods(_probe_proxy),
+    )
+
+
+def _probe_proxy(container: dict[str, Any]) -> None:
+    """kube-rbac-proxy has no probes in the chart; a TCP check on its listener keeps a hung proxy out."""
+    if container["name"] == "kube-rbac-proxy":
+        for probe in ("livenessProbe", "readinessProbe"):
+            container.setdefault(probe, {"tcpSocket": {"port": vso_chart.METRICS_PORT}, "periodSeconds": 10})
 
 
 class SecretDeliveryArgs(Intent):

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import Field
 
 from components.errors import ComponentArgsError
-from components.nats import NACK_CRDS_URL, NACK_IMAGE, NATS_IMAGE, NatsJetStream, NatsJetStreamArgs
+from components.nats import NACK_IMAGE, NATS_IMAGE, NatsJetStream, NatsJetStreamArgs
 from components.nats.args import EXPORTER_IMAGE
 from components.nats.config import EXPORTER_PORT
 from components.network import Peer
@@ -57,7 +57,7 @@ def _default_streams() -> list[StreamSettings]:
 class NackSettings(Strict):
     image: str = Field(NACK_IMAGE, description="pinned natsio/jetstream-controller image")
     resources: Compute = Field(default_factory=compute('50m', '64Mi', '200m', '128Mi'))
-    crds_url: str | None = Field(NACK_CRDS_URL, description="pinned URL of the NACK CRDs; null when installed elsewhere")
+    install_crds: bool = Field(True, description="install the vendored NACK CRDs (vendor/nack); false when installed elsewhere")
 
 
 class ExporterSettings(Strict):
@@ -145,7 +145,7 @@ def plan(settings: Settings, ctx: Any) -> Planned:
             "nack": {
                 "image": nack.image,
                 "resources": nack.resources.to_resources(),
-                "crds_url": nack.crds_url,
+                "install_crds": nack.install_crds,
                 "api_server": ctx.api_server_egress("eventBus.nack"),
             },
         },

@@ -16,6 +16,7 @@ from pydantic import AfterValidator, Field, model_validator
 from components import quantity
 from components.errors import ComponentArgsError
 from components.flux import Flux, FluxArgs, duration, sizing, specs
+from components.network import Destination
 from components.flux import args as flux_args
 from components.zone import Zone, ZoneArgs
 from cdb_stack.parts import BuildContext, PlanContext
@@ -64,8 +65,12 @@ class Settings(Strict):
     flux_version: Annotated[str, AfterValidator(flux_args.pinned_version)] = Field(
         "2.9.0", description="Flux version the FluxInstance installs, pinned X.Y.Z"
     )
-    operator_chart_version: Annotated[str, AfterValidator(flux_args.pinned_version)] = Field(
-        "0.58.1", description="flux-operator Helm chart version, pinned X.Y.Z"
+    operator_version: Annotated[str, AfterValidator(flux_args.pinned_version), AfterValidator(flux_args.vendored_operator)] = Field(
+        flux_args.OPERATOR_VERSION, description="Flux Operator version, pinned X.Y.Z (its install.yaml is vendored)"
+    )
+    registry_networks: list[Annotated[str, AfterValidator(flux_args.egress_network)]] = Field(
+        default_factory=lambda: ["0.0.0.0/0"], min_length=1,
+        description="networks of the distribution's OCI registry the operator may reach on 443 (0.0.0.0/0: public addresses)",
     )
     registry: Annotated[str, AfterValidator(flux_args.registry_path)] = Field(
         "ghcr.io/fluxcd", description="registry of the Flux controller images"
@@ -106,6 +111,11 @@ def default_audit_address(namespace: str = DEFAULT_EVENT_BUS_NAMESPACE) -> str:
     return f"nats://nats.{namespace}.svc:4222"
 
 
+def api_server_destinations(ctx: PlanContext) -> tuple[Destination, ...]:
+    """The API server's endpoint addresses and port, from the one `apiServer` setting."""
+    return ctx.api_server_egress("gitops")
+
+
 def plan(settings: Settings, ctx: PlanContext) -> GitOpsPlan:
     if settings.namespace in {z.name for z in ctx.settings.zones}:
         raise ValueError(f"namespace: {settings.namespace!r} is also declared under zones; Flux needs its own namespace")
@@ -124,7 +134,9 @@ def plan(settings: Settings, ctx: PlanContext) -> GitOpsPlan:
             "registry": settings.registry,
             "components": tuple(settings.components),
             "cluster_size": size,
-            "operator_chart_version": settings.operator_chart_version,
+            "operator_version": settings.operator_version,
+            "kubernetes_api": api_server_destinations(ctx),
+            "registry_networks": tuple(settings.registry_networks),
             "source_name": settings.source_name,
             "url": settings.url,
             "branch": settings.branch,

@@ -1,6 +1,6 @@
 """The Kafka part: the secondary event bus, off unless `cdb-infra:kafka.enabled` is true.
 
-When on, a Strimzi KRaft cluster (pinned operator chart, `kafka.strimzi.io/v1` CRs) in its own zone.
+When on, a Strimzi KRaft cluster (pinned, vendored operator, `kafka.strimzi.io/v1` CRs) in its own zone.
 Replicas follow the environment unless set: one node and single-copy topics in dev, three nodes,
 three copies and min.insync.replicas 2 elsewhere (fewer are refused there). Publishes `kafka.bootstrap`.
 """
@@ -40,8 +40,8 @@ class Settings(Strict):
     namespace: Name = Field("kafka", description="the cluster's own zone")
     version: str = Field(KAFKA_VERSION, description="Kafka version")
     metadata_version: str = Field(METADATA_VERSION, description="KRaft metadata version")
-    operator_version: str = Field(STRIMZI_VERSION, description="pinned Strimzi operator chart version")
-    install_operator: bool = Field(True, description="install the Strimzi operator chart")
+    operator_version: str = Field(STRIMZI_VERSION, description="pinned Strimzi version (vendored in vendor/strimzi)")
+    install_operator: bool = Field(True, description="install the vendored Strimzi operator")
     replicas: int | None = Field(None, ge=1, description="nodes; default 1 in dev, 3 elsewhere")
     storage_size: str = Field("100Gi", description="persistent-claim size per node")
     storage_class: Name | None = Field(None, description="StorageClass; default: the cluster's")

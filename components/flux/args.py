@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from components import names
+from components import names, vendored
 from components.flux import duration, specs
 from components.intent import Intent
+from components.network import Destination
 from components.provenance import Provenance
 from components.streams import parse_subject
 
@@ -18,6 +20,11 @@ _SEMVER = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
 _BRANCH = re.compile(r"^(?!/)(?!.*(\.\.|//|@\{|\.lock$|/$|\.$))[A-Za-z0-9._/-]+$")
 _NATS_URL = re.compile(r"^(nats|tls)://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 _REGISTRY = re.compile(r"^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)*$")
+
+OPERATOR_VERSION = "0.58.1"
+# Ranges a public registry never lives in: "every public address" must not open the cluster's own
+# networks on 443 (RFC 1918, carrier-grade NAT, link-local: cloud metadata endpoints).
+PRIVATE_NETWORKS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16")
 
 DNSLabel = Annotated[str, AfterValidator(names.dns_label)]
 DNSSubdomain = Annotated[str, AfterValidator(names.dns_subdomain)]
@@ -74,6 +81,23 @@ def registry_path(value: str) -> str:
     return value
 
 
+def vendored_operator(value: str) -> str:
+    """A Flux Operator version whose install.yaml is vendored (vendor/flux-operator/<version>)."""
+    pinned = vendored.project("flux-operator")["version"]
+    if value != pinned:
+        raise ValueError(f"operator version {value!r} is not vendored (vendor/flux-operator holds {pinned}); run "
+                         f"scripts/vendor-upstream.py refresh flux-operator --ref v{value} --version {value}")
+    return value
+
+
+def egress_network(value: str) -> str:
+    try:
+        ipaddress.IPv4Network(value, strict=True)
+    except ValueError:
+        raise ValueError(f"registry network {value!r} is not an IPv4 network such as '140.82.112.0/20'") from None
+    return value
+
+
 def required_components(value):
     """The controller list must hold what the sync and the audit alert need, each once."""
     missing = [c for c in specs.REQUIRED_COMPONENTS if c not in value]
@@ -105,12 +129,16 @@ class FluxArgs(Intent):
     cluster_size: Literal["small", "medium", "large"] = Field(
         default="medium", description="Flux Operator sizing profile (controller concurrency and resources)"
     )
-    operator_chart: str = Field(
-        default="oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator",
-        pattern=r"^(oci|https)://\S+$", description="Helm chart of the Flux Operator",
+    operator_version: Annotated[str, AfterValidator(pinned_version), AfterValidator(vendored_operator)] = Field(
+        default=OPERATOR_VERSION, description="Flux Operator version, pinned (X.Y.Z); its install.yaml is vendored"
     )
-    operator_chart_version: Annotated[str, AfterValidator(pinned_version)] = Field(
-        default="0.58.1", description="Flux Operator chart version, pinned (X.Y.Z)"
+    kubernetes_api: tuple[Destination, ...] = Field(
+        min_length=1, description="API server endpoint addresses and port(s) the operator reaches before Flux exists"
+    )
+    registry_networks: tuple[Annotated[str, AfterValidator(egress_network)], ...] = Field(
+        default=("0.0.0.0/0",), min_length=1,
+        description="Networks of the OCI registry serving the distribution artifact (HTTPS, 443); "
+                    "0.0.0.0/0 means every public address (private ranges are excepted)",
     )
     source_name: DNSSubdomain = Field(default="cdb-infra", description="Name of the GitRepository and Kustomization")
     url: Annotated[str, AfterValidator(repository_url)] = Field(description="Git repository Flux syncs from")

@@ -1,10 +1,16 @@
 """Flux: GitOps reconcile of the rendered manifests, drift corrected every few minutes, every event audited.
 
-The Flux Operator comes from its pinned upstream Helm chart (a remote component: an offline preview
-cannot expand it; `pulumi preview` does). Everything that carries policy is an explicit custom
-resource the pack sees: the FluxInstance (pinned Flux version), the GitRepository and Kustomization
-(intervals, prune, never suspended), and the notification Provider and Alert (every Flux kind at info
-severity into the JetStream audit stream).
+The Flux Operator comes from its pinned upstream install.yaml (vendor/flux-operator/<version>), each
+object registered as a typed resource the offline preview shows and the pack judges; our patches add
+provenance, the zone's namespace and the restricted pod security context. Everything that carries
+policy is an explicit custom resource: the FluxInstance (pinned Flux version), the GitRepository and
+Kustomization (intervals, prune, never suspended), and the notification Provider and Alert.
+
+Bootstrap order: the zone's default-deny exists before the operator starts, and the `allow-egress`
+policy of the Flux distribution (flux-operator config/data/flux/<v>/policies.yaml) is installed by the
+operator itself, after it has reached the API server and pulled the distribution artifact from its
+OCI registry. So the component installs the operator's own egress first (API server endpoints, the
+registry on 443, DNS), and every operator object waits for it: nothing waits on itself.
 """
 
 from __future__ import annotations
@@ -14,15 +20,17 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import conventions
+from components import conventions, defaults, upstream, vendored
 from components.flux import specs
-from components.flux.args import FluxArgs
+from components.flux.args import PRIVATE_NETWORKS, FluxArgs
 from components.kube import child_opts, metadata
-from components.stamping import provenance_transform
 
 FLUX_TYPE = "cdb:index:Flux"
 ROLE = "gitops"
-OPERATOR_RELEASE = "flux-operator"
+OPERATOR_NAME = "flux-operator"
+OPERATOR_POD_LABELS = {conventions.LABEL_NAME: OPERATOR_NAME}  # install.yaml's selector
+OPERATOR_EGRESS_POLICY = "flux-operator-bootstrap"
+HTTPS_PORT = 443
 PROVIDER_NAME = "audit-nats"
 ALERT_NAME = "flux-audit"
 # flux-operator docs/api/v1/fluxinstance.md: how often the operator re-applies the Flux installation
@@ -63,24 +71,22 @@ class Flux(pulumi.ComponentResource):
                 opts=child_opts(self, *after),
             )
 
-        self.operator = k8s.helm.v4.Chart(
-            f"{name}-operator",
-            chart=args.operator_chart,
-            version=args.operator_chart_version,
-            name=OPERATOR_RELEASE,
-            namespace=ns,
-            opts=pulumi.ResourceOptions.merge(
-                child_opts(self),
-                pulumi.ResourceOptions(transforms=[provenance_transform(args.provenance, OPERATOR_RELEASE, ROLE)]),
-            ),
+        self.operator_egress = k8s.networking.v1.NetworkPolicy(
+            f"{name}-operator-egress",
+            metadata=metadata(OPERATOR_EGRESS_POLICY, ns, labels, annotations),
+            spec=operator_egress_spec(args),
+            opts=child_opts(self),
         )
+        self.operator_objects = upstream.register(
+            self, f"{name}-operator", operator_documents(args), self.operator_egress)
+        self.operator = self.operator_objects[("Deployment", OPERATOR_NAME)]
         self.instance = cr(
             "instance", specs.OPERATOR_API_VERSION, "FluxInstance", specs.INSTANCE_NAME,
             specs.flux_instance_spec(
                 args.flux_version, args.registry, args.artifact, args.components, args.cluster_size,
                 common_annotations=annotations, common_labels={k: v for k, v in labels.items() if "managed-by" not in k},
             ),
-            self.operator,
+            *self.operator_objects.values(),
             # The flows every controller the operator creates needs (checked by the pack's connectivity rule).
             extra={RECONCILE_EVERY: args.interval, RECONCILE_TIMEOUT: args.timeout, **conventions.flows_annotation(
                 [{"apiServer": True, "purpose": "reconcile Flux resources"}, *_sink_flow(args.audit_address)])},
@@ -110,3 +116,36 @@ class Flux(pulumi.ComponentResource):
             self.provider,
         )
         self.register_outputs({"namespace": ns, "path": args.path, "auditSubject": args.audit_subject})
+
+
+def operator_documents(args: FluxArgs) -> list[dict[str, Any]]:
+    """The vendored install.yaml, patched: the namespace is our zone (not upstream's), every object
+    carries our provenance, the pod runs under Pod Security `restricted` with bounded scratch space."""
+    prov = args.provenance
+    docs = vendored.vendored("flux-operator", "install.yaml").documents()
+    return upstream.patched(
+        docs,
+        upstream.drop_kinds("Namespace"),
+        upstream.in_namespace(args.namespace),
+        upstream.stamp(prov.labels(name=OPERATOR_NAME, instance=OPERATOR_NAME, component=ROLE), prov.annotations(),
+                       {conventions.LABEL_WORKLOAD_CLASS: conventions.WORKLOAD_CLASS_SERVICE}),
+        upstream.restricted_pods(),
+        upstream.bounded_scratch(defaults.EMPTY_DIR_SIZE_LIMIT),
+    )
+
+
+def operator_egress_spec(args: FluxArgs) -> dict[str, Any]:
+    """What the operator needs before any policy of its own exists: the API server (its endpoint
+    addresses and port, as CNIs see it after service translation), the distribution's OCI registry
+    over HTTPS, and DNS. Ingress stays denied (the kubelet's probes are not subject to policies)."""
+    registry = [{"ipBlock": {"cidr": cidr, **({"except": list(PRIVATE_NETWORKS)} if cidr == "0.0.0.0/0" else {})}}
+                for cidr in args.registry_networks]
+    return {
+        "podSelector": {"matchLabels": dict(OPERATOR_POD_LABELS)},
+        "policyTypes": ["Egress"],
+        "egress": [
+            *(dest.to_k8s() for dest in args.kubernetes_api),
+            {"to": registry, "ports": [{"protocol": "TCP", "port": HTTPS_PORT}]},
+            defaults.dns_egress_rule(),
+        ],
+    }

@@ -3,11 +3,11 @@
 `config` renders nats.conf, `server` and `nack` build the Kubernetes specs, `component` registers them.
 """
 
-from components.nats.args import NACK_CRDS_URL, NACK_IMAGE, NATS_IMAGE, NackArgs, NatsJetStreamArgs, stream_resource_name
+from components.nats.args import NACK_CRDS_VERSION, NACK_IMAGE, NATS_IMAGE, NackArgs, NatsJetStreamArgs, stream_resource_name
 from components.nats.component import NATS_JETSTREAM_TYPE, NatsJetStream
 
 __all__ = [
-    "NACK_CRDS_URL",
+    "NACK_CRDS_VERSION",
     "NACK_IMAGE",
     "NATS_IMAGE",
     "NATS_JETSTREAM_TYPE",

@@ -19,8 +19,8 @@ Memory = Annotated[str, AfterValidator(quantity.memory)]
 NATS_IMAGE = "nats:2.14.2-alpine"  # nats-io/k8s chart nats 2.14.2 (stack.md §2.1)
 EXPORTER_IMAGE = "natsio/prometheus-nats-exporter:0.17.3"  # nats-io/k8s chart nats 2.14.2 promExporter
 NACK_IMAGE = "natsio/jetstream-controller:0.23.0"  # nats-io/k8s chart nack 0.34.0
-# The CRDs of that NACK release, pinned to the chart tag (nats-io/k8s tag nack-0.34.0 = a197921d).
-NACK_CRDS_URL = "https://raw.githubusercontent.com/nats-io/k8s/nack-0.34.0/helm/charts/nack/crds/crds.yml"
+# The CRDs of that NACK release are vendored: vendor/nack/0.34.0/crds.yml (nats-io/k8s tag nack-0.34.0).
+NACK_CRDS_VERSION = "0.34.0"
 
 
 def _nats_resources() -> Resources:
@@ -52,17 +52,10 @@ class NackArgs(Intent):
         min_length=1,
         description="Egress to the Kubernetes API server (cidr and ports as the CNI sees them): the controller watches its CRs",
     )
-    crds_url: str | None = Field(
-        default=NACK_CRDS_URL,
-        description="Pinned URL of the jetstream.nats.io CRDs; None when the cluster installs them elsewhere",
+    install_crds: bool = Field(
+        default=True,
+        description="Install the vendored jetstream.nats.io CRDs (vendor/nack); False when the cluster installs them elsewhere",
     )
-
-    @field_validator("crds_url")
-    @classmethod
-    def _pinned_url(cls, value: str | None) -> str | None:
-        if value is not None and (not value.startswith("https://") or "/main/" in value or "/master/" in value):
-            raise ValueError(f"crds_url {value!r} is not pinned; use an https URL at a release tag or commit")
-        return value
 
 
 class NatsJetStreamArgs(Intent):

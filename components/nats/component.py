@@ -4,7 +4,7 @@ streams declared as NACK `Stream` custom resources generated from `StreamSpec`.
 The StatefulSet is declared platform state (`event-bus`): it is the only kind of workload allowed to
 claim volumes. Objects: ConfigMap (nats.conf), ServiceAccount, StatefulSet, headless and client
 Services, PodDisruptionBudget, NetworkPolicies; the controller's ServiceAccount, Role, RoleBinding,
-Deployment, PDB and NetworkPolicy; the NACK CRDs from a pinned URL; one Stream CR per stream.
+Deployment, PDB and NetworkPolicy; the NACK CRDs from the vendored crds.yml (typed, stamped); one Stream CR per stream.
 """
 
 from __future__ import annotations
@@ -14,13 +14,12 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import conventions, defaults
+from components import conventions, defaults, upstream, vendored
 from components.kube import check_name, child_opts, metadata
 from components.network import client_egress_policies
 from components.nats import config, nack, server
 from components.nats.args import NatsJetStreamArgs, stream_resource_name
 from components.service_args import service_name
-from components.stamping import provenance_transform
 from components.streams import NACK_API_VERSION, NACK_KIND
 
 NATS_JETSTREAM_TYPE = "cdb:index:NatsJetStream"
@@ -106,15 +105,13 @@ class NatsJetStream(pulumi.ComponentResource):
         def meta(object_name: str) -> dict[str, Any]:
             return metadata(object_name, ns, labels, annotations)
 
-        self.crds = None
-        if args.nack.crds_url is not None:
-            self.crds = k8s.yaml.v2.ConfigFile(
-                f"{ctl}-crds", file=args.nack.crds_url,
-                opts=pulumi.ResourceOptions.merge(
-                    child_opts(self),
-                    pulumi.ResourceOptions(transforms=[provenance_transform(prov, f"{ctl}-crds", "stream-controller")]),
-                ),
+        self.crds: list[pulumi.Resource] = []
+        if args.nack.install_crds:
+            docs = upstream.patched(
+                vendored.vendored("nack", "crds.yml").documents(),
+                upstream.stamp(prov.labels(name=f"{ctl}-crds", instance=ctl, component="stream-controller"), annotations),
             )
+            self.crds = list(upstream.register(self, f"{ctl}-crds", docs).values())
         sa = k8s.core.v1.ServiceAccount(f"{ctl}-sa", metadata=meta(ctl), opts=child_opts(self))
         role = k8s.rbac.v1.Role(f"{ctl}-role", metadata=meta(ctl), rules=nack.role_rules(), opts=child_opts(self))
         binding = k8s.rbac.v1.RoleBinding(
@@ -132,7 +129,7 @@ class NatsJetStream(pulumi.ComponentResource):
         self.controller = k8s.apps.v1.Deployment(
             ctl, metadata=metadata(ctl, ns, labels, {**annotations, **nack.PROVIDES_KINDS}),
             spec=spec,
-            opts=child_opts(self, binding, *([self.crds] if self.crds else [])),
+            opts=child_opts(self, binding, *self.crds),
         )  # fmt: skip
         k8s.policy.v1.PodDisruptionBudget(
             f"{ctl}-pdb", metadata=meta(ctl), spec=defaults.pdb_spec(1, selector), opts=child_opts(self)
@@ -150,4 +147,4 @@ class NatsJetStream(pulumi.ComponentResource):
         return {**name, STREAM_CLASS_LABEL: "audit"} if stream == args.audit_stream_name else name
 
     def _stream_prerequisites(self) -> list[pulumi.Resource]:
-        return [r for r in (self.crds, self.controller, self.stateful_set) if r is not None]
+        return [*self.crds, self.controller, self.stateful_set]

@@ -78,7 +78,10 @@ def test_an_interval_one_second_above_the_bound_is_refused_but_the_bound_itself_
     ("branch", "feature..x", "cdb-infra:gitops.branch: branch 'feature..x' is not a valid Git branch name"),
     ("path", "../elsewhere", "cdb-infra:gitops.path: path '../elsewhere' must be a folder inside the repository"),
     ("fluxVersion", "2.x", "cdb-infra:gitops.fluxVersion: version '2.x' is not pinned"),
-    ("operatorChartVersion", "v0.58.1", "cdb-infra:gitops.operatorChartVersion: version 'v0.58.1' is not pinned"),
+    ("operatorVersion", "v0.58.1", "cdb-infra:gitops.operatorVersion: version 'v0.58.1' is not pinned"),
+    ("operatorVersion", "0.59.0", "cdb-infra:gitops.operatorVersion: operator version '0.59.0' is not vendored "
+                                  "(vendor/flux-operator holds 0.58.1); run scripts/vendor-upstream.py refresh flux-operator"),
+    ("registryNetworks", ["ghcr.io"], "cdb-infra:gitops.registryNetworks[0]: registry network 'ghcr.io' is not an IPv4 network"),
     ("audit", {"subject": "audit.v1.>"}, "cdb-infra:gitops.audit.subject: subject 'audit.v1.>' is a wildcard"),
     ("audit", {"subject": "flux-events"}, "cdb-infra:gitops.audit.subject: subject 'flux-events' carries no version token"),
     ("audit", {"address": "http://nats:4222"}, "cdb-infra:gitops.audit.address: address 'http://nats:4222' is not a NATS URL"),
@@ -101,7 +104,8 @@ def test_flux_may_not_share_a_namespace_with_a_declared_zone():
 
 def test_the_component_itself_refuses_a_slow_interval_whoever_calls_it():
     args = {"provenance": Provenance("cdb", "unknown", "cdb-infra/t"), "url": "https://g.example/r.git",
-            "path": "./deploy/t", "audit_address": "nats://nats.bus.svc:4222"}
+            "path": "./deploy/t", "audit_address": "nats://nats.bus.svc:4222",
+            "kubernetes_api": [{"cidr": "172.18.0.2/32", "ports": [6443]}]}
     FluxArgs.parse(args)
     with pytest.raises(ComponentArgsError, match="interval: interval '6m' .* exceeds 5m"):
         FluxArgs.parse({**args, "interval": "6m"})
@@ -130,9 +134,9 @@ def test_the_stack_syncs_its_rendered_path_with_prune_on_and_never_suspended(sta
 def test_flux_is_installed_by_the_operator_at_a_pinned_version(stack, size):
     resources = run_stack(stack)
     instance = one(resources, INSTANCE, "flux-instance")
-    chart = [r for r in resources if r.type == "kubernetes:helm.sh/v4:Chart" and r.name == "flux-operator"]
-    assert len(chart) == 1 and chart[0].remote
-    assert chart[0].properties["version"] == "0.58.1" and chart[0].properties["namespace"] == "flux-system"
+    operator = one(resources, "kubernetes:apps/v1:Deployment", "flux-operator-deployment-flux-operator")
+    assert operator["spec"]["template"]["spec"]["containers"][0]["image"].endswith("/flux-operator:v0.58.1")
+    assert operator["metadata"]["namespace"] == "flux-system"
     assert instance["metadata"]["name"] == "flux" and instance["metadata"]["namespace"] == "flux-system"
     assert instance["spec"]["distribution"]["version"] == "2.9.0"
     assert instance["spec"]["cluster"]["size"] == size

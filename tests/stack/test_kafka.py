@@ -33,8 +33,9 @@ def test_kafka_is_off_by_default():
 
 def test_enabled_kafka_is_a_pinned_strimzi_kraft_cluster_with_replicated_persistent_topics():
     recording, build_ctx = build("prod", kafka={"enabled": True, "clientZones": ["apps"]})
-    release = recording.one("kubernetes:helm.sh/v3:Release").inputs
-    assert release["chart"] == "oci://quay.io/strimzi-helm/strimzi-kafka-operator" and release["version"] == "1.2.0"
+    operator = [o for o in recording.of_type("kubernetes:apps/v1:Deployment") if o.name == "events-strimzi-deployment-strimzi-cluster-operator"]
+    assert operator[0].inputs["spec"]["template"]["spec"]["containers"][0]["image"] == "quay.io/strimzi/operator:1.2.0"
+    assert recording.of_type("kubernetes:helm.sh/v3:Release") == []
     cluster = recording.one(f"kubernetes:{API}:Kafka").inputs["spec"]
     assert cluster["kafka"]["metadataVersion"] == "4.3-IV0" and "zookeeper" not in cluster
     assert cluster["kafka"]["config"]["min.insync.replicas"] == 2
