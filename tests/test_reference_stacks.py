@@ -16,7 +16,6 @@ def verdict(request):
     return preview(ROOT, request.param)
 
 
-@pytest.mark.xfail(reason="issue 10: stack fix in flight", strict=False)
 def test_the_stack_previews_with_zero_violations_and_nothing_unchecked(verdict):
     assert verdict.errors == []
     assert [f"{v.policy}: {v.urn}: {v.message}" for v in verdict.violations] == []

@@ -30,6 +30,8 @@ ROLE = "gitops"
 OPERATOR_NAME = "flux-operator"
 OPERATOR_POD_LABELS = {conventions.LABEL_NAME: OPERATOR_NAME}  # install.yaml's selector
 OPERATOR_EGRESS_POLICY = "flux-operator-bootstrap"
+CONTROLLERS_EGRESS_POLICY = "flux-controllers-egress"
+SSH_PORT = 22
 HTTPS_PORT = 443
 PROVIDER_NAME = "audit-nats"
 ALERT_NAME = "flux-audit"
@@ -77,8 +79,16 @@ class Flux(pulumi.ComponentResource):
             spec=operator_egress_spec(args),
             opts=child_opts(self),
         )
+        # The controllers the operator creates need the same before the distribution's own policies
+        # exist (and the pack does not count those: an operator's policy cannot open its own bootstrap).
+        self.controllers_egress = k8s.networking.v1.NetworkPolicy(
+            f"{name}-controllers-egress",
+            metadata=metadata(CONTROLLERS_EGRESS_POLICY, ns, labels, annotations),
+            spec=controllers_egress_spec(args),
+            opts=child_opts(self),
+        )
         self.operator_objects = upstream.register(
-            self, f"{name}-operator", operator_documents(args), self.operator_egress)
+            self, f"{name}-operator", operator_documents(args), self.operator_egress, self.controllers_egress)
         self.operator = self.operator_objects[("Deployment", OPERATOR_NAME)]
         self.instance = cr(
             "instance", specs.OPERATOR_API_VERSION, "FluxInstance", specs.INSTANCE_NAME,
@@ -146,6 +156,28 @@ def operator_egress_spec(args: FluxArgs) -> dict[str, Any]:
         "egress": [
             *(dest.to_k8s() for dest in args.kubernetes_api),
             {"to": registry, "ports": [{"protocol": "TCP", "port": HTTPS_PORT}]},
+            defaults.dns_egress_rule(),
+        ],
+    }
+
+
+def controllers_egress_spec(args: FluxArgs) -> dict[str, Any]:
+    """Egress of the Flux controllers (selected by their component label, which upstream sets on each):
+    the API server's endpoints, the Git source and OCI artifacts over HTTPS (SSH too for an ssh:// URL)
+    in the registry networks, and DNS. The audit sink to NATS has its own client policy."""
+    registry = [{"ipBlock": {"cidr": cidr, **({"except": list(PRIVATE_NETWORKS)} if cidr == "0.0.0.0/0" else {})}}
+                for cidr in args.registry_networks]
+    ports = [{"protocol": "TCP", "port": HTTPS_PORT}]
+    if args.url.startswith(("ssh://", "git@")):
+        ports.append({"protocol": "TCP", "port": SSH_PORT})
+    selector = {"matchExpressions": [
+        {"key": conventions.LABEL_COMPONENT, "operator": "In", "values": sorted(args.components)}]}
+    return {
+        "podSelector": selector,
+        "policyTypes": ["Egress"],
+        "egress": [
+            *(dest.to_k8s() for dest in args.kubernetes_api),
+            {"to": registry, "ports": ports},
             defaults.dns_egress_rule(),
         ],
     }

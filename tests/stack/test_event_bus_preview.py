@@ -13,7 +13,6 @@ ROOT = Path(__file__).resolve().parents[2]
 MINE = ("cdb:index:NatsJetStream", "cdb:index:RedisTransport", "cdb:index:KafkaCluster", "jetstream.nats.io", "kafka.strimzi.io")
 
 
-@pytest.mark.xfail(reason="issue 10: stack fix in flight", strict=False)
 @pytest.mark.parametrize(("stack", "redis_present"), [("dev", True), ("prod", False)])
 def test_preview_shows_the_event_backbone_with_zero_violations(stack, redis_present, tmp_path, capsys):
     report = tmp_path / f"{stack}.json"
