@@ -67,7 +67,8 @@ def test_phase_jetstream_has_no_redis_at_all_and_declares_the_phase():
     assert "redis.url" not in build_ctx.published
     declaration = recording.one("kubernetes:core/v1:ConfigMap").inputs
     assert declaration["metadata"]["labels"]["cdb-infra.io/stack-declaration"] == "true"
-    assert declaration["data"] == {"environment": "prod", "migration-phase": "jetstream"}
+    assert declaration["data"] == {"environment": "prod", "migration-phase": "jetstream",
+                                   "api-server-endpoints": "172.18.0.2/32", "api-server-port": "6443"}
 
 
 def test_the_stack_declaration_carries_the_redis_only_sunset_and_link():
@@ -75,7 +76,8 @@ def test_the_stack_declaration_carries_the_redis_only_sunset_and_link():
     recording, _ = build("dev", redis={"migrationPhase": "redis-only", "sunset": sunset, "documentation": DOC,
                                        "clientZones": ["apps"]})  # fmt: skip
     data = recording.one("kubernetes:core/v1:ConfigMap", "stack-declaration").inputs["data"]
-    assert data == {"environment": "dev", "migration-phase": "redis-only", "redis-sunset": sunset, "redis-sunset-docs": DOC}
+    assert data == {"environment": "dev", "migration-phase": "redis-only", "redis-sunset": sunset, "redis-sunset-docs": DOC,
+                    "api-server-endpoints": "172.18.0.2/32", "api-server-port": "6443"}
 
 
 def test_redis_only_with_a_future_sunset_and_a_link_is_accepted_and_marked():
