@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-import json
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -23,7 +22,8 @@ from datetime import datetime
 from typing import Any
 
 from components.streams import subject_matches
-from cdb_stack.events.envelope import EventError, canonical_json, parse_time
+from cdb_stack.events.envelope import EventError, canonical_json, loads, parse_time
+from cdb_stack.events.fastcheck import json_equal
 
 KINDS = ("missing", "extra", "altered", "duplicated", "reordered", "unreadable")
 
@@ -38,9 +38,12 @@ class Record:
     payload: bytes
 
     def content_hash(self) -> str:
-        """Hash of the canonical JSON: the same event re-serialised with other key order or spacing
-        hashes the same, so only a real change of content counts as altered."""
-        return hashlib.sha256(canonical_json(json.loads(self.payload))).hexdigest()
+        """Hash of the RFC 8785 canonical JSON: the same event re-serialised by another producer (other
+        key order, spacing, escapes, `1.0` for `1`) hashes the same, so only a real change counts."""
+        try:
+            return hashlib.sha256(canonical_json(loads(self.payload))).hexdigest()
+        except EventError:  # an integer beyond 2**53 has no canonical form: only equal bytes are equal
+            return self.hash
 
 
 def records(
@@ -56,7 +59,7 @@ def records(
     bad: list[dict[str, Any]] = []
     for ref, payload in payloads:
         try:
-            raw = json.loads(payload)
+            raw = loads(payload)
             event_id, when = raw["id"], raw["time"]
             key = raw.get("key") or raw["source"]
             if subject is not None:
@@ -78,7 +81,7 @@ def _field_diff(left: Any, right: Any, path: str = "") -> list[str]:
     if isinstance(left, dict) and isinstance(right, dict):
         keys = sorted(set(left) | set(right))
         return [p for k in keys for p in _field_diff(left.get(k), right.get(k), f"{path}.{k}" if path else k)]
-    return [] if left == right else [path or "(whole event)"]
+    return [] if json_equal(left, right) else [path or "(whole event)"]
 
 
 def _kept_in_order(positions: list[int]) -> set[int]:
@@ -119,7 +122,7 @@ def compare(jetstream: list[Record], redis: list[Record]) -> list[dict[str, Any]
     for event_id, left in js.items():
         right = rd.get(event_id)
         if right is not None and right.hash != left.hash and right.content_hash() != left.content_hash():
-            fields = _field_diff(json.loads(left.payload), json.loads(right.payload))
+            fields = _field_diff(loads(left.payload), loads(right.payload))
             detail = f"Redis ({right.ref}) differs in {', '.join(fields[:10])}"
             differences.append(_diff("altered", left, detail, hashes=(left.content_hash(), right.content_hash())))
     differences += _reordered(js, rd)

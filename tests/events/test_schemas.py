@@ -134,3 +134,23 @@ def test_hand_edited_lock_is_an_input_error(schema_root, capsys):
     (schema_root / "published.lock.json").write_text(json.dumps(lock))
     code, _, err = cdb(capsys, "events", "schemas", "--check", "--schemas", str(schema_root))
     assert code == 2 and "does not match its sha256; restore the lock from Git" in err
+
+
+@pytest.mark.parametrize("when", ["2026-W05-6T12:00:00Z", "20260131T120000Z", "2026-01-31 12:00:00Z"])
+def test_event_time_in_an_iso_week_or_basic_format_is_refused(registry, when):
+    event = new_event("orders.created", 1, order_created(1).data, source="shop", time=when)
+    with pytest.raises(EventError, match=r"\$\.time: .*is not a 'date-time'|not an RFC 3339 date-time"):
+        registry.validate(event)
+
+
+def test_event_data_with_nan_is_refused_on_reading_and_on_writing():
+    from cdb_stack.events.envelope import Event
+
+    raw = order_created(1).to_dict()
+    with pytest.raises(EventError, match="not JSON"):
+        Event.from_json(json.dumps({**raw, "data": {**raw["data"], "amount": float("nan")}}))
+    event = new_event("orders.created", 1, {**raw["data"], "amount": float("inf")}, source="shop")
+    with pytest.raises(EventError, match="NaN or Infinity"):
+        event.to_json()
+    with pytest.raises(EventError, match="canonical"):
+        event.content_hash()
