@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from cdb_stack.events.compat import ANNOTATIONS
+from cdb_stack.events.compat import ANNOTATIONS, _is_number, json_equal
 from cdb_stack.events.envelope import EventError, parse_time
 
 Check = Callable[[Any], bool]
@@ -28,10 +28,6 @@ SUPPORTED = frozenset(
 )  # fmt: skip
 
 
-def _is_number(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
-
-
 _TYPES: dict[str, Check] = {
     "object": lambda x: isinstance(x, dict),
     "array": lambda x: isinstance(x, list),
@@ -41,19 +37,6 @@ _TYPES: dict[str, Check] = {
     "number": _is_number,
     "integer": lambda x: _is_number(x) and (isinstance(x, int) or float(x).is_integer()),
 }
-
-
-def json_equal(a: Any, b: Any) -> bool:
-    """JSON equality: true is not 1, 1 is 1.0."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return isinstance(a, bool) and isinstance(b, bool) and a == b
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(json_equal(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b))
-    if isinstance(a, str) or isinstance(b, str):
-        return isinstance(a, str) and isinstance(b, str) and a == b
-    return type(a) is type(b) and a == b or (_is_number(a) and _is_number(b) and a == b)
 
 
 def _date_time(value: str) -> bool:

@@ -78,18 +78,34 @@ def test_breaking_change_without_a_new_version_fails_the_check(schema_root, caps
          lambda s: s["properties"]["currency"]["enum"].append("GBP"))  # fmt: skip
     code, out, _ = cdb(capsys, "events", "schemas", "--check", "--schemas", str(schema_root))
     assert code == 1
-    assert "orders.created v1: breaks readers of the published version: $.currency: no longer required" in out
+    assert ("orders.created v1: incompatible with the published version: old readers: $.currency: no longer "
+            "required") in out
     assert "or publish the change as orders/created.v2.schema.json" in out
-    assert "payments.captured v1: breaks readers of the published version: $.currency: value 'GBP' is new" in out
+    assert ("payments.captured v1: incompatible with the published version: old readers: $.currency: value 'GBP' "
+            "is new") in out
+
+
+@pytest.mark.parametrize("change, expected", [
+    (lambda s: s["required"].append("note"), "stored events: $.note: newly required"),
+    (lambda s: s["properties"]["note"].update(maxLength=200), "stored events: $.note: maxLength lowered from 500 to 200"),
+    (lambda s: s["properties"]["currency"]["enum"].remove("USD"), "stored events: $.currency: value 'USD' is no longer accepted"),
+    (lambda s: s.update(additionalProperties=False), "stored events: $.<other properties>: was allowed and is now refused"),
+])  # fmt: skip
+def test_a_change_that_stored_events_would_fail_is_refused_like_one_that_breaks_old_readers(
+        schema_root, capsys, change, expected):
+    edit(schema_root, "orders/created.v1.schema.json", change)
+    code, out, _ = cdb(capsys, "events", "schemas", "--check", "--schemas", str(schema_root))
+    assert code == 1 and f"orders.created v1: incompatible with the published version: {expected}" in out, out
+    assert cdb(capsys, "events", "schemas", "--lock", "--schemas", str(schema_root))[0] == 1
 
 
 def test_compatible_change_passes_and_lock_records_it(schema_root, capsys):
-    def tighten(schema):
-        schema["properties"]["note"]["maxLength"] = 200
-        schema["properties"]["channel"] = {"type": "string"}  # optional field: the schema is open
+    def reword(schema):  # same documents accepted: annotations, reordered enum, type as a one-item list
+        schema["properties"]["currency"]["enum"].reverse()
+        schema["properties"]["note"]["type"] = [schema["properties"]["note"]["type"]]
         schema["description"] = "reworded"
 
-    edit(schema_root, "orders/created.v1.schema.json", tighten)
+    edit(schema_root, "orders/created.v1.schema.json", reword)
     code, out, _ = cdb(capsys, "events", "schemas", "--check", "--schemas", str(schema_root))
     assert code == 0, out
     assert "orders.created v1: compatible change; run `cdb events schemas --lock`" in out
