@@ -50,9 +50,15 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
 
 
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)  # one decoder: json.loads(**kw) builds one per call
+
+
 def loads(payload: bytes | str) -> Any:
-    """json.loads without Python's NaN/Infinity extension (ValueError, as for any invalid JSON)."""
-    return json.loads(payload, parse_constant=_refuse_constant)
+    """JSON without Python's NaN/Infinity extension (ValueError, as for any invalid JSON); bytes are UTF-8."""
+    text = payload.decode("utf-8") if isinstance(payload, (bytes, bytearray)) else payload
+    if "NaN" not in text and "Infinity" not in text:
+        return json.loads(text)  # the C fast path; without those words there is no constant to refuse
+    return _DECODER.decode(text)
 
 
 def utc_now() -> str:
