@@ -26,7 +26,10 @@ def _head(store: S3Store, keys: Keys) -> tuple[int, str]:
     if not listed:
         return -1, GENESIS
     record = decode(store.get(listed[-1]), listed[-1])
-    forged = is_signed(record) and signature_problem(keys, record["keyId"], record["hash"], record["signature"])
+    if is_signed(record):
+        forged = signature_problem(keys, record["keyId"], record["hash"], record["signature"])
+    else:  # an unsigned (schema 1) record may only come before the first signed one
+        forged = len(listed) > 1 and is_signed(decode(store.get(listed[-2]), listed[-2]))
     if digest(record) != record["hash"] or listed[-1] != store.key(record["seq"]) or forged:
         # Chaining onto a damaged or forged head would hide the damage behind a valid-looking link.
         raise StoreUnavailable(f"{listed[-1]}: the newest record is damaged or not signed by a trusted key; run "

@@ -353,6 +353,10 @@ def test_verify_catches_a_forged_tail_signed_with_the_forgers_own_key(capsys, tm
     code, out, _ = run_cli(capsys, "audit", "verify")
     assert code == 1 and "chain BROKEN: 1 problem(s) in 5 record(s)" in out
     assert f"{KEY.format(4)}: signed by key '{forger.key_id}', which is not a trusted audit key: forged" in out
+    # and no honest writer links its record to the forged head
+    code, _, err = run_cli(capsys, *merge("2" * 40, preview_file(tmp_path)))
+    assert code == 2 and f"{KEY.format(4)}: the newest record is damaged or not signed by a trusted key" in err
+    assert len(records(s3, audit_env["CDB_AUDIT_BUCKET"])) == 5
 
 
 def test_verify_catches_a_forged_tail_claiming_the_trusted_key(capsys, tmp_path, s3, audit_env):
@@ -376,6 +380,7 @@ def test_verify_catches_a_forged_tail_in_the_old_unsigned_format(capsys, tmp_pat
     _append(s3, bucket, legacy)
     code, out, _ = run_cli(capsys, "audit", "verify")
     assert code == 1 and f"{KEY.format(4)}: unsigned (schema 1) record after signed records: forged" in out
+    assert run_cli(capsys, *merge("2" * 40, preview_file(tmp_path)))[0] == 2
 
 
 def test_records_of_the_unsigned_format_are_sealed_by_the_next_signed_record(capsys, tmp_path, s3, audit_env):
