@@ -23,7 +23,7 @@ from typing import Any
 
 from components.streams import subject_matches
 from cdb_stack.events.envelope import EventError, canonical_json, loads, parse_time
-from cdb_stack.events.fastcheck import json_equal
+from cdb_stack.events.compat import json_equal
 
 KINDS = ("missing", "extra", "altered", "duplicated", "reordered", "unreadable")
 

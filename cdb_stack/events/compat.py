@@ -30,7 +30,7 @@ UNDERSTOOD = frozenset(
 ALL_TYPES = frozenset({"null", "boolean", "object", "array", "number", "integer", "string"})
 
 
-def _is_number(x: Any) -> bool:
+def is_number(x: Any) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 
@@ -44,7 +44,7 @@ def json_equal(a: Any, b: Any) -> bool:
         return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b))
     if isinstance(a, str) or isinstance(b, str):
         return isinstance(a, str) and isinstance(b, str) and a == b
-    return type(a) is type(b) and a == b or (_is_number(a) and _is_number(b) and a == b)
+    return type(a) is type(b) and a == b or (is_number(a) and is_number(b) and a == b)
 
 
 def semantic(schema: Any) -> Any:

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from cdb_stack.events.compat import ANNOTATIONS, _is_number, json_equal
+from cdb_stack.events.compat import ANNOTATIONS, is_number, json_equal
 from cdb_stack.events.envelope import EventError, parse_time
 
 Check = Callable[[Any], bool]
@@ -34,8 +34,8 @@ _TYPES: dict[str, Check] = {
     "string": lambda x: isinstance(x, str),
     "boolean": lambda x: isinstance(x, bool),
     "null": lambda x: x is None,
-    "number": _is_number,
-    "integer": lambda x: _is_number(x) and (isinstance(x, int) or float(x).is_integer()),
+    "number": is_number,
+    "integer": lambda x: is_number(x) and (isinstance(x, int) or float(x).is_integer()),
 }
 
 
@@ -99,13 +99,13 @@ def _numbers(s: dict[str, Any]) -> list[Check]:
         ("exclusiveMinimum", lambda x, b: x > b), ("exclusiveMaximum", lambda x, b: x < b),
     ]  # fmt: skip
     out: list[Check] = [
-        lambda x, b=s[k], ok=ok: not _is_number(x) or ok(x, b) for k, ok in bounds if k in s
+        lambda x, b=s[k], ok=ok: not is_number(x) or ok(x, b) for k, ok in bounds if k in s
     ]
     if "multipleOf" in s:
         step = s["multipleOf"]
 
         def multiple(x: Any) -> bool:
-            if not _is_number(x):
+            if not is_number(x):
                 return True
             if isinstance(step, float) or isinstance(x, float):
                 quotient = x / step
