@@ -75,7 +75,10 @@ def drain(store: S3Store, spool: Spool, signer: Signer, keys: Keys) -> list[dict
                 store.put_locked(store.key(candidate["seq"]), encode(candidate))
                 record = candidate
             except StoreConflict:
-                seq, prev = _head(store, keys)  # someone else appended; link to their record instead
+                # Ours, if a retry of a put whose answer was lost met our own record; else someone else's.
+                record = _landed(store, pending)
+                if record is None:
+                    seq, prev = _head(store, keys)  # link to their record instead
         if record is None:
             raise StoreUnavailable(f"{store.settings.where}: could not claim sequence number {seq + 1} after "
                                    f"{_CLAIM_ATTEMPTS} attempts (concurrent writers)")

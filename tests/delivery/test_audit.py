@@ -563,3 +563,34 @@ def test_writers_killed_at_random_points_lose_nothing_they_reported_and_store_no
     assert_each_once(s3, audit_env["CDB_AUDIT_BUCKET"], set().union(*started) | {"f" * 40})
     assert list(Path(audit_env["CDB_AUDIT_SPOOL_DIR"]).glob("*.json")) == []
     assert run_cli(capsys, "audit", "verify")[0] == 0
+
+
+def test_a_put_that_landed_but_answered_conflict_is_not_stored_again(capsys, tmp_path, s3, audit_env, monkeypatch):
+    # botocore retries a put whose answer was lost; the retry then meets our own record (412).
+    from cdb_stack.audit import store
+    from cdb_stack.audit.store import StoreConflict
+
+    put = store.S3Store.put_locked
+
+    def lost_answer(self, key, body, now=None):
+        put(self, key, body, now)
+        raise StoreConflict(key)
+
+    monkeypatch.setattr(store.S3Store, "put_locked", lost_answer)
+    code, out, err = run_cli(capsys, *merge("1" * 40, preview_file(tmp_path)))
+    assert code == 0 and "recorded merge seq 0" in out, err
+    monkeypatch.undo()
+    assert [r["seq"] for r in records(s3, audit_env["CDB_AUDIT_BUCKET"])] == [0]
+
+
+def test_verify_reports_a_record_stored_twice(capsys, tmp_path, s3, audit_env):
+    from cdb_stack.audit.records import Pending, chain, encode
+    from cdb_stack.audit.signing import load_signer
+
+    write_chain(capsys, tmp_path)
+    bucket = audit_env["CDB_AUDIT_BUCKET"]
+    first, head = records(s3, bucket)[0], records(s3, bucket)[-1]
+    again = Pending(first["kind"], first["recordedAt"], first["data"], first["recordId"])
+    _append(s3, bucket, json.loads(encode(chain(again, head["seq"] + 1, head["hash"], load_signer()))))
+    code, out, _ = run_cli(capsys, "audit", "verify")
+    assert code == 1 and f"{KEY.format(4)}: record {first['recordId']} is already stored as {KEY.format(0)}" in out
