@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+import orjson
 import rfc8785
 from rfc3339_validator import validate_rfc3339
 
@@ -46,19 +47,17 @@ def wire_json(value: Any, place: str = "event") -> bytes:
         raise EventError(f"{place}: holds NaN or Infinity, which JSON cannot carry; send a number or null") from None
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON value")
-
-
-_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)  # one decoder: json.loads(**kw) builds one per call
-
-
 def loads(payload: bytes | str) -> Any:
-    """JSON without Python's NaN/Infinity extension (ValueError, as for any invalid JSON); bytes are UTF-8."""
-    text = payload.decode("utf-8") if isinstance(payload, (bytes, bytearray)) else payload
-    if "NaN" not in text and "Infinity" not in text:
-        return json.loads(text)  # the C fast path; without those words there is no constant to refuse
-    return _DECODER.decode(text)
+    """Strict JSON (orjson: about 4x the speed of json.loads, and it refuses Python's NaN/Infinity
+    extension and numbers overflowing a double); errors are ValueError, as for any invalid JSON."""
+    try:
+        return orjson.loads(payload)
+    except orjson.JSONDecodeError as exc:
+        text = payload if isinstance(payload, str) else payload.decode("utf-8", "replace")
+        for word in ("NaN", "Infinity"):
+            if word in text and word not in str(exc):
+                raise ValueError(f"{word} is not a JSON value ({exc})") from None
+        raise
 
 
 def utc_now() -> str:
