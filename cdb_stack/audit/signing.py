@@ -4,9 +4,10 @@ The hash chain shows that records were not changed, removed or reordered; it can
 appended the newest ones. Every record therefore carries the id of the signing key and an Ed25519
 signature over its hash; `cdb audit verify` accepts only keys listed in the repository.
 
-  private key   CDB_AUDIT_SIGNING_KEY (PEM text, e.g. injected from the secret manager into the CI
-                job) or CDB_AUDIT_SIGNING_KEY_FILE (path to the PEM file, e.g. an OpenBao agent
-                template); never in the repository
+  private key   CDB_AUDIT_SIGNING_KEY (PEM text, e.g. a CI secret), CDB_AUDIT_SIGNING_KEY_FILE (path
+                to the PEM file, e.g. an OpenBao agent template), or CDB_AUDIT_SIGNING_KEY_VAULT
+                (`<kv-v2 mount>/<path>#<field>`, read from OpenBao/Vault at VAULT_ADDR with
+                VAULT_TOKEN); never in the repository
   public keys   CDB_AUDIT_PUBLIC_KEYS (path) or keys/audit-signing.pub of the repository: one
                 OpenSSH line `ssh-ed25519 AAAA... comment` per trusted key (several during a rotation)
 """
@@ -16,7 +17,10 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import json
 import os
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,6 +61,9 @@ def load_signer(env: dict[str, str] | None = None) -> Signer:
         except (OSError, UnicodeDecodeError) as exc:
             raise CdbError(f"CDB_AUDIT_SIGNING_KEY_FILE={where}: cannot read the signing key ({exc}); "
                            f"{_SETUP}") from None
+    if not text.strip() and env.get("CDB_AUDIT_SIGNING_KEY_VAULT", "").strip():
+        where = env["CDB_AUDIT_SIGNING_KEY_VAULT"].strip()
+        text = _from_vault(where, env)
     if not text.strip():
         raise CdbError("no audit signing key: set CDB_AUDIT_SIGNING_KEY_FILE (or CDB_AUDIT_SIGNING_KEY) from "
                        f"the secret manager; records stay spooled until then; {_SETUP}")
@@ -67,6 +74,28 @@ def load_signer(env: dict[str, str] | None = None) -> Signer:
     if not isinstance(key, Ed25519PrivateKey):
         raise CdbError(f"{where}: the audit signing key must be Ed25519; create one with `cdb audit keygen`")
     return Signer(key)
+
+
+def _from_vault(ref: str, env: dict[str, str]) -> str:
+    """One field of a KV v2 secret from OpenBao/Vault's HTTP API (`secret/cdb/audit-signing#private_key`)."""
+    path, _, field = ref.partition("#")
+    mount, _, name = path.strip("/").partition("/")
+    address = (env.get("VAULT_ADDR") or env.get("BAO_ADDR") or "").rstrip("/")
+    token = env.get("VAULT_TOKEN") or env.get("BAO_TOKEN") or ""
+    where = f"CDB_AUDIT_SIGNING_KEY_VAULT={ref}"
+    if not (mount and name and field and address and token):
+        raise CdbError(f"{where}: give <kv-v2 mount>/<path>#<field> and set VAULT_ADDR and VAULT_TOKEN")
+    request = urllib.request.Request(f"{address}/v1/{mount}/data/{name}", headers={"X-Vault-Token": token})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            value = json.loads(answer.read())["data"]["data"][field]
+    except urllib.error.HTTPError as exc:
+        raise CdbError(f"{where}: {address} answered HTTP {exc.code}; check the token's policy and the path") from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CdbError(f"{where}: cannot read the signing key from {address} ({exc!r})") from None
+    if not isinstance(value, str):
+        raise CdbError(f"{where}: field {field!r} is not a PEM text")
+    return value
 
 
 def load_trusted_keys(env: dict[str, str] | None = None) -> dict[str, Ed25519PublicKey]:

@@ -17,7 +17,8 @@ Write and verify the audit log: JSON records (schema version 2) chained by SHA-2
 canonical JSON, signed with Ed25519, each stored with S3 Object Lock retention in COMPLIANCE mode.
 Store settings come from the environment only: CDB_AUDIT_ENDPOINT, CDB_AUDIT_BUCKET, CDB_AUDIT_PREFIX
 (default cdb-audit/), CDB_AUDIT_RETENTION_DAYS (default 2555) and the standard AWS_* credentials. The
-signing key comes from CDB_AUDIT_SIGNING_KEY_FILE or CDB_AUDIT_SIGNING_KEY (secret manager); verify
+signing key comes from the secret manager: CDB_AUDIT_SIGNING_KEY_FILE, CDB_AUDIT_SIGNING_KEY or
+CDB_AUDIT_SIGNING_KEY_VAULT (<kv-v2 mount>/<path>#<field> at VAULT_ADDR with VAULT_TOKEN); verify
 trusts the public keys in keys/audit-signing.pub (or CDB_AUDIT_PUBLIC_KEYS). Every record is spooled
 locally first (the spool is locked: writers may share it); when the store cannot be reached the command
 exits 2 and the next `cdb audit` run sends the spool first, in order, each record once.

@@ -10,6 +10,7 @@ from cdb_stack.audit.records import digest
 from cdb_stack.audit.signing import generate
 from tests.delivery.conftest import run_cli
 from tests.delivery.test_audit import KEY, SHA, merge, preview_file, records, signing_key, write_chain  # noqa: F401
+from tests.servers.vault_fixtures import openbao  # noqa: F401
 
 
 def _append(s3, bucket: str, record: dict) -> None:
@@ -145,3 +146,20 @@ def test_record_hash_is_rfc_8785_so_another_writer_computes_the_same(capsys, tmp
     for record in records(s3, audit_env["CDB_AUDIT_BUCKET"]):
         body = {k: v for k, v in record.items() if k not in ("hash", "signature")}
         assert record["hash"] == "sha256:" + _hashlib.sha256(rfc8785.dumps(body)).hexdigest()
+
+
+def test_the_signing_key_is_read_from_openbao(capsys, tmp_path, s3, audit_env, monkeypatch, openbao, signing_key):
+    pem = (signing_key / "signing.pem").read_text()
+    openbao.ok("POST", "secret/data/cdb/audit-signing", {"data": {"private_key": pem}})
+    monkeypatch.delenv("CDB_AUDIT_SIGNING_KEY_FILE")
+    monkeypatch.setenv("CDB_AUDIT_SIGNING_KEY_VAULT", "secret/cdb/audit-signing#private_key")
+    monkeypatch.setenv("VAULT_ADDR", openbao.address)
+    monkeypatch.setenv("VAULT_TOKEN", openbao.token_for(["no-such-policy"]))  # may read nothing
+    code, _, err = run_cli(capsys, *merge("1" * 40, preview_file(tmp_path)))
+    assert code == 2 and "answered HTTP 403; check the token's policy" in err and len(err.strip().splitlines()) == 1
+    openbao.ok("PUT", "sys/policies/acl/audit-writer",
+               {"policy": 'path "secret/data/cdb/audit-signing" { capabilities = ["read"] }'})
+    monkeypatch.setenv("VAULT_TOKEN", openbao.token_for(["audit-writer"]))
+    code, out, err = run_cli(capsys, *merge("2" * 40, preview_file(tmp_path)))
+    assert code == 0 and out.count("recorded merge") == 2, err  # the spooled one first
+    assert run_cli(capsys, "audit", "verify")[0] == 0
