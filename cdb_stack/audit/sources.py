@@ -28,10 +28,15 @@ _CHANGE_LINE = re.compile(r"^(?P<kind>[A-Za-z0-9]+)/(?:(?P<ns>[a-z0-9.-]+)/)?(?P
 _HELM_DRIFT_REASONS = {"DriftDetected", "DriftCorrected", "DriftCorrectionFailed"}
 
 
+def _refuse_constant(name: str) -> Any:
+    # Python reads NaN and Infinity, which are not JSON and have no canonical form for the audit hash.
+    raise json.JSONDecodeError(f"{name} is not a JSON value", name, 0)
+
+
 def read_json(path: Path, what: str, fix: str) -> tuple[Any, bytes]:
     try:
         raw = path.read_bytes()
-        return json.loads(raw.decode("utf-8")), raw
+        return json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant), raw
     except OSError as exc:
         raise CdbError(f"{path}: cannot read the {what} ({exc.strerror}); {fix}") from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -125,6 +125,17 @@ class S3Store:
     def get(self, key: str) -> bytes:
         return self._call(f"reading {key}", self.client.get_object, Key=key)["Body"].read()
 
+    def find(self, key: str) -> bytes | None:
+        """The object's bytes, or None when there is no such key."""
+        try:
+            return self.client.get_object(Bucket=self.settings.bucket, Key=key)["Body"].read()
+        except ClientError as exc:
+            if _error_code(exc) in ("NoSuchKey", "404"):
+                return None
+            raise StoreUnavailable(f"{self.settings.where}: reading {key} refused ({_error_code(exc) or exc})") from exc
+        except BotoCoreError as exc:
+            raise StoreUnavailable(f"{self.settings.where}: reading {key} failed ({exc})") from exc
+
     def lock_of(self, key: str) -> tuple[str | None, datetime | None]:
         head = self._call(f"reading the lock of {key}", self.client.head_object, Key=key)
         return head.get("ObjectLockMode"), head.get("ObjectLockRetainUntilDate")

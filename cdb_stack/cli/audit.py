@@ -7,17 +7,21 @@ import sys
 from pathlib import Path
 
 from cdb_stack.audit import Pending, S3Store, Spool, StoreSettings, default_spool_dir, submit, verify
-from cdb_stack.audit import breakglass
+from cdb_stack.audit import breakglass, signing
 from cdb_stack.audit.records import iso, parse_time, utc_now
 from cdb_stack.audit.sources import drift_items, preview_summary, read_json
 from cdb_stack.audit.store import StoreUnavailable
 
 HELP = """\
-Write and verify the audit log: JSON records (schema version 1) chained by SHA-256, each stored with
-S3 Object Lock retention in COMPLIANCE mode. Store settings come from the environment only:
-CDB_AUDIT_ENDPOINT, CDB_AUDIT_BUCKET, CDB_AUDIT_PREFIX (default cdb-audit/), CDB_AUDIT_RETENTION_DAYS
-(default 2555) and the standard AWS_* credentials. Every record is spooled locally first; when the
-store cannot be reached the command exits 2 and the next `cdb audit` run sends the spool first, in order.
+Write and verify the audit log: JSON records (schema version 2) chained by SHA-256 over RFC 8785
+canonical JSON, signed with Ed25519, each stored with S3 Object Lock retention in COMPLIANCE mode.
+Store settings come from the environment only: CDB_AUDIT_ENDPOINT, CDB_AUDIT_BUCKET, CDB_AUDIT_PREFIX
+(default cdb-audit/), CDB_AUDIT_RETENTION_DAYS (default 2555) and the standard AWS_* credentials. The
+signing key comes from the secret manager: CDB_AUDIT_SIGNING_KEY_FILE, CDB_AUDIT_SIGNING_KEY or
+CDB_AUDIT_SIGNING_KEY_VAULT (<kv-v2 mount>/<path>#<field> at VAULT_ADDR with VAULT_TOKEN); verify
+trusts the public keys in keys/audit-signing.pub (or CDB_AUDIT_PUBLIC_KEYS). Every record is spooled
+locally first (the spool is locked: writers may share it); when the store cannot be reached the command
+exits 2 and the next `cdb audit` run sends the spool first, in order, each record once.
 Exit codes: 0 ok, 1 findings (drift recorded, chain broken), 2 usage, input or store error."""
 
 
@@ -58,8 +62,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     until.add_argument("--expires-in", default=None, help="end of the exception after --time: 90m, 4h, 2d")
     glass.set_defaults(handler=run_breakglass)
 
-    check = sub.add_parser("verify", help="walk the chain; report gaps, reordering, altered or unlocked records")
+    check = sub.add_parser("verify", help="walk the chain; report gaps, reordering, altered, unlocked, unsigned "
+                                          "or forged records")
     check.set_defaults(handler=run_verify)
+
+    keygen = sub.add_parser("keygen", help="create an Ed25519 signing key pair: the private key for the secret "
+                                           "manager, the public line appended to keys/audit-signing.pub")
+    keygen.add_argument("--private-key", type=Path, required=True,
+                        help="where to write the private key (mode 0600; outside the repository)")
+    keygen.add_argument("--public-keys", type=Path, default=signing.DEFAULT_PUBLIC_KEYS,
+                        help="trusted public keys file to append to (default keys/audit-signing.pub)")
+    keygen.add_argument("--comment", default="cdb-audit", help="comment on the public key line")
+    keygen.set_defaults(handler=run_keygen)
 
 
 def _spool(args: argparse.Namespace) -> Spool:
@@ -101,25 +115,37 @@ def run_breakglass(args: argparse.Namespace) -> int:
     expires = parse_time(args.expires, "--expires") if args.expires else at + breakglass.parse_duration(args.expires_in)
     breakglass.validate(args.ticket, args.reason, args.responsible, at, expires)
     data = breakglass.record_data(args.ticket, args.reason, args.responsible, iso(at), iso(expires))
+    record = Pending("breakglass", iso(at), data)
     try:
-        written = submit([Pending("breakglass", iso(at), data)], _spool(args))
+        written = submit([record], _spool(args))
     except StoreUnavailable:
         # The person on call needs the annotations now; the audit reference follows once the spool drains.
         print(breakglass.render_annotations(breakglass.annotations(data, None)), end="")
         raise
     _report(written)
-    mine = written[-1]
-    print(breakglass.render_annotations(breakglass.annotations(data, f"{mine['seq']}:{mine['hash']}")), end="")
+    mine = [r for r in written if r["recordId"] == record.record_id]
+    if not mine:  # cannot happen under the spool lock; never crash the person on call over it
+        print("cdb audit breakglass: warning: the record was sent by another run; find it with "
+              "`cdb audit verify`", file=sys.stderr)
+    ref = f"{mine[0]['seq']}:{mine[0]['hash']}" if mine else None
+    print(breakglass.render_annotations(breakglass.annotations(data, ref)), end="")
     return 0
 
 
 def run_verify(args: argparse.Namespace) -> int:
     settings = StoreSettings.from_env()
-    result = verify(S3Store(settings))
+    result = verify(S3Store(settings), signing.load_trusted_keys())
     for problem in result.problems:
         print(problem)
     if result.problems:
         print(f"chain BROKEN: {len(result.problems)} problem(s) in {result.records} record(s) at {settings.where}")
         return 1
     print(f"chain intact: {result.records} record(s), head seq {result.head_seq} {result.head_hash}")
+    return 0
+
+
+def run_keygen(args: argparse.Namespace) -> int:
+    found = signing.generate(args.private_key, args.public_keys, args.comment)
+    print(f"created audit signing key {found}: private key {args.private_key} (put it in the secret manager, "
+          f"then delete the file; never commit it), public line appended to {args.public_keys} (commit it)")
     return 0

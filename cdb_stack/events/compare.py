@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-import json
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -23,7 +22,8 @@ from datetime import datetime
 from typing import Any
 
 from components.streams import subject_matches
-from cdb_stack.events.envelope import EventError, canonical_json, parse_time
+from cdb_stack.events.envelope import EventError, canonical_json, loads, parse_time
+from cdb_stack.events.compat import json_equal
 
 KINDS = ("missing", "extra", "altered", "duplicated", "reordered", "unreadable")
 
@@ -36,11 +36,24 @@ class Record:
     hash: str  # of the bytes as carried; equal bytes need no canonical form (the common case)
     ref: str  # where it was read: "seq 17" or "entry 3"
     payload: bytes
+    doc: Any  # the parsed payload
 
     def content_hash(self) -> str:
-        """Hash of the canonical JSON: the same event re-serialised with other key order or spacing
-        hashes the same, so only a real change of content counts as altered."""
-        return hashlib.sha256(canonical_json(json.loads(self.payload))).hexdigest()
+        """Hash of the RFC 8785 canonical JSON: the same event re-serialised by another producer (other
+        key order, spacing, escapes, `1.0` for `1`) hashes the same, so only a real change counts."""
+        try:
+            return hashlib.sha256(canonical_json(self.doc)).hexdigest()
+        except EventError:  # an integer beyond 2**53 has no canonical form: only equal bytes are equal
+            return self.hash
+
+
+def same_content(left: Record, right: Record) -> bool:
+    """Equal bytes, or equal RFC 8785 forms. Parsed documents that are equal as JSON values (true is
+    not 1, 1 is 1.0) have equal RFC 8785 forms, so that check spares serialising the common case;
+    rfc8785 alone judges a difference."""
+    if left.hash == right.hash or json_equal(left.doc, right.doc):
+        return True
+    return left.content_hash() == right.content_hash()
 
 
 def records(
@@ -56,7 +69,7 @@ def records(
     bad: list[dict[str, Any]] = []
     for ref, payload in payloads:
         try:
-            raw = json.loads(payload)
+            raw = loads(payload)
             event_id, when = raw["id"], raw["time"]
             key = raw.get("key") or raw["source"]
             if subject is not None:
@@ -68,7 +81,7 @@ def records(
                 if (since is not None and moment < since) or (until is not None and moment >= until):
                     continue
             digest = hashlib.sha256(payload).hexdigest()
-            out.append(Record(str(event_id), str(key), str(raw.get("type")), digest, ref, payload))
+            out.append(Record(str(event_id), str(key), str(raw.get("type")), digest, ref, payload, raw))
         except (ValueError, KeyError, TypeError, EventError) as exc:
             bad.append({"kind": "unreadable", "ref": ref, "detail": f"not an event envelope ({exc!r})"})
     return out, bad
@@ -78,7 +91,7 @@ def _field_diff(left: Any, right: Any, path: str = "") -> list[str]:
     if isinstance(left, dict) and isinstance(right, dict):
         keys = sorted(set(left) | set(right))
         return [p for k in keys for p in _field_diff(left.get(k), right.get(k), f"{path}.{k}" if path else k)]
-    return [] if left == right else [path or "(whole event)"]
+    return [] if json_equal(left, right) else [path or "(whole event)"]
 
 
 def _kept_in_order(positions: list[int]) -> set[int]:
@@ -118,8 +131,8 @@ def compare(jetstream: list[Record], redis: list[Record]) -> list[dict[str, Any]
     differences += [_diff("extra", r, f"carried by Redis ({r.ref}) but not in JetStream") for i, r in rd.items() if i not in js]
     for event_id, left in js.items():
         right = rd.get(event_id)
-        if right is not None and right.hash != left.hash and right.content_hash() != left.content_hash():
-            fields = _field_diff(json.loads(left.payload), json.loads(right.payload))
+        if right is not None and not same_content(left, right):
+            fields = _field_diff(left.doc, right.doc)
             detail = f"Redis ({right.ref}) differs in {', '.join(fields[:10])}"
             differences.append(_diff("altered", left, detail, hashes=(left.content_hash(), right.content_hash())))
     differences += _reordered(js, rd)

@@ -1,7 +1,9 @@
 """The event envelope: id, source, type, schema version, time, ordering key and data.
 
-Wire form is canonical JSON (sorted keys, no spaces, UTF-8), so the same event has the same bytes,
-and therefore the same content hash, on Redis and on JetStream. The subject is derived from the
+Wire form is compact JSON with sorted keys (UTF-8), written once per event, so both sides carry the
+same bytes. Hashes and comparisons use RFC 8785 canonical JSON (`canonical_json`), so the same event
+re-serialised by another producer (`1.0` for `1`, other key order or escapes) hashes the same.
+NaN and Infinity are not JSON: they are refused on reading and on writing. The subject is derived from the
 envelope (`<domain>.v<N>.<name>`), never chosen separately, so a publisher cannot file a v2 event
 under v1.
 """
@@ -15,6 +17,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+import orjson
+import rfc8785
+from rfc3339_validator import validate_rfc3339
+
 from cdb_stack.errors import CdbError
 
 ENVELOPE_FIELDS = ("id", "source", "type", "schema_version", "time", "key", "data")
@@ -24,8 +30,34 @@ class EventError(CdbError):
     """An event that cannot be published or read: the message names the event and the fix."""
 
 
-def canonical_json(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+def canonical_json(value: Any, place: str = "value") -> bytes:
+    """RFC 8785 (JCS) bytes of `value`: the form every hash and comparison is taken over."""
+    try:
+        return rfc8785.dumps(value)
+    except rfc8785.CanonicalizationError as exc:
+        raise EventError(f"{place}: {exc}; only finite numbers (integers within +-2**53) have one canonical "
+                         "JSON form; send the value as a string") from None
+
+
+def wire_json(value: Any, place: str = "event") -> bytes:
+    """Compact sorted JSON (C encoder: the publish path is hot); never NaN or Infinity."""
+    try:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    except ValueError:
+        raise EventError(f"{place}: holds NaN or Infinity, which JSON cannot carry; send a number or null") from None
+
+
+def loads(payload: bytes | str) -> Any:
+    """Strict JSON (orjson: about 4x the speed of json.loads, and it refuses Python's NaN/Infinity
+    extension and numbers overflowing a double); errors are ValueError, as for any invalid JSON."""
+    try:
+        return orjson.loads(payload)
+    except orjson.JSONDecodeError as exc:
+        text = payload if isinstance(payload, str) else payload.decode("utf-8", "replace")
+        for word in ("NaN", "Infinity"):
+            if word in text and word not in str(exc):
+                raise ValueError(f"{word} is not a JSON value ({exc})") from None
+        raise
 
 
 def utc_now() -> str:
@@ -33,14 +65,15 @@ def utc_now() -> str:
 
 
 def parse_time(text: str, place: str = "time") -> datetime:
-    """An RFC 3339 timestamp (a trailing Z is accepted) as an aware datetime."""
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    except (ValueError, AttributeError):
-        raise EventError(f"{place}: {text!r} is not an RFC 3339 time; use e.g. 2026-01-31T12:00:00Z") from None
-    if parsed.tzinfo is None:
-        raise EventError(f"{place}: {text!r} has no time zone; add Z or an offset such as +01:00")
-    return parsed
+    """A strict RFC 3339 date-time (the check jsonschema uses) as an aware datetime.
+
+    datetime.fromisoformat alone accepts far more of ISO 8601 (week dates, basic format without
+    separators, a space for T, hours only): another reader's RFC 3339 parser would refuse those."""
+    upper = text.upper() if isinstance(text, str) else ""
+    if not validate_rfc3339(upper):
+        hint = "add Z or an offset such as +01:00" if upper and upper[-1:].isdigit() else "use e.g. 2026-01-31T12:00:00Z"
+        raise EventError(f"{place}: {text!r} is not an RFC 3339 date-time; {hint}")
+    return datetime.fromisoformat(upper.replace("Z", "+00:00"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,11 +120,11 @@ class Event:
 
     def to_json(self) -> bytes:
         if not self._wire:
-            object.__setattr__(self, "_wire", canonical_json(self.to_dict()))
+            object.__setattr__(self, "_wire", wire_json(self.to_dict(), f"event {self.id!r}"))
         return self._wire
 
     def content_hash(self) -> str:
-        return hashlib.sha256(self.to_json()).hexdigest()
+        return hashlib.sha256(canonical_json(self.to_dict(), f"event {self.id!r}")).hexdigest()
 
     @classmethod
     def from_dict(cls, raw: Any, place: str = "event") -> Event:
@@ -118,7 +151,7 @@ class Event:
     @classmethod
     def from_json(cls, payload: bytes | str, place: str = "event") -> Event:
         try:
-            raw = json.loads(payload)
+            raw = loads(payload)
         except (ValueError, UnicodeDecodeError) as exc:
             raise EventError(f"{place}: not JSON ({exc}); an event is one JSON object") from None
         return cls.from_dict(raw, place)

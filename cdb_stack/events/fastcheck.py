@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from cdb_stack.events.compat import ANNOTATIONS
+from cdb_stack.events.compat import ANNOTATIONS, is_number, json_equal
 from cdb_stack.events.envelope import EventError, parse_time
 
 Check = Callable[[Any], bool]
@@ -28,32 +28,15 @@ SUPPORTED = frozenset(
 )  # fmt: skip
 
 
-def _is_number(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
-
-
 _TYPES: dict[str, Check] = {
     "object": lambda x: isinstance(x, dict),
     "array": lambda x: isinstance(x, list),
     "string": lambda x: isinstance(x, str),
     "boolean": lambda x: isinstance(x, bool),
     "null": lambda x: x is None,
-    "number": _is_number,
-    "integer": lambda x: _is_number(x) and (isinstance(x, int) or float(x).is_integer()),
+    "number": is_number,
+    "integer": lambda x: is_number(x) and (isinstance(x, int) or float(x).is_integer()),
 }
-
-
-def json_equal(a: Any, b: Any) -> bool:
-    """JSON equality: true is not 1, 1 is 1.0."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return isinstance(a, bool) and isinstance(b, bool) and a == b
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(json_equal(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b))
-    if isinstance(a, str) or isinstance(b, str):
-        return isinstance(a, str) and isinstance(b, str) and a == b
-    return type(a) is type(b) and a == b or (_is_number(a) and _is_number(b) and a == b)
 
 
 def _date_time(value: str) -> bool:
@@ -116,13 +99,13 @@ def _numbers(s: dict[str, Any]) -> list[Check]:
         ("exclusiveMinimum", lambda x, b: x > b), ("exclusiveMaximum", lambda x, b: x < b),
     ]  # fmt: skip
     out: list[Check] = [
-        lambda x, b=s[k], ok=ok: not _is_number(x) or ok(x, b) for k, ok in bounds if k in s
+        lambda x, b=s[k], ok=ok: not is_number(x) or ok(x, b) for k, ok in bounds if k in s
     ]
     if "multipleOf" in s:
         step = s["multipleOf"]
 
         def multiple(x: Any) -> bool:
-            if not _is_number(x):
+            if not is_number(x):
                 return True
             if isinstance(step, float) or isinstance(x, float):
                 quotient = x / step

@@ -2,8 +2,9 @@
 
 The lock stores each published schema in full, so `cdb events schemas --check` judges a change
 against what readers actually received, without a network and without Git history (shallow CI
-clones have none). A published version may change only in ways its readers accept; anything else
-needs a new version number (a new file `<name>.v<N+1>.schema.json` and thus new subjects).
+clones have none). A published version may change only in ways both its old readers and the
+events already stored under it accept (compat.breaking_changes, both ways); anything else needs a
+new version number (a new file `<name>.v<N+1>.schema.json` and thus new subjects).
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def check(root: Path) -> CheckResult:
             continue
         problems = breaking_changes(entry["schema"], schemas[key])
         if problems:
-            result.errors += [f"{key}: breaks readers of the published version: {p}; {_fix(key)}" for p in problems]
+            result.errors += [f"{key}: incompatible with the published version: {p}; {_fix(key)}" for p in problems]
         elif semantic(entry["schema"]) != semantic(schemas[key]):
             result.notes.append(f"{key}: compatible change; run `cdb events schemas --lock` to record it")
     for key in sorted(set(schemas) - set(published)):

@@ -11,10 +11,22 @@ import pytest
 from botocore.exceptions import ClientError
 
 from cdb_stack.audit.records import digest
+from cdb_stack.audit.signing import generate
 from tests.delivery.conftest import free_port, run_cli
 
 KEY = "cdb-audit/records/{:012d}.json"
 SHA = hashlib.sha1(b"merged change").hexdigest()
+
+
+@pytest.fixture(autouse=True)
+def signing_key(tmp_path_factory, monkeypatch) -> Path:
+    """A key pair made for the test: the private key from a file, the public key as the trusted list."""
+    folder = tmp_path_factory.mktemp("audit-keys")
+    generate(folder / "signing.pem", folder / "trusted.pub", "test writer")
+    monkeypatch.setenv("CDB_AUDIT_SIGNING_KEY_FILE", str(folder / "signing.pem"))
+    monkeypatch.setenv("CDB_AUDIT_PUBLIC_KEYS", str(folder / "trusted.pub"))
+    monkeypatch.delenv("CDB_AUDIT_SIGNING_KEY", raising=False)
+    return folder
 
 
 def preview_file(tmp_path: Path, mandatory: int = 0) -> Path:
@@ -48,6 +60,10 @@ def pulumi_refresh_digest(tmp_path: Path) -> Path:
     return path
 
 
+def merge(commit: str, preview: Path) -> list[str]:
+    return ["audit", "merge", "--commit", commit, "--author", "a", "--approver", "b", "--preview", str(preview)]
+
+
 def records(s3, bucket: str) -> list[dict]:
     listed = s3.list_objects_v2(Bucket=bucket, Prefix="cdb-audit/records/").get("Contents", [])
     return [json.loads(s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read()) for o in listed]
@@ -66,7 +82,7 @@ def test_merge_drift_and_breakglass_records_form_a_chain_that_verifies(capsys, t
     chain = records(s3, audit_env["CDB_AUDIT_BUCKET"])
     assert [r["kind"] for r in chain] == ["merge", "drift", "drift", "breakglass"]
     assert [r["seq"] for r in chain] == [0, 1, 2, 3]
-    assert all(r["schemaVersion"] == 1 and r["hash"] == digest(r) for r in chain)
+    assert all(r["schemaVersion"] == 2 and r["hash"] == digest(r) for r in chain)
     assert [r["prevHash"] for r in chain[1:]] == [r["hash"] for r in chain[:-1]]
     merge = chain[0]["data"]
     assert merge["approvers"] == ["bob", "carol"] and merge["preview"]["summary"]["resources"] == 42
@@ -293,7 +309,7 @@ def test_missing_bucket_setting_names_the_variable(capsys, monkeypatch):
 def test_concurrent_writers_never_share_a_sequence_number(tmp_path, s3, audit_env):
     from concurrent.futures import ThreadPoolExecutor
 
-    from cdb_stack.audit import Pending, S3Store, Spool, StoreSettings, submit, verify
+    from cdb_stack.audit import Pending, S3Store, Spool, StoreSettings, load_trusted_keys, submit, verify
 
     def writer(name: str) -> int:
         spool = Spool(tmp_path / f"spool-{name}")
@@ -302,5 +318,5 @@ def test_concurrent_writers_never_share_a_sequence_number(tmp_path, s3, audit_en
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         assert sum(pool.map(writer, ["a", "b"])) == 6
-    result = verify(S3Store(StoreSettings.from_env()))
+    result = verify(S3Store(StoreSettings.from_env()), load_trusted_keys())
     assert result.intact and result.records == 6, result.problems

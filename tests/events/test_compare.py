@@ -88,3 +88,33 @@ def test_window_uses_the_event_time_and_excludes_its_end():
 def test_summary_counts_every_kind():
     found = compare(side(EVENTS), side(EVENTS[1:] + [EVENTS[2]]))
     assert summary(found) == {"missing": 1, "extra": 0, "altered": 0, "duplicated": 1, "reordered": 0, "unreadable": 0}
+
+
+def test_a_number_another_producer_wrote_as_1_0_is_not_altered():
+    # RFC 8785: 12 and 12.0 are the same JSON number; only the spelling differs between producers.
+    js = [json.dumps({**e.to_dict(), "data": {**e.data, "amount": 12}}).encode() for e in EVENTS[:3]]
+    rd = [json.dumps({**e.to_dict(), "data": {**e.data, "amount": 12.0}}).encode() for e in EVENTS[:3]]
+    assert compare(side(js), side(rd, "entry")) == []
+
+
+def test_other_escapes_of_the_same_text_are_not_altered():
+    raw = EVENTS[0].to_dict()
+    raw["data"] = {**raw["data"], "note": "Grüße €"}
+    escaped = json.dumps(raw, ensure_ascii=True).encode()  # \u00fc instead of the UTF-8 bytes
+    assert compare(side([json.dumps(raw, ensure_ascii=False).encode()]), side([escaped], "entry")) == []
+
+
+def test_true_for_1_is_still_an_alteration_naming_the_field():
+    raw = EVENTS[0].to_dict()
+    flipped = {**raw, "data": {**raw["data"], "amount": True}}
+    original = {**raw, "data": {**raw["data"], "amount": 1}}
+    [difference] = compare(side([json.dumps(original).encode()]), side([json.dumps(flipped).encode()], "entry"))
+    assert difference["kind"] == "altered" and "data.amount" in difference["detail"]
+
+
+def test_a_payload_with_nan_is_unreadable_instead_of_hashed():
+    raw = EVENTS[0].to_dict()
+    nan = json.dumps({**raw, "data": {**raw["data"], "amount": float("nan")}}).encode()
+    assert b"NaN" in nan
+    rows, bad = records([("entry 1", nan)])
+    assert rows == [] and bad[0]["ref"] == "entry 1" and "NaN is not a JSON value" in bad[0]["detail"]

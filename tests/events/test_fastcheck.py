@@ -73,3 +73,26 @@ def test_fast_path_declines_schemas_with_keywords_it_does_not_know():
 def test_fast_path_treats_booleans_and_numbers_as_json_does():
     check = compile_check({"type": "object", "properties": {"n": {"type": "integer", "enum": [1, 2]}}})
     assert check({"n": 1}) and check({"n": 1.0}) and not check({"n": True})
+
+
+# Accepted by datetime.fromisoformat (ISO 8601), refused by RFC 3339 and thus by other readers.
+NOT_RFC3339 = ["2026-W05-6T12:00:00Z", "2026-031T12:00:00Z", "20260131T120000Z", "2026-01-31T120000Z",
+               "2026-01-31 12:00:00Z", "2026-01-31T12:00Z", "2026-01-31T12Z", "2026-01-31T12:00:00+0100",
+               "2026-01-31T12:00:00+01", "2026-01-31T12:00:00", "2026-01-31"]  # fmt: skip
+RFC3339 = ["2026-01-31T12:00:00Z", "2026-01-31t12:00:00z", "2026-01-31T12:00:00.1234567+01:00",
+           "2024-02-29T23:59:59-05:30"]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", NOT_RFC3339)
+def test_iso_8601_forms_outside_rfc_3339_are_refused_by_both_paths(text):
+    schema = {"type": "object", "properties": {"at": {"type": "string", "format": "date-time"}}}
+    judge = Draft202012Validator(schema, format_checker=_FORMATS)
+    assert compile_check(schema)({"at": text}) is False
+    assert not judge.is_valid({"at": text})
+
+
+@pytest.mark.parametrize("text", RFC3339)
+def test_rfc_3339_date_times_pass_both_paths(text):
+    schema = {"type": "object", "properties": {"at": {"type": "string", "format": "date-time"}}}
+    judge = Draft202012Validator(schema, format_checker=_FORMATS)
+    assert compile_check(schema)({"at": text}) is True and judge.is_valid({"at": text})

@@ -78,18 +78,34 @@ def test_breaking_change_without_a_new_version_fails_the_check(schema_root, caps
          lambda s: s["properties"]["currency"]["enum"].append("GBP"))  # fmt: skip
     code, out, _ = cdb(capsys, "events", "schemas", "--check", "--schemas", str(schema_root))
     assert code == 1
-    assert "orders.created v1: breaks readers of the published version: $.currency: no longer required" in out
+    assert ("orders.created v1: incompatible with the published version: old readers: $.currency: no longer "
+            "required") in out
     assert "or publish the change as orders/created.v2.schema.json" in out
-    assert "payments.captured v1: breaks readers of the published version: $.currency: value 'GBP' is new" in out
+    assert ("payments.captured v1: incompatible with the published version: old readers: $.currency: value 'GBP' "
+            "is new") in out
+
+
+@pytest.mark.parametrize("change, expected", [
+    (lambda s: s["required"].append("note"), "stored events: $.note: newly required"),
+    (lambda s: s["properties"]["note"].update(maxLength=200), "stored events: $.note: maxLength lowered from 500 to 200"),
+    (lambda s: s["properties"]["currency"]["enum"].remove("USD"), "stored events: $.currency: value 'USD' is no longer accepted"),
+    (lambda s: s.update(additionalProperties=False), "stored events: $.<other properties>: was allowed and is now refused"),
+])  # fmt: skip
+def test_a_change_that_stored_events_would_fail_is_refused_like_one_that_breaks_old_readers(
+        schema_root, capsys, change, expected):
+    edit(schema_root, "orders/created.v1.schema.json", change)
+    code, out, _ = cdb(capsys, "events", "schemas", "--check", "--schemas", str(schema_root))
+    assert code == 1 and f"orders.created v1: incompatible with the published version: {expected}" in out, out
+    assert cdb(capsys, "events", "schemas", "--lock", "--schemas", str(schema_root))[0] == 1
 
 
 def test_compatible_change_passes_and_lock_records_it(schema_root, capsys):
-    def tighten(schema):
-        schema["properties"]["note"]["maxLength"] = 200
-        schema["properties"]["channel"] = {"type": "string"}  # optional field: the schema is open
+    def reword(schema):  # same documents accepted: annotations, reordered enum, type as a one-item list
+        schema["properties"]["currency"]["enum"].reverse()
+        schema["properties"]["note"]["type"] = [schema["properties"]["note"]["type"]]
         schema["description"] = "reworded"
 
-    edit(schema_root, "orders/created.v1.schema.json", tighten)
+    edit(schema_root, "orders/created.v1.schema.json", reword)
     code, out, _ = cdb(capsys, "events", "schemas", "--check", "--schemas", str(schema_root))
     assert code == 0, out
     assert "orders.created v1: compatible change; run `cdb events schemas --lock`" in out
@@ -134,3 +150,23 @@ def test_hand_edited_lock_is_an_input_error(schema_root, capsys):
     (schema_root / "published.lock.json").write_text(json.dumps(lock))
     code, _, err = cdb(capsys, "events", "schemas", "--check", "--schemas", str(schema_root))
     assert code == 2 and "does not match its sha256; restore the lock from Git" in err
+
+
+@pytest.mark.parametrize("when", ["2026-W05-6T12:00:00Z", "20260131T120000Z", "2026-01-31 12:00:00Z"])
+def test_event_time_in_an_iso_week_or_basic_format_is_refused(registry, when):
+    event = new_event("orders.created", 1, order_created(1).data, source="shop", time=when)
+    with pytest.raises(EventError, match=r"\$\.time: .*is not a 'date-time'|not an RFC 3339 date-time"):
+        registry.validate(event)
+
+
+def test_event_data_with_nan_is_refused_on_reading_and_on_writing():
+    from cdb_stack.events.envelope import Event
+
+    raw = order_created(1).to_dict()
+    with pytest.raises(EventError, match="not JSON"):
+        Event.from_json(json.dumps({**raw, "data": {**raw["data"], "amount": float("nan")}}))
+    event = new_event("orders.created", 1, {**raw["data"], "amount": float("inf")}, source="shop")
+    with pytest.raises(EventError, match="NaN or Infinity"):
+        event.to_json()
+    with pytest.raises(EventError, match="canonical"):
+        event.content_hash()
