@@ -10,14 +10,22 @@ equal to the mock's for every shape of value.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Callable
+
+from google.protobuf import struct_pb2
 
 from pulumi.runtime import mocks, rpc
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.rpc import _special_sig_key as SIG_KEY  # noqa: N812 - the SDK's own constant
 
+from cdb_stack.engine import server_fields, yaml_components
 from cdb_stack.engine.model import Resource
 from cdb_stack.engine.urns import STACK_TYPE, make_urn
+from cdb_stack.errors import ManifestError
+
+# Invokes the offline engine answers itself (the mock's own, and the provider's YAML decoder).
+_ANSWERED = ("pulumi:pulumi:getResource", "kubernetes:yaml:decode")
 
 # Flags the walk below raises: a null map entry (the round trip drops it), the signature key.
 _NULL, _SIGNED = 1, 2
@@ -55,8 +63,20 @@ def _value(v, flags: list[int]) -> Any:
     return None
 
 
+def has_unknown(value: Any) -> bool:
+    if isinstance(value, str):
+        return value == rpc.UNKNOWN
+    if isinstance(value, dict):
+        return any(has_unknown(v) for v in value.values())
+    if isinstance(value, list):
+        return any(has_unknown(v) for v in value)
+    return False
+
+
 class PreviewMocks(mocks.Mocks):
     def new_resource(self, args: mocks.MockResourceArgs):
+        if args.resource_id and not args.custom:  # a read of an existing object: nothing of it is known
+            return args.resource_id, {}
         # A preview of a create: no id yet, and the outputs are what the program asked for.
         return None, dict(args.inputs)
 
@@ -76,6 +96,7 @@ class RecordingMonitor(mocks.MockMonitor):
         super().__init__(PreviewMocks())
         self._project, self._stack, self._describe = project, stack, describe
         self.recorded: list[Resource] = []
+        self.unanswered: list[str] = []  # invokes the offline engine could not answer
         self._echoed: dict[str, Any] = {}
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
@@ -91,8 +112,35 @@ class RecordingMonitor(mocks.MockMonitor):
             if flags & _NULL:
                 _drop_nulls(response.object)
             self._echoed[urn] = response.object
-        self.recorded.append(self._describe(request, response.urn, properties))
+        if request.custom:
+            # What the API server fills in cannot be known without a cluster: unknown, never None.
+            server_fields.mark_unknown(response.object, server_fields.server_filled(request.type, properties))
+        resource = self._describe(request, response.urn, properties)
+        if request.remote and request.type in yaml_components.V2_TYPES:
+            resource = self._expand(resource, flags)
+        else:
+            self.recorded.append(resource)
         return response
+
+    def _expand(self, component: Resource, flags: int) -> Resource:
+        """A yaml/v2 component's objects, registered as the provider registers them, when offline can."""
+        try:
+            if flags & _SIGNED or has_unknown(component.properties):
+                raise yaml_components.NotOffline(component.name)
+            children = yaml_components.expand_v2(component.type, component.name, dict(component.properties))
+        except yaml_components.NotOffline:
+            self.recorded.append(component)
+            return component
+        except ManifestError as exc:
+            raise Exception(str(exc)) from None  # the program fails, as the provider fails the deployment
+        component = replace(component, expanded=True)
+        self.recorded.append(component)
+        for token, name, obj in children:
+            self.recorded.append(Resource(
+                urn=self.make_urn(component.urn, token, name), type=token, name=name, custom=True,
+                properties=obj, parent=component.urn, source=component.source,
+            ))
+        return component
 
     def _materialise(self) -> None:
         for urn, obj in self._echoed.items():
@@ -100,8 +148,26 @@ class RecordingMonitor(mocks.MockMonitor):
         self._echoed.clear()
 
     def Invoke(self, request):  # noqa: N802
+        if request.tok == "kubernetes:yaml:decode":
+            return self._decode(request)
+        if request.tok not in _ANSWERED:
+            self.unanswered.append(request.tok)
         self._materialise()
         return super().Invoke(request)
+
+    def _decode(self, request):
+        """The provider's answer to `kubernetes:yaml:decode` (yaml.ConfigFile/ConfigGroup v1)."""
+        args, _ = plain_struct(request.args)
+        text = args.get("text")
+        if not isinstance(text, str):
+            raise Exception("kubernetes:yaml:decode: the YAML text is not known offline")
+        try:
+            objs = yaml_components.decode(text)
+        except ManifestError as exc:
+            raise Exception(f"kubernetes:yaml:decode: {exc}") from None
+        result = struct_pb2.Struct()
+        result.update({"result": objs})
+        return resource_pb2.ResourceInvokeResponse(**{"return": result})
 
     def ExistsResource(self, request):  # noqa: N802
         self._materialise()
