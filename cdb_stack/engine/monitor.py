@@ -10,6 +10,8 @@ equal to the mock's for every shape of value.
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 from dataclasses import replace
 from typing import Any, Callable
 
@@ -98,6 +100,7 @@ class RecordingMonitor(mocks.MockMonitor):
         self.recorded: list[Resource] = []
         self.unanswered: list[str] = []  # invokes the offline engine could not answer
         self._echoed: dict[str, Any] = {}
+        self._transforms: dict[str, tuple[str | None, list]] = {}  # urn -> (parent, its transforms)
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         return make_urn(self._project, self._stack, parent or None, type_, name)
@@ -116,6 +119,8 @@ class RecordingMonitor(mocks.MockMonitor):
             # What the API server fills in cannot be known without a cluster: unknown, never None.
             server_fields.mark_unknown(response.object, server_fields.server_filled(request.type, properties))
         resource = self._describe(request, response.urn, properties)
+        if request.transforms or request.parent in self._transforms:
+            self._transforms[resource.urn] = (request.parent or None, mocks._resolve_callbacks(request.transforms))
         if request.remote and request.type in yaml_components.V2_TYPES:
             resource = self._expand(resource, flags)
         else:
@@ -136,6 +141,7 @@ class RecordingMonitor(mocks.MockMonitor):
         component = replace(component, expanded=True)
         self.recorded.append(component)
         for token, name, obj in children:
+            obj = self._transformed(component.urn, token, name, obj)
             self.recorded.append(Resource(
                 urn=self.make_urn(component.urn, token, name), type=token, name=name, custom=True,
                 properties=obj, parent=component.urn, source=component.source,
@@ -146,6 +152,28 @@ class RecordingMonitor(mocks.MockMonitor):
         for urn, obj in self._echoed.items():
             self.resources[urn] = mocks.MockMonitor.ResourceRegistration(urn, None, rpc.deserialize_properties(obj))
         self._echoed.clear()
+
+    def _transformed(self, parent: str, token: str, name: str, props: dict) -> dict:
+        """What the engine does to a provider-registered child: the transforms of its parent and the
+        parent's ancestors, then the stack's, each seeing what the previous one returned."""
+        import pulumi
+
+        chain, urn = [], parent
+        while urn in self._transforms:
+            urn, fns = self._transforms[urn][0], self._transforms[urn][1]
+            chain += fns
+        opts = pulumi.ResourceOptions()
+        for fn in chain + list(self._stack_transforms):
+            result = fn(pulumi.ResourceTransformArgs(True, token, name, props, opts))
+            if inspect.isawaitable(result):
+                loop = asyncio.new_event_loop()
+                try:
+                    result = loop.run_until_complete(result)
+                finally:
+                    loop.close()
+            if result is not None:
+                props, opts = dict(result.props), result.opts
+        return props
 
     def Invoke(self, request):  # noqa: N802
         if request.tok == "kubernetes:yaml:decode":
