@@ -15,8 +15,11 @@ $(STAMP): pyproject.toml policy_pack/requirements.txt
 
 install: $(STAMP)
 
+# --accept-incomplete: the reference stacks still install three remote components (Helm v4 chart,
+# Helm v3 release, a yaml/v2 ConfigFile from a URL) the offline preview cannot expand (exit 3); they are
+# listed in the report. Drop the flag once they are vendored manifests.
 preview: $(STAMP)
-	$(BIN)/cdb preview --stack $(STACK)
+	$(BIN)/cdb preview --stack $(STACK) --accept-incomplete
 
 test: $(STAMP)
 	VENV=$(VENV) bash scripts/ensure-test-servers.sh

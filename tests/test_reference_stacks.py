@@ -20,7 +20,15 @@ def test_the_stack_previews_with_zero_violations_and_nothing_unchecked(verdict):
     assert verdict.errors == []
     assert [f"{v.policy}: {v.urn}: {v.message}" for v in verdict.violations] == []
     assert verdict.unchecked == []
-    assert verdict.exit_code() == 0
+    assert verdict.unanswered == []
+    # Complete, or incomplete only by the pinned remote installers listed below: exit 3 until they are
+    # vendored, and 0 once a reviewer accepts that (--accept-incomplete, as `make preview` does).
+    assert verdict.exit_code() == (0 if not verdict.remote else 3)
+    verdict.accept_incomplete = True
+    try:
+        assert verdict.exit_code() == 0
+    finally:
+        verdict.accept_incomplete = False
 
 
 def test_every_kubernetes_object_carries_provenance(verdict):

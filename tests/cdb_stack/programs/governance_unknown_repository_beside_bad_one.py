@@ -1,4 +1,4 @@
-# Two repositories: one named from a team's slug (known only after the team exists), one with auto-merge
+# Two repositories: one named from a team's slug (judged first) (known only after the team exists), one with auto-merge
 # and no protection. The unknown name makes the first "not checked"; the second is still judged.
 # expect: exit 1
 # expect: violation github-repository-governed github:index/repository:Repository playground
@@ -12,7 +12,7 @@ def protect(repo, name):
                             required_status_checks=[{"strict": True, "contexts": ["tests", "policy-preview"]}])
 
 team = github.Team("payments", name="payments")
-service = github.Repository("service", name=team.slug.apply(lambda s: f"{s}-service"), allow_auto_merge=False,
+billing = github.Repository("billing", name=team.slug.apply(lambda s: f"{s}-billing"), allow_auto_merge=False,
                             visibility="private")
-protect(service, "service")
+protect(billing, "billing")
 github.Repository("playground", name="playground", allow_auto_merge=True, visibility="private")
