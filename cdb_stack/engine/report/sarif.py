@@ -229,7 +229,7 @@ def _invocation(verdict: Verdict, exit_code: int) -> dict[str, Any]:
          "descriptor": {"id": "cdb/invoke-not-answered"}}
         for token in verdict.unanswered
     ]
-    if not verdict.errors and not verdict.complete:
+    if not verdict.errors and not verdict.mandatory and not verdict.complete:
         notifications.append({
             "level": "note" if verdict.accept_incomplete else "error",
             "message": {"text": "incomplete verdict accepted by --accept-incomplete" if verdict.accept_incomplete
