@@ -10,12 +10,16 @@ Which fields those are comes from the Kubernetes API's own schema (the OpenAPI d
 kubernetes-validate): a property the schema describes as read-only, populated or assigned by the
 system, allocated, or defaulted, that the program did not set. `status` is always the server's.
 Objects whose kind the schema does not know (custom resources) get the ObjectMeta fields and `status`.
+The derivation is kept as a small table next to this module (server_fields.json), so a preview reads
+a few kilobytes instead of parsing the whole schema.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from pulumi.runtime.rpc import UNKNOWN
@@ -34,22 +38,20 @@ _ALWAYS_FILLED_META = ("managedFields",)
 _PROVIDER_FILLED_META = ("name",)
 _OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
 
-Plan = dict[str, tuple[bool, Any]]  # property -> (filled when absent, plan of its value or None)
+TABLE = Path(__file__).with_name("server_fields.json")
+# property -> (filled when absent, the definition its value follows, when that has fields to fill)
+Plan = dict[str, tuple[bool, "str | None"]]
 
 
-@lru_cache(maxsize=1)
-def _definitions() -> tuple[dict[str, Any], dict[tuple[str, str, str], str]]:
-    """The API's definitions and (group, version, kind) -> definition name, loaded once per process."""
+# Derivation from the API's schema (kubernetes-validate, a development dependency): run when the schema
+# is upgraded (`python -m cdb_stack.engine.server_fields`); a test holds the committed table to it.
+
+def _schema() -> tuple[str, dict[str, Any]]:
     from kubernetes_validate import utils
 
     version = utils.latest_version()
     data = utils.schema_contents(f"kubernetes-json-schema/v{version}-local/_definitions.json", version)
-    defs = data.get("$defs") or data.get("definitions") or {}
-    kinds = {}
-    for name, schema in defs.items():
-        for gvk in schema.get("x-kubernetes-group-version-kind") or ():
-            kinds.setdefault((gvk.get("group") or "core", gvk.get("version", ""), gvk.get("kind", "")), name)
-    return defs, kinds
+    return version, data.get("$defs") or data.get("definitions") or {}
 
 
 def _ref(schema: dict[str, Any]) -> str | None:
@@ -60,49 +62,76 @@ def _ref(schema: dict[str, Any]) -> str | None:
     return ref.rsplit("/", 1)[-1] if isinstance(ref, str) else None
 
 
-_building: set[str] = set()
-
-
-@lru_cache(maxsize=None)
-def _plan(definition: str) -> Plan:
-    """For one definition: the properties the server fills and, per property, the plan of its value."""
-    defs, _ = _definitions()
-    schema = defs.get(definition) or {}
-    if definition in _building:  # a recursive schema (JSONSchemaProps): stop at the second visit
-        return {}
-    _building.add(definition)
-    try:
-        plan: Plan = {}
-        for prop, sub in (schema.get("properties") or {}).items():
-            filled = bool(_FILLED.search(sub.get("description", "")))
-            inner = sub.get("items", sub) if "array" in _types(sub) else sub
-            ref = _ref(inner)
-            child = _plan(ref) if ref else None
-            if filled or child:
-                plan[prop] = (filled, child or None)
-        if definition == _OBJECT_META:
-            for prop in _ALWAYS_FILLED_META + _PROVIDER_FILLED_META:
-                plan[prop] = (True, plan.get(prop, (True, None))[1])
-        return plan
-    finally:
-        _building.discard(definition)
-
-
 def _types(schema: dict[str, Any]) -> tuple[str, ...]:
     kind = schema.get("type")
     return tuple(kind) if isinstance(kind, list) else (kind,) if kind else ()
 
 
+def derive_table() -> dict[str, Any]:
+    """{schema, kinds: {"group/version/Kind": [definition, has status]}, definitions: {name: plan}}."""
+    version, defs = _schema()
+    raw: dict[str, dict[str, list]] = {}
+    for name, schema in defs.items():
+        plan = {}
+        for prop, sub in (schema.get("properties") or {}).items():
+            filled = bool(_FILLED.search(sub.get("description", "")))
+            ref = _ref(sub.get("items", sub) if "array" in _types(sub) else sub)
+            plan[prop] = [filled, ref]
+        if name == _OBJECT_META:
+            for prop in _ALWAYS_FILLED_META + _PROVIDER_FILLED_META:
+                plan[prop] = [True, None]
+        raw[name] = plan
+    # Keep what leads to a filled field: iterate to a fixpoint (schemas are recursive).
+    useful: set[str] = {n for n, plan in raw.items() if any(f for f, _ in plan.values())}
+    while True:
+        grown = {n for n, plan in raw.items() if any(ref in useful for _, ref in plan.values())} - useful
+        if not grown:
+            break
+        useful |= grown
+    definitions = {
+        name: {prop: [filled, ref if ref in useful else None] for prop, (filled, ref) in sorted(raw[name].items())
+               if filled or ref in useful}
+        for name in sorted(useful)
+    }
+    kinds = {}
+    for name, schema in defs.items():
+        for gvk in schema.get("x-kubernetes-group-version-kind") or ():
+            key = f"{gvk.get('group') or 'core'}/{gvk.get('version', '')}/{gvk.get('kind', '')}"
+            kinds.setdefault(key, [name if name in useful else None, "status" in (schema.get("properties") or {})])
+    return {"schema": version, "kinds": dict(sorted(kinds.items())), "definitions": definitions}
+
+
+@lru_cache(maxsize=1)
+def _table() -> dict[str, Any]:
+    return json.loads(TABLE.read_text(encoding="utf-8"))
+
+
+def _plan(definition: str | None) -> Plan:
+    if definition is None:
+        return {}
+    return {prop: (filled, ref) for prop, (filled, ref) in _table()["definitions"].get(definition, {}).items()}
+
+
 @lru_cache(maxsize=1024)
 def object_plan(group: str, version: str, kind: str) -> Plan:
-    """The plan for one kind; custom resources get metadata and status."""
-    _, kinds = _definitions()
-    name = kinds.get((group, version, kind))
-    if name is None:
-        return {"metadata": (False, _plan(_OBJECT_META)), "status": (True, None)}
+    """The plan for one kind; custom resources (unknown to the schema) get metadata and status."""
+    found = _table()["kinds"].get(f"{group}/{version}/{kind}")
+    if found is None:
+        return {"metadata": (False, _OBJECT_META), "status": (True, None)}
+    name, has_status = found
     plan = dict(_plan(name))
-    if "status" in ((_definitions()[0].get(name) or {}).get("properties") or {}):
+    if has_status:
         plan["status"] = (True, None)
+    return plan
+
+
+_plans: dict[str, Plan] = {}
+
+
+def _child(ref: str) -> Plan:
+    plan = _plans.get(ref)
+    if plan is None:
+        plan = _plans[ref] = _plan(ref)
     return plan
 
 
@@ -111,8 +140,9 @@ def unknown_paths(plan: Plan, value: dict[str, Any], prefix: tuple = ()) -> list
     found: list[tuple] = []
     if _SIG_KEY in value:  # a secret or an output value: the program's own, opaque here
         return found
-    for prop, (filled, child) in plan.items():
+    for prop, (filled, ref) in plan.items():
         present = value.get(prop)
+        child = _child(ref) if ref else None
         if present is None:
             if filled or child:  # absent: the server creates it with what it fills in
                 found.append(prefix + (prop,))
@@ -167,3 +197,8 @@ def json_paths(paths: list[tuple]) -> list[str]:
             text += f"[{key}]" if isinstance(key, int) else (f".{key}" if text else key)
         out.append(text)
     return out
+
+
+if __name__ == "__main__":
+    TABLE.write_text(json.dumps(derive_table(), indent=0, sort_keys=False) + "\n", encoding="utf-8")
+    print(f"wrote {TABLE.name}")

@@ -43,3 +43,12 @@ def test_components_and_other_providers_are_not_objects():
         assert server_filled(token, {"metadata": {}}) == []
     assert parse_type("kubernetes:core/v1:Pod") == ("core", "v1", "Pod")
     assert parse_type("kubernetes:rbac.authorization.k8s.io/v1:Role") == ("rbac.authorization.k8s.io", "v1", "Role")
+
+
+def test_the_committed_table_is_what_the_api_schema_says():
+    import json
+
+    from cdb_stack.engine.server_fields import TABLE, derive_table
+
+    assert json.loads(TABLE.read_text()) == derive_table(), (
+        "the Kubernetes schema changed: run `python -m cdb_stack.engine.server_fields` and commit the table")
