@@ -6,6 +6,11 @@ the cost of a preview. For inputs that are plain wire data that round trip is a 
 entries dropped, so the monitor answers with exactly that. Inputs holding secrets, assets or resource
 references (the signature key), and the root stack, take the mock's own path; a test holds the answer
 equal to the mock's for every shape of value.
+
+Two things the mock does not do, the engine and provider do, so the monitor does them: the fields only
+the API server fills in are unknown in a create's answer (server_fields.py), and the provider's YAML
+components expand (the `kubernetes:yaml:decode` invoke for v1, the remote yaml/v2 components with their
+transforms; yaml_components.py). Invokes it cannot answer are recorded, so the verdict says incomplete.
 """
 
 from __future__ import annotations
