@@ -68,3 +68,14 @@ def test_a_protection_linked_by_the_graph_needs_no_known_repository_id():
                           property_dependencies={"repositoryId": [name]})]
     outcome = analyze_stack(graph)
     assert [f for f in outcome.findings if f.policy == "github-repository-governed"] == []
+
+
+STACK_PASSING = [(name, *case) for name, table in STACK_CASES.items() for case in table["pass"]]
+
+
+@pytest.mark.parametrize(("policy", "label", "build", "expect"), STACK_PASSING,
+                         ids=[f"{n}-{label}" for n, label, *_ in STACK_PASSING])
+def test_unknown_values_beside_a_compliant_stack_are_not_checked_never_violations(policy, label, build, expect):
+    graph = build()
+    outcome = analyze_stack([_unknown_twin(n) for n in graph] + graph)
+    assert [(f.policy, f.message) for f in outcome.findings if f.enforcement == "mandatory"] == []
