@@ -170,15 +170,16 @@ class Servicer(sdk._PolicyAnalyzerServicer):
             self._configure_runtime_settings()
             self._local.configured = True
 
-    def _unknown(self, response, policy: Policy, error: UnknownValueError) -> None:
+    def _unknown(self, response, policy: Policy, error: UnknownValueError | str, urn: str = "") -> None:
         name, version = self._PolicyAnalyzerServicer__policy_pack_name, self._PolicyAnalyzerServicer__policy_pack_version
+        reason = error if isinstance(error, str) else error.message
         response.diagnostics.append(
             proto.AnalyzeDiagnostic(
                 policyName=policy.name,
                 policyPackName=name,
                 policyPackVersion=version,
-                message=f"can't run policy '{policy.name}' from policy pack '{name}@v{version}' during preview: {error.message}",
-                urn="",
+                message=f"can't run policy '{policy.name}' from policy pack '{name}@v{version}' during preview: {reason}",
+                urn=urn,
                 description=policy.description,
                 enforcementLevel=self._map_enforcement_level(EnforcementLevel.ADVISORY),
             )
@@ -264,6 +265,14 @@ class Servicer(sdk._PolicyAnalyzerServicer):
                 self._unknown(response, policy, error)
             except sdk._NotApplicableError as error:
                 response.not_applicable.append(proto.PolicyNotApplicable(policy_name=policy.name, reason=error.reason or ""))
+            except Exception as error:
+                # rules.unknowns.NotChecked (matched by shape: the pack imports as `rules` under the CLI):
+                # the policy judged the rest; these resources it could not.
+                not_checked = getattr(error, "not_checked", None)
+                if not_checked is None:
+                    raise
+                for urn, reason in not_checked:
+                    self._unknown(response, policy, reason, urn)
         return response
 
     def _graph(self, request, props: list[Any] | None) -> list[sdk.PolicyResource]:

@@ -20,6 +20,10 @@ def test_the_stack_previews_with_zero_violations_and_nothing_unchecked(verdict):
     assert verdict.errors == []
     assert [f"{v.policy}: {v.urn}: {v.message}" for v in verdict.violations] == []
     assert verdict.unchecked == []
+    assert verdict.unanswered == []
+    # Complete: the upstream installers are vendored and typed, so nothing is left unexpanded (exit 0
+    # without --accept-incomplete).
+    assert verdict.remote == []
     assert verdict.exit_code() == 0
 
 

@@ -43,7 +43,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         description=(
             "CDB_INFRA_POLICY verdicts without a cloud, a cluster or the Pulumi CLI. "
             "Exit codes: 0 compliant, 1 mandatory violations, 2 usage or input error "
-            "(or the policy pack could not run), 130 interrupted (Ctrl-C). "
+            "(or the policy pack could not run), 3 incomplete (something could not be checked; "
+            "--accept-incomplete accepts it), 130 interrupted (Ctrl-C). "
             "`cdb COMMAND --help` explains each command."
         ),
     )

@@ -21,7 +21,8 @@ The bundled pack (and any copy with its pack.py) is judged in this process: the 
 the same calls as over the Analyzer protocol, without a gRPC round trip per document. Other packs, and
 every pack under --pack-process, run as a separate process asked over gRPC, as `pulumi preview` does.
 
-exit codes: 0 compliant, 1 mandatory violations, 2 usage/input error or the pack could not run
+exit codes: 0 compliant, 1 mandatory violations, 2 usage/input error or the pack could not run,
+3 incomplete (a value not checked; --accept-incomplete accepts it)
 """
 
 

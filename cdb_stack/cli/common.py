@@ -25,6 +25,11 @@ def add_output_options(parser: argparse.ArgumentParser) -> None:
         "--policy-config", metavar="FILE",
         help="policy pack config JSON, as `pulumi preview --policy-pack-config` takes it",
     )
+    parser.add_argument(
+        "--accept-incomplete", action="store_true",
+        help="a reviewer's explicit acceptance: exit 0 instead of 3 when nothing violates but something was "
+             "not checked (unknown values, unexpanded components, unanswered invokes); still listed in the report",
+    )
 
 
 def write_output(text: str, output: str | None) -> None:
@@ -56,6 +61,7 @@ def emit(verdict, args: argparse.Namespace) -> int:
         for error in verdict.errors:
             print(f"cdb {args.command}: error: {error}", file=sys.stderr)
         return verdict.exit_code()
+    verdict.accept_incomplete = bool(getattr(args, "accept_incomplete", False))
     color = args.format == "text" and not args.output and ui.use_color(sys.stdout)
     write_output(render(verdict, args.format, color=color, brief=ui.quiet()), args.output)
     if args.output:

@@ -12,10 +12,14 @@ with the config of Pulumi.<STACK>.yaml, record every resource it registers, and 
 over the real Analyzer gRPC protocol, as `pulumi preview --policy-pack` does. No cloud, cluster or
 Pulumi CLI is needed.
 
-Values that cannot be known at preview are reported as "not checked", never as passes. Remote
-components (Helm v4 charts, YAML v2 groups) cannot be expanded offline and are listed as such.
+Values that cannot be known at preview (what only the cluster fills in, and anything built from it)
+are reported as "not checked", never as passes. YAML ConfigFile/ConfigGroup (v1 and v2) are expanded
+as the provider expands them; Helm charts and releases, kustomize and YAML fetched from a URL cannot be
+expanded offline and are listed as such.
 
-exit codes: 0 compliant, 1 mandatory violations, 2 usage/input error or the pack could not run
+exit codes: 0 compliant and complete, 1 mandatory violations, 2 usage/input error or the pack could not
+run, 3 incomplete: no violation among what was judged, but something was not (not checked, not
+expanded, an invoke not answered); --accept-incomplete turns 3 into 0 for a reviewer
 """
 
 

@@ -15,7 +15,12 @@ ResourceOrigin = Literal["program", "manifest", "engine"]
 
 # Resources whose contents no analyzer sees as resources: a Helm v3 Release is installed by the
 # provider as one opaque object, so the chart's workloads are judged neither here nor by the CLI.
-OPAQUE_TYPES = frozenset({"kubernetes:helm.sh/v3:Release"})
+# Helm v2/v3 Charts and kustomize Directories (v1) expand in the program through invokes (`helm
+# template`, `kustomize build`) that need the tools and the charts: offline they have no children.
+OPAQUE_TYPES = frozenset({
+    "kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v3:Chart", "kubernetes:helm.sh/v2:Chart",
+    "kubernetes:kustomize:Directory",
+})
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,7 @@ class Resource:
     property_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
     remote: bool = False
     provider: str = ""
+    expanded: bool = False  # a remote component the offline engine expanded as its provider would
     transforms: int = 0  # resource transforms the program attached (the engine runs them on children)
     source: SourceLocation | None = None
     # The inputs exactly as registered, a serialised protobuf Struct (program resources only): the
@@ -104,17 +110,31 @@ class Verdict:
     errors: list[str] = field(default_factory=list)
     # (path, what it is) for every file or folder `cdb check` left out because it holds no objects.
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    # Invokes the offline engine could not answer (their results were empty): what a program built from
+    # them was never seen as the engine would see it.
+    unanswered: list[str] = field(default_factory=list)
+    # A reviewer's explicit acceptance of an incomplete verdict (`--accept-incomplete`): exit 0, not 3.
+    accept_incomplete: bool = False
 
     @property
     def remote(self) -> list[Resource]:
         """Resources whose children the pack cannot see offline: remote components and opaque releases."""
-        return [r for r in self.resources if r.remote or r.type in OPAQUE_TYPES]
+        return [r for r in self.resources if (r.remote and not r.expanded) or r.type in OPAQUE_TYPES]
+
+    @property
+    def complete(self) -> bool:
+        """Everything was judged: nothing not checked, nothing unexpanded, every invoke answered."""
+        return not (self.unchecked or self.remote or self.unanswered)
 
     @property
     def mandatory(self) -> list[Finding]:
         return [v for v in self.violations if v.enforcement in ("mandatory", "remediate")]
 
     def exit_code(self) -> int:
+        """0 compliant and complete; 1 mandatory violations; 2 not judged; 3 no violation among what was
+        judged, but something was not (an incomplete verdict is not a pass unless a reviewer accepts it)."""
         if self.errors:
             return 2
-        return 1 if self.mandatory else 0
+        if self.mandatory:
+            return 1
+        return 0 if self.complete or self.accept_incomplete else 3

@@ -28,6 +28,7 @@ class ProgramRun:
     resources: list[Resource]
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    unanswered: list[str] = field(default_factory=list)  # invokes answered with nothing offline
 
 
 def _source(request, project_dir: Path) -> SourceLocation | None:
@@ -127,7 +128,7 @@ def run_program(project: Project) -> ProgramRun:
 
     if not any(r.type == STACK_TYPE for r in monitor.recorded):
         raise CdbError("the program registered no root stack; is it a Pulumi program?")
-    return ProgramRun(tree_order(monitor.recorded), collector.warnings, collector.errors)
+    return ProgramRun(tree_order(monitor.recorded), collector.warnings, collector.errors, list(monitor.unanswered))
 
 
 def tree_order(resources: list[Resource]) -> list[Resource]:

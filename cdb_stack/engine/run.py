@@ -46,6 +46,7 @@ def preview(
         run = run_program(project)
         verdict = Verdict(mode="preview", project=project.name, stack=stack, resources=run.resources)
         verdict.errors.extend(f"the program logged an error: {e}" for e in run.errors)
+        verdict.unanswered = run.unanswered
         return _judge(verdict, session)
 
 

@@ -26,6 +26,7 @@ SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 OUTPUT_VALUE_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
 # Kubernetes resources that are deploy-time machinery, not objects with a manifest.
 _NOT_OBJECTS = ("kubernetes:helm.sh/", "kubernetes:yaml/", "kubernetes:kustomize/")
+_INSTALLERS = ("kubernetes:helm.sh/", "kubernetes:yaml", "kubernetes:kustomize")
 
 
 class RenderError(CdbError):
@@ -110,6 +111,10 @@ def _skip_reason(resource: Resource) -> str | None:
         return "remote component: its objects exist only when `pulumi up` expands it; Pulumi applies it, Flux does not"
     if resource.type.startswith(_NOT_OBJECTS):
         return "Helm/YAML release applied by Pulumi; its objects are not known offline"
+    # The objects of a YAML/Helm component (expanded offline) are applied by Pulumi with it, not by Flux.
+    ancestors = resource.urn.split("::")[2].split("$")[:-1] if resource.urn.count("::") >= 3 else []
+    if any(t.startswith(_INSTALLERS) for t in ancestors):
+        return "object of a Helm/YAML component applied by Pulumi; Flux does not apply it"
     if not resource.type.startswith("kubernetes:"):
         return "not a Kubernetes object; managed by Pulumi only"
     return None

@@ -45,9 +45,12 @@ def _repo_name(repository: Any) -> str | None:
     return text(repository.props, "name") or repository.name
 
 
-def _belongs(protection: Any, repository: Any) -> bool:
-    if _depends_on(protection, repository):
-        return True
+def _belongs(protection: Any, repository: Any, repositories: Sequence[Any]) -> bool:
+    # A protection built from a repository's output (repositoryId=repo.node_id, unknown at preview)
+    # belongs to the repository it depends on; its repositoryId is read only when no edge says.
+    linked = [r for r in repositories if _depends_on(protection, r)]
+    if linked:
+        return repository in linked
     key = "repository" if protection.resource_type == PROTECTION_V3 else "repositoryId"
     return get(protection.props, key) == _repo_name(repository)
 
@@ -96,7 +99,7 @@ def check_governance(resources: Sequence[Any]) -> Iterator[tuple[str, str | None
         if auto_merge is not False:
             yield f"{label}: allowAutoMerge is {shown(auto_merge)}; set allowAutoMerge: false", repository.urn
         branch = _default_branch(repository, resources)
-        mine = [p for p in protections if _belongs(p, repository) and _covers(p, branch)]
+        mine = [p for p in protections if _belongs(p, repository, repositories) and _covers(p, branch)]
         if not mine:
             yield (f"{label}: default branch {branch} has no BranchProtection; protect it (RepositoryGovernance "
                    "component)", repository.urn)

@@ -27,6 +27,7 @@ from pulumi_policy import (
 
 from .objects import kind_of
 from .podspec import PodTemplate, find_pod_template, is_pod_template_type
+from .unknowns import NotChecked, run_judging_unknowns
 
 FRAMEWORK_NAME = "CDB_INFRA_POLICY"
 FRAMEWORK_VERSION = "1.0.0"
@@ -113,8 +114,12 @@ def build_stack_policy(rule: StackRule) -> StackValidationPolicy:
     """The mandatory StackValidationPolicy for a stack rule; each pair becomes one violation."""
 
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-        for message, urn in rule.check(args.resources):
+        # An unknown value makes the resource holding it "not checked"; the rest are still judged.
+        violations, not_checked = run_judging_unknowns(rule.check, args.resources)
+        for message, urn in violations:
             report_violation(message, urn)
+        if not_checked:
+            raise NotChecked(not_checked)
 
     policy = StackRulePolicy(validate=validate, **_common(rule))
     policy.rule = rule

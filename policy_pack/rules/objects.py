@@ -15,18 +15,11 @@ from .access import indexed, items, mapping, text
 from .podspec import PodTemplate, find_pod_template, parse_kubernetes_type
 
 
-# pulumi-kubernetes component types that share the "kubernetes:" prefix but are not cluster objects.
-_PSEUDO_GROUPS = ("helm.sh", "yaml", "kustomize")
-
-
 @lru_cache(maxsize=4096)
 def kind_of(resource_type: str) -> tuple[str, str] | None:
     """(API group, kind) of a Kubernetes object type token, cached: it is asked for every resource and
     policy. None for other providers and for pulumi-kubernetes components (Chart, ConfigGroup)."""
-    parsed = parse_kubernetes_type(resource_type)
-    if parsed is None or parsed[0] in _PSEUDO_GROUPS:
-        return None
-    return parsed
+    return parse_kubernetes_type(resource_type)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from .access import get, indexed, mapping, text
@@ -32,14 +33,25 @@ _TEMPLATE_KEYS: dict[tuple[str, str], tuple[str, ...]] = {
 _RUN_TO_COMPLETION_KINDS = ("Job", "CronJob")
 
 
+# The module of an object's type token is `<group>/<version>` (`core/v1` for the core group). A module
+# without a version (`yaml:ConfigFile`, `kustomize:Directory`) is a component of the provider, never the
+# core group; `helm.sh`, `yaml` and `kustomize` with a version (`helm.sh/v3:Chart`, `yaml/v2:ConfigGroup`)
+# are the provider's machinery, not objects the API server stores (no real API group lacks a dot
+# except the built-in ones, so no CRD can take these names).
+_NOT_API_GROUPS = frozenset({"helm.sh", "yaml", "kustomize"})
+
+
+@lru_cache(maxsize=4096)
 def parse_kubernetes_type(resource_type: str) -> tuple[str, str] | None:
-    """("apps", "Deployment") for "kubernetes:apps/v1:Deployment"; None for non-Kubernetes types."""
+    """("apps", "Deployment") for "kubernetes:apps/v1:Deployment"; None for non-Kubernetes types and
+    for the provider's components (ConfigFile, ConfigGroup, Chart, Release, Directory)."""
     parts = resource_type.split(":")
-    if len(parts) != 3 or parts[0] != "kubernetes":
+    if len(parts) != 3 or parts[0] != "kubernetes" or not parts[2]:
         return None
-    group_version, kind = parts[1], parts[2]
-    group = group_version.split("/")[0] if "/" in group_version else "core"
-    return group, kind
+    group, slash, version = parts[1].partition("/")
+    if not slash or not group or not version or "/" in version or group in _NOT_API_GROUPS:
+        return None
+    return group, parts[2]
 
 
 def is_pod_template_type(resource_type: str) -> bool:

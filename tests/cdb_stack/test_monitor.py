@@ -9,6 +9,7 @@ from google.protobuf import struct_pb2
 from pulumi.runtime import mocks, rpc
 from pulumi.runtime.proto import resource_pb2
 
+from cdb_stack.engine import server_fields
 from cdb_stack.engine.monitor import PreviewMocks, RecordingMonitor, plain_struct
 
 SIG = rpc._special_sig_key
@@ -39,9 +40,25 @@ def test_each_registration_gets_the_mocks_own_answer(monitors, shape):
     ours, theirs = monitors
     struct = struct_pb2.Struct()
     struct.update(SHAPES[shape])
-    request = resource_pb2.RegisterResourceRequest(type="kubernetes:core/v1:ConfigMap", name="cm", object=struct,
-                                                   custom=True)
+    request = resource_pb2.RegisterResourceRequest(type="test:index:Thing", name="cm", object=struct, custom=True)
     assert ours.RegisterResource(request) == theirs.RegisterResource(request)
+
+
+@pytest.mark.parametrize("shape", list(SHAPES))
+def test_a_kubernetes_object_gets_the_mocks_answer_with_the_server_filled_fields_unknown(monitors, shape):
+    ours, theirs = monitors
+    struct = struct_pb2.Struct()
+    struct.update(SHAPES[shape])
+    request = resource_pb2.RegisterResourceRequest(type="kubernetes:core/v1:Service", name="svc", object=struct,
+                                                   custom=True)
+    expected = theirs.RegisterResource(request)
+    server_fields.mark_unknown(expected.object,
+                               server_fields.server_filled(request.type, plain_struct(request.object)[0]))
+    answer = ours.RegisterResource(request)
+    assert answer == expected
+    metadata = answer.object.fields["metadata"]
+    assert rpc.UNKNOWN in (metadata.string_value, metadata.struct_value.fields["uid"].string_value)
+    assert answer.object.fields["status"].string_value == rpc.UNKNOWN
 
 
 def test_the_recording_keeps_the_inputs_as_wire_data(monitors):

@@ -14,7 +14,7 @@ from tests.cdb_stack.report_verdicts import (
 def test_json_report_has_the_documented_top_level_keys_and_schema_version():
     report = json.loads(render(preview_verdict(), "json"))
     assert list(report) == ["schemaVersion", "tool", "mode", "project", "stack", "pack", "resources",
-                            "violations", "unchecked", "remote", "errors", "skipped", "summary"]
+                            "violations", "unchecked", "remote", "unanswered", "errors", "skipped", "summary"]
     assert report["schemaVersion"] == SCHEMA_VERSION
     assert (report["mode"], report["project"], report["stack"]) == ("preview", "cdb-infra", "dev")
     assert report["tool"]["name"] == "cdb"
@@ -57,7 +57,8 @@ def test_unchecked_remote_and_summary_are_reported_separately_from_violations():
     assert "cannot expand" in report["remote"][0]["reason"]
     assert report["summary"] == {
         "resources": 6, "create": 6, "violations": {"mandatory": 3, "advisory": 1, "total": 4},
-        "unchecked": 1, "remote": 1, "errors": 0, "complete": False, "verdict": "failed", "exitCode": 1,
+        "unchecked": 1, "remote": 1, "unanswered": 0, "errors": 0, "complete": False, "incompleteAccepted": False,
+        "verdict": "failed", "exitCode": 1,
     }
 
 

@@ -67,7 +67,7 @@ def test_unchecked_findings_are_listed_apart_and_never_counted_as_passes():
     verdict = preview_verdict()
     verdict.violations.clear()
     last = render(verdict, "text").rstrip().splitlines()[-1]
-    assert "PASSED" not in last and "1 check could not run" in last and "not a full pass" in last
+    assert "PASSED" not in last and "1 check could not run" in last and "INCOMPLETE" in last and "(exit 3" in last
 
 
 def test_remote_components_are_listed_as_not_expanded():

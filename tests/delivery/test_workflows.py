@@ -101,6 +101,17 @@ def test_pull_requests_run_plan_then_tests_with_sarif_and_a_guarded_pulumi_previ
     assert "make test" in tests and "cdb scan" in tests and "--check --out" in tests
 
 
+def test_an_incomplete_preview_fails_the_pull_request_unless_a_reviewer_label_accepts_it():
+    workflow = load("pull-request.yml")
+    assert {"labeled", "unlabeled"} <= set(workflow["on"]["pull_request"]["types"])
+    [step] = [s for s in workflow["jobs"]["plan"]["steps"] if "cdb preview" in str(s.get("run", ""))]
+    assert "accept-incomplete-preview" in step["env"]["ACCEPT_INCOMPLETE"]
+    # The flag is passed only when the label is there; the step has no continue-on-error, so exit 3 fails it.
+    assert '[ "$ACCEPT_INCOMPLETE" = "true" ]' in step["run"] and "--accept-incomplete" in step["run"]
+    assert "continue-on-error" not in step
+    assert "--accept-incomplete" not in steps_text(load("deliver.yml"))
+
+
 def test_the_schedule_records_drift_from_a_refresh_preview():
     workflow = load("drift.yml")
     assert workflow["on"]["schedule"][0]["cron"]

@@ -97,16 +97,19 @@ class Summary:
     remote: int
     errors: int
     exit_code: int
+    unanswered: int = 0
+    accepted: bool = False  # an incomplete verdict a reviewer accepted with --accept-incomplete
 
     @property
     def outcome(self) -> str:
-        """error: not judged; failed: mandatory violations; passed: none among what could be checked."""
-        return {2: "error", 1: "failed"}.get(self.exit_code, "passed")
+        """error: not judged; failed: mandatory violations; incomplete: none among what could be checked
+        but not everything was (exit 3); passed: complete, or incomplete and accepted."""
+        return {2: "error", 1: "failed", 3: "incomplete"}.get(self.exit_code, "passed")
 
     @property
     def complete(self) -> bool:
         """True only when everything was checked: nothing unknown, no unexpanded remote component."""
-        return not (self.unchecked or self.remote or self.errors)
+        return not (self.unchecked or self.remote or self.unanswered or self.errors)
 
 
 def summarize(verdict: Verdict) -> Summary:
@@ -120,6 +123,8 @@ def summarize(verdict: Verdict) -> Summary:
         remote=len(verdict.remote),
         errors=len(verdict.errors),
         exit_code=verdict.exit_code(),
+        unanswered=len(verdict.unanswered),
+        accepted=verdict.accept_incomplete and not verdict.complete,
     )
 
 

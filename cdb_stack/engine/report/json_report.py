@@ -53,6 +53,7 @@ def report_dict(verdict: Verdict) -> dict[str, Any]:
         "violations": [_finding(f, index) for f in index.ordered(verdict.violations)],
         "unchecked": [_finding(f, index) for f in index.ordered(verdict.unchecked)],
         "remote": [_remote(r) for r in verdict.remote],
+        "unanswered": list(verdict.unanswered),
         "errors": list(verdict.errors),
         "skipped": [{"path": path, "reason": reason} for path, reason in verdict.skipped],
         "summary": {
@@ -65,8 +66,10 @@ def report_dict(verdict: Verdict) -> dict[str, Any]:
             },
             "unchecked": summary.unchecked,
             "remote": summary.remote,
+            "unanswered": summary.unanswered,
             "errors": summary.errors,
             "complete": summary.complete,
+            "incompleteAccepted": summary.accepted,
             "verdict": summary.outcome,
             "exitCode": summary.exit_code,
         },

@@ -223,6 +223,18 @@ def _invocation(verdict: Verdict, exit_code: int) -> dict[str, Any]:
          "descriptor": {"id": REMOTE_RULE_ID}}
         for r in verdict.remote
     ]
+    notifications += [
+        {"level": "warning", "message": {"text": f"invoke {token} not answered offline; what the program built "
+                                                 "from it was not checked"},
+         "descriptor": {"id": "cdb/invoke-not-answered"}}
+        for token in verdict.unanswered
+    ]
+    if not verdict.errors and not verdict.mandatory and not verdict.complete:
+        notifications.append({
+            "level": "note" if verdict.accept_incomplete else "error",
+            "message": {"text": "incomplete verdict accepted by --accept-incomplete" if verdict.accept_incomplete
+                        else "incomplete verdict: not everything could be checked offline (exit 3)"},
+            "descriptor": {"id": "cdb/incomplete"}})
     invocation: dict[str, Any] = {"executionSuccessful": not verdict.errors, "exitCode": exit_code}
     if notifications:
         invocation["toolExecutionNotifications"] = notifications

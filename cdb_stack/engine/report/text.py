@@ -38,6 +38,7 @@ def render_text(verdict: Verdict, color: bool = False, tree: bool = True) -> str
     lines += _violations(verdict, index, paint)
     lines += _unchecked(verdict, index, paint)
     lines += _remote(verdict, paint)
+    lines += _unanswered(verdict, paint)
     lines += _errors(verdict, paint)
     lines += _counts(summary, paint)
     lines += ["", _verdict_line(summary, paint)]
@@ -149,6 +150,13 @@ def _remote(verdict: Verdict, paint: _Painter) -> list[str]:
     return ["", paint(title, "magenta")] + [f"    {r.type}  {r.name}" for r in verdict.remote]
 
 
+def _unanswered(verdict: Verdict, paint: _Painter) -> list[str]:
+    if not verdict.unanswered:
+        return []
+    title = "Invokes the offline engine cannot answer (what the program built from them was not checked):"
+    return ["", paint(title, "magenta")] + [f"    {token}" for token in verdict.unanswered]
+
+
 def _errors(verdict: Verdict, paint: _Painter) -> list[str]:
     if not verdict.errors:
         return []
@@ -161,6 +169,8 @@ def _counts(summary: Summary, paint: _Painter) -> list[str]:
     lines.append(f"Not checked: {summary.unchecked}")
     if summary.remote:
         lines.append(f"Remote components not expanded: {summary.remote}")
+    if summary.unanswered:
+        lines.append(f"Invokes not answered offline: {summary.unanswered}")
     return lines
 
 
@@ -174,5 +184,9 @@ def _verdict_line(summary: Summary, paint: _Painter) -> str:
         return paint("Verdict: PASSED: no mandatory violations (exit 0)", "green")
     gaps = [plural(summary.unchecked, "check") + " could not run"] if summary.unchecked else []
     gaps += [plural(summary.remote, "remote component") + " not expanded"] if summary.remote else []
-    return paint(f"Verdict: no mandatory violations among what could be checked; {', '.join(gaps)} "
-                 "(exit 0, not a full pass)", "yellow")
+    gaps += [plural(summary.unanswered, "invoke") + " not answered"] if summary.unanswered else []
+    if summary.accepted:
+        return paint(f"Verdict: INCOMPLETE, accepted by --accept-incomplete: no mandatory violations among what "
+                     f"could be checked; {', '.join(gaps)} (exit 0, not a full pass)", "yellow")
+    return paint(f"Verdict: INCOMPLETE: no mandatory violations among what could be checked; {', '.join(gaps)} "
+                 "(exit 3; a reviewer may accept it with --accept-incomplete)", "yellow")

@@ -1,0 +1,157 @@
+"""Stack rules and values unknown during preview: one unknown makes one resource "not checked".
+
+The SDK runs a stack policy over the whole graph; the first unknown value it touches raises and the
+whole policy becomes one advisory "can't run" line, so a non-compliant resource next to one with an
+unknown value went unjudged and the preview passed. Here every resource holding an unknown value is
+read through a tag that names it; when a check touches one, that resource is set aside as not checked
+and the check runs again over the rest. What the rerun finds on resources that relate to a set-aside
+one (graph edges: parent, dependencies; for Kubernetes objects, the same namespace), and stack-wide
+findings, could be an effect of setting it aside: those are not checked either, never violations.
+The servicer reports what is not checked per resource (`NotChecked.not_checked`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+from pulumi_policy.proxy import UnknownValueError
+
+from .access import get, is_mapping
+
+
+class UnknownIn(UnknownValueError):
+    """An unknown value read from one resource's properties."""
+
+    def __init__(self, urn: str, error: UnknownValueError) -> None:
+        Exception.__init__(self, error.message)
+        self.message = error.message
+        self.urn = urn
+
+
+class NotChecked(Exception):
+    """Raised by a stack policy after it reported its violations: (urn, reason) pairs it could not judge.
+
+    The servicer turns each into an advisory "can't run policy" diagnostic on that resource, exactly as
+    the SDK reports an unknown value for a resource policy.
+    """
+
+    def __init__(self, not_checked: list[tuple[str, str]]) -> None:
+        super().__init__(f"{len(not_checked)} resources not checked")
+        self.not_checked = not_checked
+
+
+class _Tagged(Mapping):
+    __slots__ = ("_target", "_urn")
+
+    def __init__(self, target: Mapping, urn: str) -> None:
+        self._target, self._urn = target, urn
+
+    def __getitem__(self, key: Any) -> Any:
+        try:
+            value = self._target[key]
+        except UnknownIn:
+            raise
+        except UnknownValueError as error:
+            raise UnknownIn(self._urn, error) from None
+        return _tag(value, self._urn)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._target)
+
+    def __len__(self) -> int:
+        return len(self._target)
+
+
+class _TaggedList(Sequence):
+    __slots__ = ("_target", "_urn")
+
+    def __init__(self, target: Sequence, urn: str) -> None:
+        self._target, self._urn = target, urn
+
+    def __getitem__(self, index: Any) -> Any:
+        try:
+            value = self._target[index]
+        except UnknownValueError as error:
+            raise UnknownIn(self._urn, error) from None
+        return _tag(value, self._urn)
+
+    def __len__(self) -> int:
+        return len(self._target)
+
+
+def _tag(value: Any, urn: str) -> Any:
+    if isinstance(value, (str, bytes, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, Mapping):
+        return _Tagged(value, urn)
+    if isinstance(value, Sequence):
+        return _TaggedList(value, urn)
+    return value
+
+
+def _holds_unknowns(props: Any) -> bool:
+    """The SDK hands over a plain mapping when nothing is unknown and its checking proxy otherwise."""
+    return not isinstance(props, dict) and type(props).__module__.startswith("pulumi_policy")
+
+
+def tag_unknowns(resources: Sequence[Any]) -> None:
+    """Read every resource holding unknown values through a tag naming it (once per graph)."""
+    for resource in resources:
+        if _holds_unknowns(resource.props):
+            resource.props = _Tagged(resource.props, resource.urn)
+
+
+def _namespace(resource: Any) -> Any:
+    try:
+        metadata = get(resource.props, "metadata")
+        return get(metadata, "namespace") if is_mapping(metadata) else None
+    except UnknownValueError:
+        return None
+
+
+def _related(resource: Any, aside: Any) -> bool:
+    if resource is aside or resource.parent is aside or aside.parent is resource:
+        return True
+    if aside in resource.dependencies or resource in aside.dependencies:
+        return True
+    if any(aside in deps for deps in resource.property_dependencies.values()):
+        return True
+    if any(resource in deps for deps in aside.property_dependencies.values()):
+        return True
+    namespace = _namespace(aside)
+    return namespace is not None and _namespace(resource) == namespace
+
+
+def run_judging_unknowns(
+    check: Callable[[Sequence[Any]], Iterable[tuple[str, str | None]]], resources: Sequence[Any],
+) -> tuple[list[tuple[str, str | None]], list[tuple[str, str]]]:
+    """(violations, not checked) of a stack check, setting aside each resource whose unknown it touches.
+
+    An unknown that cannot be pinned to one resource raises as before: the whole policy is not checked.
+    """
+    tag_unknowns(resources)
+    aside: dict[str, tuple[Any, str]] = {}
+    while True:
+        remaining = [r for r in resources if r.urn not in aside]
+        try:
+            found = list(check(remaining))
+        except UnknownIn as error:
+            if error.urn in aside:  # reached again through a graph edge: it cannot be isolated
+                raise
+            resource = next(r for r in resources if r.urn == error.urn)
+            aside[error.urn] = (resource, error.message)
+            continue
+        break
+    not_checked = [(urn, message) for urn, (_, message) in aside.items()]
+    if not aside:
+        return found, not_checked
+    violations = []
+    by_urn = {r.urn: r for r in resources}
+    for message, urn in found:
+        subject = by_urn.get(urn) if urn else None
+        if subject is None or any(_related(subject, r) for r, _ in aside.values()):
+            not_checked.append((urn or "", f"{message} (may follow from a value unknown during preview)"))
+        else:
+            violations.append((message, urn))
+    return violations, not_checked
