@@ -14,12 +14,25 @@ import math
 import re
 from collections import Counter
 
+# Compound words that name a credential wherever they appear in a name (dbPassword, x-api-key, ...).
 _SECRET_WORD = re.compile(r"password|passwd|passphrase|token|secret|apikey|privatekey|accesskey|credential|"
-                          r"requirepass|masterauth")
+                          r"requirepass|masterauth|connectionstring|connstr|signingkey|encryptionkey|"
+                          r"masterkey|authkey|sessionkey|webhookkey")
+# Short spellings that only count as a whole word (DB_PWD, db.pass, SMTP_PW), never inside another word.
+_SECRET_TOKENS = frozenset(("pwd", "pass", "pw", "psk", "dsn", "secrets", "tokens"))
 _REFERENCE_SUFFIX = re.compile(
     r"(name|names|ref|path|file|dir|policy|ttl|length|provider|store|enabled|mount|role|engine|kind|type|"
     r"id|ids|url|uri|endpoint|audience|version|namespace|key(s)?ref|header|expiry|duration|timeout)$"
 )
+# Words that make a name about a quantity or a place, not a credential: MAX_TOKENS, TOKENS_PER_MINUTE,
+# PASSWORD_MIN_LENGTH, existingSecret, passwordKey (the key inside a Secret), tokenizer.
+_CONTEXT_TOKENS = frozenset((
+    "max", "min", "limit", "limits", "count", "num", "number", "size", "budget", "per", "rate", "quota",
+    "ttl", "timeout", "expiry", "expires", "lifetime", "length", "len", "window", "interval", "duration",
+    "seconds", "minutes", "hours", "existing", "rotation", "rotate", "policy", "format", "encoding",
+))
+_KEY_OF = frozenset(("password", "passwd", "token"))  # <word>Key names the key inside a Secret
+_WORDS = re.compile(r"[A-Z]+(?=[A-Z][a-z]|\d|\b|[^A-Za-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 _SEPARATORS = re.compile(r"[-_.]")
 _ENV_REFERENCE = re.compile(r"^(\$\([A-Za-z_][A-Za-z0-9_]*\))+$")
 # Values that stand for a secret rather than being one: templates, references, switches.
@@ -36,16 +49,48 @@ VALUE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("a Slack token", re.compile(r"\bxox[abposre]-[A-Za-z0-9-]{10,}\b")),
     ("a Slack webhook", re.compile(r"https://hooks\.slack\.com/services/T[A-Za-z0-9_/]{20,}")),
     ("a JSON Web Token", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
-    ("a password in a URL", re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@]+:(?![$%{<])[^/\s@]{3,}@")),
+    ("a password in a URL", re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@]*:(?![$%{<])[^/\s@]{3,}@")),
+    ("a password in a connection string",
+     re.compile(r"(?i)(?:^|[;\s])(?:password|pwd)\s*=\s*(?![$%{<;])[^;\s]{3,}")),
+    ("an authorization header", re.compile(r"(?i)\b(?:bearer|basic)\s+[A-Za-z0-9+/=._~-]{20,}")),
+    ("an OpenAI/Anthropic API key", re.compile(r"\bsk-(?:proj-|ant-(?:api\d+-)?)?[A-Za-z0-9_-]{20,}")),
+    ("a Hugging Face token", re.compile(r"\bhf_[A-Za-z0-9]{30,}\b")),
+    ("a Stripe key", re.compile(r"\b[rs]k_live_[0-9a-zA-Z]{20,}\b")),
+    ("an npm token", re.compile(r"\bnpm_[A-Za-z0-9]{36}\b")),
+    ("a SendGrid key", re.compile(r"\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b")),
 )
 ENTROPY_BITS = 4.2
 ENTROPY_MIN_LENGTH = 24
 _TOKEN = re.compile(r"^[A-Za-z0-9+/=_-]+$")
 
 
+def name_words(name: str) -> list[str]:
+    """A name's words in lower case: "dbPassword" -> [db, password], "MAX_TOKENS" -> [max, tokens]."""
+    return [word.lower() for word in _WORDS.findall(name)]
+
+
 def secret_like_name(name: str) -> bool:
-    normalised = _SEPARATORS.sub("", name).lower()
-    return bool(_SECRET_WORD.search(normalised)) and not _REFERENCE_SUFFIX.search(normalised)
+    """Whether a key or variable name says it holds a credential, judged with the words around it."""
+    words = name_words(name)
+    if not words:
+        return False
+    if any(word in _CONTEXT_TOKENS or word.startswith("tokeniz") for word in words):
+        return False
+    if len(words) > 1 and words[-1] in ("key", "keys") and words[-2] in _KEY_OF:
+        return False
+    normalised = "".join(words)
+    if _REFERENCE_SUFFIX.search(normalised):
+        return False
+    return bool(_SECRET_WORD.search(normalised)) or any(word in _SECRET_TOKENS for word in words)
+
+
+_STANDS_FOR = re.compile(r"^(\$\{[^}]*\}|\$\([^)]*\)|\{\{.*\}\}|<[^>]*>|%\([^)]*\)s|true|false|null|none|\*+)$",
+                         re.IGNORECASE)
+
+
+def stands_for_secret(value: str) -> bool:
+    """A template, reference or switch written where a secret goes (${DB_PASSWORD}, {{ .Values.x }}, true)."""
+    return bool(_STANDS_FOR.match(value.strip().strip("\"'")))
 
 
 def is_literal(value: object) -> bool:

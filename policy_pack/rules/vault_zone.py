@@ -9,6 +9,7 @@ so the zone needs a default deny plus rules whose peers are all specific.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,35 @@ VAULT_IMAGES = frozenset(("vault", "openbao", "bao"))
 NAMESPACE = (("core", "Namespace"),)
 NETWORK_POLICY = (("networking.k8s.io", "NetworkPolicy"),)
 OPEN_CIDRS = ("0.0.0.0/0", "::/0")
+
+
+def network(cidr: Any) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    """A CIDR as a network (host bits ignored, as the API server's validation of ipBlock allows), or None."""
+    if not isinstance(cidr, str):
+        return None
+    try:
+        return ipaddress.ip_network(cidr.strip(), strict=False)
+    except ValueError:
+        return None
+
+
+def is_open_cidr(cidr: Any) -> bool:
+    """Every address of its family: 0.0.0.0/0, ::/0, ::0/0, 0.0.0.0/00 and the like."""
+    parsed = network(cidr)
+    return parsed is not None and parsed.prefixlen == 0
+
+
+def block_reaches(block: Mapping[str, Any], cidr_range: str) -> bool:
+    """Whether an ipBlock (cidr minus except) still admits some address of the range."""
+    allowed, target = network(text(block, "cidr")), network(cidr_range)
+    if allowed is None or target is None or allowed.version != target.version or not allowed.overlaps(target):
+        return False
+    shared = target if allowed.supernet_of(target) else allowed
+    for excepted in items(block, "except"):
+        cut = network(excepted)
+        if cut is not None and cut.version == shared.version and cut.supernet_of(shared):
+            return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -85,7 +115,7 @@ def open_peer(peer: Mapping[str, Any]) -> str | None:
     block = mapping(peer, "ipBlock")
     if block:
         cidr = text(block, "cidr")
-        return f"ipBlock {shown(cidr)} admits any address" if cidr in OPEN_CIDRS else None
+        return f"ipBlock {shown(cidr)} admits any address" if is_open_cidr(cidr) else None
     namespace_selector, pod_selector = get(peer, "namespaceSelector"), get(peer, "podSelector")
     if namespace_selector is not None and not mapping(peer, "namespaceSelector"):
         return "namespaceSelector {} admits every namespace"
