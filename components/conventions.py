@@ -102,6 +102,8 @@ def is_secret_like_name(name: str) -> bool:
     if len(words) > 1 and words[-1] in ("key", "keys") and words[-2] in ("password", "passwd", "token"):
         return False
     joined = "".join(words)
+    if joined.endswith("accesskeyid"):  # one half of a cloud key pair, not a reference to one
+        return True
     if _REFERENCE_SUFFIX.search(joined):
         return False
     upper = name.upper()

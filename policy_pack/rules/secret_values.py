@@ -79,6 +79,8 @@ def secret_like_name(name: str) -> bool:
     if len(words) > 1 and words[-1] in ("key", "keys") and words[-2] in _KEY_OF:
         return False
     normalised = "".join(words)
+    if normalised.endswith("accesskeyid"):  # one half of a cloud key pair, not a reference to one
+        return True
     if _REFERENCE_SUFFIX.search(normalised):
         return False
     return bool(_SECRET_WORD.search(normalised)) or any(word in _SECRET_TOKENS for word in words)

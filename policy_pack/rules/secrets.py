@@ -17,6 +17,7 @@ a Secret owned (metadata.ownerReferences) by a secret operator's object was prod
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -163,10 +164,39 @@ def value_findings(value: Any, path: str, allowed: frozenset[str] = frozenset())
                 yield from value_findings(inner, inner_path, allowed)
 
 
+OFFLINE_SECURE_PLACEHOLDER = "[secure value: not decrypted offline]"
+
+
+def secret_config_values() -> frozenset[str]:
+    """Values of the stack's secret config, as the engine hands the pack its config (PULUMI_CONFIG).
+
+    pulumi-vault marks dataJson secret whatever it was built from, so the mark says nothing there; what
+    does is whether the value came from the stack's encrypted config. The CLI passes config decrypted;
+    when it names the secret keys (PULUMI_CONFIG_SECRET_KEYS) only those count, else every value does
+    (plain-text secrets in the stack file are `cdb scan`'s to refuse). Offline, secure values are a
+    placeholder.
+    """
+    try:
+        config = json.loads(os.environ.get("PULUMI_CONFIG") or "{}")
+        secret_keys = json.loads(os.environ.get("PULUMI_CONFIG_SECRET_KEYS") or "null")
+    except ValueError:
+        return frozenset()
+    if not isinstance(config, dict):
+        return frozenset()
+    keys = set(secret_keys) if isinstance(secret_keys, list) else set(config)
+    return frozenset(value for key, value in config.items()
+                     if isinstance(value, str) and len(value) >= 4 and key in keys) | {OFFLINE_SECURE_PLACEHOLDER}
+
+
+def _from_config(value: Any, secrets: frozenset[str]) -> bool:
+    return isinstance(value, str) and any(secret in value for secret in secrets)
+
+
 def check_vault_secret(resource_type: str, props: Mapping[str, Any]) -> Iterator[str]:
+    secrets = secret_config_values()
     for field in ("dataJson", "data"):
         raw = get(props, field)
-        if raw is None or isinstance(raw, SecretText):
+        if raw is None:
             continue
         data = raw
         if isinstance(raw, str):
@@ -177,7 +207,7 @@ def check_vault_secret(resource_type: str, props: Mapping[str, Any]) -> Iterator
         if not is_mapping(data):
             continue
         keys = [str(key) for key, value in data.items()
-                if not isinstance(value, SecretText) and is_literal(value) and not stands_for_secret(value)]
+                if is_literal(value) and not stands_for_secret(value) and not _from_config(value, secrets)]
         if keys:
             yield (f"{field} writes literal values ({', '.join(sorted(keys))}) into Vault from the program; pass "
                    "them as Pulumi config secrets (config.require_secret) or write them outside the code")

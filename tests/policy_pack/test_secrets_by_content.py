@@ -139,6 +139,12 @@ def test_pulumi_vault_secrets_written_with_literal_data_are_rejected(resource_ty
     assert messages and "dataJson writes literal values (password, username)" in messages[0]
 
 
-def test_pulumi_vault_secrets_from_config_secrets_pass():
-    props = {"path": "secret/orders/db", "dataJson": _secret(json.dumps({"password": "from-config"}))}
-    assert _analyze_wire("vault:kv/secretV2:SecretV2", props).messages(VAULT) == []
+def test_pulumi_vault_secrets_are_judged_by_origin_not_by_the_secret_mark_the_provider_always_sets(monkeypatch):
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"probe:dbPassword": "Xk2-from-config", "probe:region": "eu"}))
+    monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", json.dumps(["probe:dbPassword"]))
+    from_config = {"path": "secret/orders/db", "dataJson": _secret(json.dumps({"password": "Xk2-from-config"}))}
+    assert _analyze_wire("vault:kv/secretV2:SecretV2", from_config).messages(VAULT) == []
+    literal = {"path": "secret/orders/db", "dataJson": _secret(json.dumps({"password": "typed-in-code"}))}
+    assert _analyze_wire("vault:kv/secretV2:SecretV2", literal).messages(VAULT)
+    plain_config = {"path": "secret/orders/db", "dataJson": json.dumps({"region": "eu-west"})}
+    assert _analyze_wire("vault:kv/secretV2:SecretV2", plain_config).messages(VAULT)
