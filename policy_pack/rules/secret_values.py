@@ -14,6 +14,41 @@ import math
 import re
 from collections import Counter
 
+# detect-secrets' maintained token formats, as a second opinion after the patterns below (which name the
+# finding in our words). Listed explicitly; its entropy, keyword and public-IP plugins are left out: names
+# are judged in context here, and entropy has its own threshold that keeps digests out.
+from detect_secrets.plugins.artifactory import ArtifactoryDetector
+from detect_secrets.plugins.aws import AWSKeyDetector
+from detect_secrets.plugins.azure_storage_key import AzureStorageKeyDetector
+from detect_secrets.plugins.basic_auth import BasicAuthDetector
+from detect_secrets.plugins.cloudant import CloudantDetector
+from detect_secrets.plugins.discord import DiscordBotTokenDetector
+from detect_secrets.plugins.github_token import GitHubTokenDetector
+from detect_secrets.plugins.gitlab_token import GitLabTokenDetector
+from detect_secrets.plugins.ibm_cloud_iam import IbmCloudIamDetector
+from detect_secrets.plugins.ibm_cos_hmac import IbmCosHmacDetector
+from detect_secrets.plugins.jwt import JwtTokenDetector
+from detect_secrets.plugins.mailchimp import MailchimpDetector
+from detect_secrets.plugins.npm import NpmDetector
+from detect_secrets.plugins.openai import OpenAIDetector
+from detect_secrets.plugins.private_key import PrivateKeyDetector
+from detect_secrets.plugins.pypi_token import PypiTokenDetector
+from detect_secrets.plugins.sendgrid import SendGridDetector
+from detect_secrets.plugins.slack import SlackDetector
+from detect_secrets.plugins.softlayer import SoftlayerDetector
+from detect_secrets.plugins.square_oauth import SquareOAuthDetector
+from detect_secrets.plugins.stripe import StripeDetector
+from detect_secrets.plugins.telegram_token import TelegramBotTokenDetector
+from detect_secrets.plugins.twilio import TwilioKeyDetector
+
+DETECT_SECRETS = tuple(plugin() for plugin in (
+    AWSKeyDetector, ArtifactoryDetector, AzureStorageKeyDetector, BasicAuthDetector, CloudantDetector,
+    DiscordBotTokenDetector, GitHubTokenDetector, GitLabTokenDetector, IbmCloudIamDetector, IbmCosHmacDetector,
+    JwtTokenDetector, MailchimpDetector, NpmDetector, OpenAIDetector, PrivateKeyDetector, PypiTokenDetector,
+    SendGridDetector, SlackDetector, SoftlayerDetector, SquareOAuthDetector, StripeDetector,
+    TelegramBotTokenDetector, TwilioKeyDetector,
+))
+
 # Compound words that name a credential wherever they appear in a name (dbPassword, x-api-key, ...).
 _SECRET_WORD = re.compile(r"password|passwd|passphrase|token|secret|apikey|privatekey|accesskey|credential|"
                           r"requirepass|masterauth|connectionstring|connstr|signingkey|encryptionkey|"
@@ -121,6 +156,9 @@ def secret_value_kind(value: object) -> str | None:
     for label, pattern in VALUE_PATTERNS:
         if pattern.search(value):
             return label
+    for plugin in DETECT_SECRETS:
+        if any(True for _ in plugin.analyze_string(value)):
+            return f"a {plugin.secret_type} (detect-secrets)"
     for word in value.split():
         if high_entropy(word.strip("\"',;")):
             return "a high-entropy string"

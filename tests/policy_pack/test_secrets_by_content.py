@@ -148,3 +148,13 @@ def test_pulumi_vault_secrets_are_judged_by_origin_not_by_the_secret_mark_the_pr
     assert _analyze_wire("vault:kv/secretV2:SecretV2", literal).messages(VAULT)
     plain_config = {"path": "secret/orders/db", "dataJson": json.dumps({"region": "eu-west"})}
     assert _analyze_wire("vault:kv/secretV2:SecretV2", plain_config).messages(VAULT)
+
+
+@pytest.mark.parametrize(("value", "kind"), [
+    ("SK" + "0123456789abcdef" * 2, "Twilio API Key"),
+    ("0123456789abcdef0123456789abcdef-us12", "Mailchimp Access Key"),
+    ("pypi-AgEIcHlwaS5vcmc" + "A1b2C3d4E5" * 8, "PyPI Token"),
+])
+def test_token_formats_only_detect_secrets_knows_are_found_through_it(value, kind):
+    messages = env_violations("UPSTREAM", value)
+    assert messages and f"value looks like a {kind} (detect-secrets)" in messages[0], messages
