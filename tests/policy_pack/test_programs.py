@@ -152,3 +152,61 @@ def test_a_repository_protected_by_a_github_ruleset_is_governed(preview):
 
 def test_the_programs_here_are_written_to_separate_folders(tmp_path):
     assert isinstance(tmp_path, Path)
+
+
+DSN_PROGRAM = """
+config = pulumi.Config()
+password = config.{getter}("dbPassword")
+dsn = pulumi.Output.concat("postgres://app:", password, "@db.apps:5432/orders")
+k8s.apps.v1.Deployment("orders", metadata=meta("orders"), spec={{
+    "selector": {{"matchLabels": {{"app": "orders"}}}},
+    "template": {{"metadata": {{"labels": {{"app": "orders", **META["labels"]}}}},
+                 "spec": pod(box("orders", "registry.example/orders:1.4.2",
+                                 env=[{{"name": "DATABASE_URL", "value": dsn}},
+                                      {{"name": "API_TOKEN", "value": pulumi.Output.from_input(password).apply(lambda p: p[::-1])}}]))}}}})
+"""
+
+
+def test_a_connection_string_built_with_output_concat_from_plain_config_is_a_literal(preview):
+    code, found = preview(DSN_PROGRAM.format(getter="require"), config="probe:dbPassword: Pr0dPassw0rd\n")
+    messages = found["no-plaintext-secrets"]
+    assert any("(DATABASE_URL) value looks like a password in a URL" in m for m in messages), messages
+    assert any("(API_TOKEN) has a literal value under a secret-like name" in m for m in messages), messages
+
+
+def test_the_same_program_with_a_config_secret_passes_the_secret_rule(preview):
+    _, found = preview(DSN_PROGRAM.format(getter="require_secret"), config="probe:dbPassword:\n  secure: v1:abc:def\n")
+    assert "no-plaintext-secrets" not in found, found
+
+
+def test_knative_and_keda_workloads_written_as_custom_resources_are_judged(preview):
+    code, found = preview("""
+    k8s.apiextensions.CustomResource("hello", api_version="serving.knative.dev/v1", kind="Service",
+        metadata=meta("hello"), spec={"template": {"metadata": {"labels": META["labels"]}, "spec": {
+            "containers": [{"image": "ghcr.io/knative/helloworld-go:latest", "env": [
+                {"name": "SLACK_WEBHOOK", "value": "https://hooks.slack.com/services/T0000/B0000/XXXXXXXXXXXXXXXXXXXXXXXX"}]}]}}})
+    k8s.apiextensions.CustomResource("drain", api_version="keda.sh/v1alpha1", kind="ScaledJob",
+        metadata=meta("drain"), spec={"jobTemplate": {"spec": {"template": {"metadata": {"labels": META["labels"]},
+            "spec": pod(box("drain", "registry.example/drain:1.0.0", securityContext={"privileged": True}),
+                        restartPolicy="Never")}}},
+            "triggers": [{"type": "nats-jetstream", "metadata": {"stream": "orders"}}]})
+    """)
+    assert code == 1
+    assert any('(name "drain"): securityContext.privileged is true' in m for m in found["k8s-pss-no-privilege"])
+    assert any('image "ghcr.io/knative/helloworld-go:latest"' in m for m in found["k8s-image-pinned"])
+    assert any("value looks like a Slack webhook" in m for m in found["no-plaintext-secrets"])
+    assert not any("drain" in m for m in found.get("k8s-probes-required", []))
+
+
+def test_a_config_map_file_and_a_secret_with_literal_data_fail(preview):
+    code, found = preview("""
+    k8s.core.v1.ConfigMap("app", metadata=meta("app"), data={
+        "application.properties": "server.port=8080\\nspring.datasource.password=Pr0dPassw0rd\\n",
+        "MAX_TOKENS": "2048"})
+    k8s.core.v1.Secret("db", metadata=meta("db"), string_data={"password": "Pr0dPassw0rd"})
+    """)
+    assert code == 1
+    assert found["no-plaintext-secrets"] == [
+        'data["application.properties"] line 2 sets spring.datasource.password to a literal value; keep secrets out '
+        "of ConfigMaps: put them in a Secret from the secret manager and reference it"]
+    assert found["k8s-no-literal-secret-data"]
