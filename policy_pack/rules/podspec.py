@@ -29,7 +29,17 @@ _TEMPLATE_KEYS: dict[tuple[str, str], tuple[str, ...]] = {
     ("extensions", "ReplicaSet"): ("spec", "template"),
     ("batch", "Job"): ("spec", "template"),
     ("batch", "CronJob"): ("spec", "jobTemplate", "spec", "template"),
+    ("core", "PodTemplate"): ("template",),
 }
+# Kubernetes' own API groups: their kinds are all known, so only the table above holds pod templates there
+# (deciding by type keeps the many ConfigMaps, Services and RBAC objects of a stack off the pod rules).
+_BUILTIN_GROUPS = frozenset((
+    "core", "apps", "batch", "extensions", "autoscaling", "policy", "rbac.authorization.k8s.io",
+    "networking.k8s.io", "storage.k8s.io", "scheduling.k8s.io", "node.k8s.io", "coordination.k8s.io",
+    "discovery.k8s.io", "events.k8s.io", "certificates.k8s.io", "admissionregistration.k8s.io",
+    "apiextensions.k8s.io", "apiregistration.k8s.io", "flowcontrol.apiserver.k8s.io", "resource.k8s.io",
+    "authentication.k8s.io", "authorization.k8s.io", "internal.apiserver.k8s.io", "storagemigration.k8s.io",
+))
 
 _RUN_TO_COMPLETION_KINDS = ("Job", "CronJob")
 
@@ -39,7 +49,7 @@ _SHAPES: tuple[tuple[tuple[str, ...], bool], ...] = (
     (("spec", "template"), False),  # Rollout, Knative Service/Configuration, CloneSet, Advanced StatefulSet
     (("spec", "jobTemplate", "spec", "template"), True),  # KEDA ScaledJob, CronJob look-alikes
     (("spec", "jobTemplate"), True),
-    (("template",), False),  # core PodTemplate
+    (("template",), False),  # PodTemplate look-alikes
     ((), False),
 )
 _NOT_OBJECTS = ("helm.sh", "yaml", "kustomize")  # pulumi-kubernetes components, not cluster objects
@@ -61,9 +71,11 @@ def is_pod_template_type(resource_type: str) -> bool:
 
 
 def may_hold_pod_template(resource_type: str) -> bool:
-    """Any Kubernetes object: whether it holds a pod template is decided by its shape."""
+    """A known workload kind, or any object of another API group (whose shape then decides)."""
     parsed = parse_kubernetes_type(resource_type)
-    return parsed is not None and parsed[0] not in _NOT_OBJECTS
+    if parsed is None or parsed[0] in _NOT_OBJECTS:
+        return False
+    return parsed in _TEMPLATE_KEYS or parsed[0] not in _BUILTIN_GROUPS
 
 
 @dataclass(frozen=True)
@@ -141,7 +153,7 @@ def _find_pod_template(resource_type: str, props: Mapping[str, Any],
     parsed = parse_kubernetes_type(resource_type)
     if parsed in _TEMPLATE_KEYS:
         return _template_at(parsed[1], props, _TEMPLATE_KEYS[parsed], False, known_containers)
-    if parsed is None or parsed[0] in _NOT_OBJECTS:
+    if parsed is None or parsed[0] in _NOT_OBJECTS or parsed[0] in _BUILTIN_GROUPS:
         return None
     for keys, job_shaped in _SHAPES:
         if _holds_containers(_follow(props, keys)):

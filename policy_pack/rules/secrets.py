@@ -245,7 +245,7 @@ PLAINTEXT = Rule(
     ),
     tags=("secrets", "scan"),
     check=check_plaintext,
-    applies_to=may_hold_pod_template,
+    applies_to=lambda resource_type: kind_of(resource_type) == CONFIG_MAP or may_hold_pod_template(resource_type),
     not_applicable_reason="neither a ConfigMap nor a workload with a pod template",
 )
 

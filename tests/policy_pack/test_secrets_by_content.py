@@ -158,3 +158,22 @@ def test_pulumi_vault_secrets_are_judged_by_origin_not_by_the_secret_mark_the_pr
 def test_token_formats_only_detect_secrets_knows_are_found_through_it(value, kind):
     messages = env_violations("UPSTREAM", value)
     assert messages and f"value looks like a {kind} (detect-secrets)" in messages[0], messages
+
+
+def test_every_value_pattern_passes_the_one_search_that_guards_them():
+    from policy_pack.rules.secret_values import _ANCHORS, VALUE_PATTERNS
+
+    samples = {
+        "a private key": "-----BEGIN OPENSSH PRIVATE KEY-----", "an AWS access key id": "AKIAIOSFODNN7EXAMPLE",
+        "a GCP service-account key": '"private_key_id": "0123456789abcdef0123"',
+        "a Google API key": "AIza" + "x" * 35, "a GitHub token": "ghs_" + "a" * 36, "a GitLab token": "glrt-" + "a" * 20,
+        "a Slack token": "xoxe-1234567890", "a Slack webhook": "https://hooks.slack.com/services/T" + "a" * 24,
+        "a JSON Web Token": "eyJabcdefgh.eyJabcdefgh.abcdefgh", "a password in a URL": "amqp://u:pass@h",
+        "a password in a connection string": "PWD=abcdef", "an authorization header": "BASIC " + "a" * 24,
+        "an OpenAI/Anthropic API key": "sk-ant-api03-" + "a" * 20, "a Hugging Face token": "hf_" + "a" * 30,
+        "a Stripe key": "rk_live_" + "a" * 20, "an npm token": "npm_" + "a" * 36,
+        "a SendGrid key": "SG." + "a" * 22 + "." + "b" * 43,
+    }
+    for label, pattern in VALUE_PATTERNS:
+        assert pattern.search(samples[label]), label
+        assert _ANCHORS.search(samples[label]), label
