@@ -210,3 +210,18 @@ def test_a_config_map_file_and_a_secret_with_literal_data_fail(preview):
         'data["application.properties"] line 2 sets spring.datasource.password to a literal value; keep secrets out '
         "of ConfigMaps: put them in a Secret from the secret manager and reference it"]
     assert found["k8s-no-literal-secret-data"]
+
+
+def test_the_stacks_own_settings_take_an_llm_service_with_max_tokens_and_the_pack_passes_it():
+    from tests.stack.platform_stack import DEPLOYMENT, of_type, run_stack
+
+    from .harness import analyze
+
+    services = [{"name": "insight-ai", "zone": "apps", "image": "ghcr.io/cdb/insight-ai:0.9.1", "port": 8080,
+                 "replicas": 1, "workloadClass": "ai",
+                 "env": {"MODEL_NAME": "small", "MAX_TOKENS": "2048", "MAX_NEW_TOKENS": "512"}}]
+    deployment = next(r for r in of_type(run_stack("dev", services=services), DEPLOYMENT) if r.name == "insight-ai")
+    env = deployment.properties["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert {"name": "MAX_TOKENS", "value": "2048"} in env
+    outcome = analyze(DEPLOYMENT, deployment.properties)
+    assert outcome.messages("no-plaintext-secrets") == [] and outcome.messages("ai-workload-declared") == []
