@@ -26,7 +26,6 @@ from .redis import image_name
 VAULT_IMAGES = frozenset(("vault", "openbao", "bao"))
 NAMESPACE = (("core", "Namespace"),)
 NETWORK_POLICY = (("networking.k8s.io", "NetworkPolicy"),)
-OPEN_CIDRS = ("0.0.0.0/0", "::/0")
 
 
 def network(cidr: Any) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
@@ -108,14 +107,18 @@ def policy_types(policy: KubeObject) -> list[str]:
     return ["Ingress"] + (["Egress"] if get(policy.spec, "egress") is not None else [])
 
 
-def open_peer(peer: Mapping[str, Any]) -> str | None:
+def open_peer(peer: Mapping[str, Any], pod_ranges: Sequence[str] = ()) -> str | None:
     """Why a NetworkPolicy peer admits more than an allow-list does, or None."""
     if not peer:
         return "an empty peer admits everything"
     block = mapping(peer, "ipBlock")
     if block:
         cidr = text(block, "cidr")
-        return f"ipBlock {shown(cidr)} admits any address" if is_open_cidr(cidr) else None
+        if is_open_cidr(cidr):
+            return f"ipBlock {shown(cidr)} admits any address"
+        covered = next((r for r in pod_ranges if isinstance(r, str) and block_reaches(block, r)), None)
+        return f"ipBlock {shown(cidr)} covers pod range {covered}, so it admits pods of every namespace" \
+            if covered else None
     namespace_selector, pod_selector = get(peer, "namespaceSelector"), get(peer, "podSelector")
     if namespace_selector is not None and not mapping(peer, "namespaceSelector"):
         return "namespaceSelector {} admits every namespace"
@@ -124,7 +127,13 @@ def open_peer(peer: Mapping[str, Any]) -> str | None:
     return None
 
 
-def check_ingress(resources: Sequence[Any]) -> Iterator[tuple[str, str | None]]:
+POD_RANGES_CONFIG = {"podCidrs": {
+    "type": "array", "items": {"type": "string"}, "default": ["10.244.0.0/16"],
+    "description": "The cluster's pod address ranges: an ingress ipBlock covering them admits every pod"}}
+
+
+def check_ingress(resources: Sequence[Any], config: Mapping[str, Any] | None = None) -> Iterator[tuple[str, str | None]]:
+    pod_ranges = list((config or {}).get("podCidrs") or ())
     zones = vault_zones(resources)
     if not zones:
         return
@@ -141,7 +150,7 @@ def check_ingress(resources: Sequence[Any]) -> Iterator[tuple[str, str | None]]:
                     yield (f"{policy.label}: {path} has no from, which admits every source; list the allowed "
                            "pods and namespaces", policy.urn)
                 for index, peer in enumerate(peers):
-                    why = open_peer(peer if isinstance(peer, Mapping) else {})
+                    why = open_peer(peer if isinstance(peer, Mapping) else {}, pod_ranges)
                     if why:
                         yield f"{policy.label}: {path}.from[{index}]: {why}; name the allowed clients", policy.urn
 
@@ -169,10 +178,12 @@ INGRESS_ALLOW_LIST = StackRule(
     remediation=(
         "In the vault zone add a NetworkPolicy with podSelector {} and policyTypes [Ingress] (default deny), "
         "and give every ingress rule a from list of specific peers: no empty peer, no namespaceSelector {}, no "
-        "bare podSelector {}, no ipBlock 0.0.0.0/0 or ::/0."
+        "bare podSelector {}, no ipBlock of prefix length 0 (0.0.0.0/0, ::/0) and none covering the pod ranges "
+        "(pack config podCidrs) unless its except list cuts them out."
     ),
     tags=("secrets", "vault-zone", "network"),
     check=check_ingress,
+    config=POD_RANGES_CONFIG,
 )
 
 RULES = [VAULT_ONLY, INGRESS_ALLOW_LIST]

@@ -181,3 +181,28 @@ def test_the_ai_network_policy_publishes_its_config_schema_with_defaults():
 
 def test_ai_workload_fixture_still_passes_rbac_without_bindings():
     assert analyze_stack(nodes(ai_workload())).messages(RBAC) == []
+
+
+@pytest.mark.parametrize(("block", "fragment"), [
+    ({"cidr": "::0/0"}, 'ipBlock "::0/0" admits any address'),
+    ({"cidr": "10.0.0.0/8"}, 'ipBlock "10.0.0.0/8" covers pod range 10.244.0.0/16, so it admits pods of every namespace'),
+])
+def test_vault_zone_ingress_from_an_ip_block_covering_the_pods_is_refused(block, fragment):
+    from .stack_cases import vault_stack
+
+    policy = obj("NetworkPolicy", "from-block", "vault", spec={"podSelector": {}, "ingress": [{"from": [{"ipBlock": block}]}]})
+    messages = stack_violations(vault_stack(extra=(policy,)), "vault-zone-ingress-allow-list")
+    assert any(fragment in m for m in messages), messages
+
+
+def test_vault_zone_ingress_from_an_outside_network_or_with_the_pods_cut_out_passes():
+    from .stack_cases import vault_stack
+
+    for block in ({"cidr": "192.168.0.0/24"}, {"cidr": "10.0.0.0/8", "except": ["10.244.0.0/16"]}):
+        policy = obj("NetworkPolicy", "from-block", "vault", spec={"podSelector": {}, "ingress": [{"from": [{"ipBlock": block}]}]})
+        assert stack_violations(vault_stack(extra=(policy,)), "vault-zone-ingress-allow-list") == [], block
+    policy = obj("NetworkPolicy", "from-block", "vault", spec={"podSelector": {}, "ingress": [{"from": [
+        {"ipBlock": {"cidr": "10.0.0.0/8"}}]}]})
+    graph = vault_stack(extra=(policy,))
+    assert analyze_stack(graph, config={"vault-zone-ingress-allow-list": {"podCidrs": ["172.16.0.0/16"]}}).messages(
+        "vault-zone-ingress-allow-list") == []
