@@ -4,6 +4,7 @@ The policy pack keeps its own copy of these constants because it may not import 
 a test in tests/ pins that both copies agree, so change them together.
 """
 
+import re
 from typing import Final
 
 # Kubernetes recommended labels, set on every object and on every pod template.
@@ -63,6 +64,23 @@ SECRET_NAME_MARKERS: Final = (
     "CREDENTIAL",
 )
 
+# Names are judged word by word (dbPassword -> db, password): short spellings count as whole words only,
+# and words of quantity or reference make a name about a secret rather than one.
+_WORDS: Final = re.compile(r"[A-Z]+(?=[A-Z][a-z]|\d|\b|[^A-Za-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+_SECRET_WORDS: Final = frozenset(("pwd", "pass", "pw", "psk", "dsn"))
+_SECRET_COMPOUND: Final = re.compile(r"password|passwd|passphrase|token|secret|apikey|privatekey|accesskey|"
+                                     r"credential|requirepass|masterauth|connectionstring|connstr|signingkey|"
+                                     r"encryptionkey|masterkey|authkey|sessionkey|webhookkey")
+_CONTEXT_WORDS: Final = frozenset((
+    "max", "min", "limit", "limits", "count", "num", "number", "size", "budget", "per", "rate", "quota",
+    "ttl", "timeout", "expiry", "expires", "lifetime", "length", "len", "window", "interval", "duration",
+    "seconds", "minutes", "hours", "existing", "rotation", "rotate", "policy", "format", "encoding",
+))
+_REFERENCE_SUFFIX: Final = re.compile(
+    r"(name|names|ref|path|file|dir|policy|ttl|length|provider|store|enabled|mount|role|engine|kind|type|"
+    r"id|ids|url|uri|endpoint|audience|version|namespace|key(s)?ref|header|expiry|duration|timeout)$"
+)
+
 # Pod annotations that make the Vault agent injector hand secrets to a pod: refused on AI pods.
 VAULT_INJECTOR_ANNOTATION_PREFIX: Final = "vault.hashicorp.com/"
 
@@ -72,9 +90,26 @@ STATELESS_SERVICE_TYPE: Final = "cdb:index:StatelessService"
 
 
 def is_secret_like_name(name: str) -> bool:
-    """True when an environment variable name looks like it carries a secret."""
+    """True when an environment variable name says it carries a secret, judged with the words around it.
+
+    MAX_TOKENS, TOKEN_LIMIT or PASSWORD_MIN_LENGTH are about a quantity, DB_PASSWORD_FILE and
+    SECRET_NAME point at a secret: none is a credential. Same judgement as the policy pack's
+    secret_values.secret_like_name (a test pins that both agree).
+    """
+    words = [word.lower() for word in _WORDS.findall(name)]
+    if not words or any(word in _CONTEXT_WORDS or word.startswith("tokeniz") for word in words):
+        return False
+    if len(words) > 1 and words[-1] in ("key", "keys") and words[-2] in ("password", "passwd", "token"):
+        return False
+    joined = "".join(words)
+    if joined.endswith("accesskeyid"):  # one half of a cloud key pair, not a reference to one
+        return True
+    if _REFERENCE_SUFFIX.search(joined):
+        return False
     upper = name.upper()
-    return any(marker in upper for marker in SECRET_NAME_MARKERS)
+    return (any(marker in upper for marker in SECRET_NAME_MARKERS) or bool(_SECRET_COMPOUND.search(joined))
+            or any(word in _SECRET_WORDS for word in words))
+
 
 # --- Mirrors of policy_pack/rules/conventions.py for clauses 2.4, 4, 6 and 7 (keep in step). --------
 # Break-glass marker (clause 2.4): an object changed by hand carries every one of these annotations.
@@ -95,6 +130,10 @@ DECLARATION_REDIS_SUNSET: Final = "redis-sunset"
 DECLARATION_REDIS_DOCS: Final = "redis-sunset-docs"
 ENVIRONMENT_DEV: Final = "dev"
 MIGRATION_PHASES: Final = ("redis-only", "dual-write", "jetstream")
+DECLARATION_RETRY_HORIZON: Final = "dual-write-retry-horizon"
+
+# Secrets (clause 6): keys an object declares as holding no secret (audited false positives).
+ANNOTATION_NOT_A_SECRET: Final = "cdb-infra.io/not-a-secret"
 
 # Audit streams: this label (or "audit" as a token of the stream name) demands denyDelete/denyPurge.
 LABEL_STREAM_CLASS: Final = "cdb-infra.io/stream-class"

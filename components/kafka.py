@@ -13,6 +13,8 @@ and the restricted security contexts that the policy pack demands of every workl
 
 from __future__ import annotations
 
+import re
+
 from typing import Annotated, Any
 
 import pulumi
@@ -47,12 +49,25 @@ class KafkaTopicSpec(Intent):
     replicas: int = Field(default=3, ge=1, description="Replication factor")
     min_insync_replicas: int = Field(default=2, ge=1, description="min.insync.replicas: acks=all writes need this many copies")
     retention_ms: int = Field(default=-1, ge=-1, description="retention.ms; -1 keeps records forever (replayable)")
+    dev_single_copy: bool = Field(default=False, description="dev stacks only: let an audit topic run below 3 copies / 2 in sync")
 
     @model_validator(mode="after")
     def _insync(self) -> KafkaTopicSpec:
         if self.min_insync_replicas > self.replicas:
             raise ValueError(f"topic {self.name!r}: min_insync_replicas {self.min_insync_replicas} exceeds replicas {self.replicas}")
+        # Clause 4: audit records survive a broker failure; the policy pack refuses fewer copies outside dev.
+        if self.is_audit and not self.dev_single_copy and (self.replicas < 3 or self.min_insync_replicas < 2):
+            raise ValueError(
+                f"audit topic {self.name!r}: replicas {self.replicas} and min_insync_replicas {self.min_insync_replicas} "
+                "lose audit records when a broker fails; set replicas >= 3 and min_insync_replicas >= 2 "
+                "(dev_single_copy=True only in dev stacks)"
+            )
         return self
+
+    @property
+    def is_audit(self) -> bool:
+        names = (self.name, self.topic_name or "")
+        return any("audit" in re.split(r"[-_.]", name.lower()) for name in names)
 
     def to_cr_spec(self) -> dict[str, Any]:
         spec: dict[str, Any] = {

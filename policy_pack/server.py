@@ -28,8 +28,13 @@ from pulumi.runtime.proto import analyzer_pb2_grpc
 from pulumi.runtime.rpc import UNKNOWN
 from pulumi_policy import EnforcementLevel, Policy, ResourceValidationPolicy, StackValidationPolicy
 from pulumi_policy import policy as sdk
-from pulumi_policy.deserialize import SPECIAL_SIG_KEY, deserialize_properties
+from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY, deserialize_properties
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
+
+if __package__:
+    from .rules.access import SecretText
+else:  # run by the Pulumi CLI from the pack directory
+    from rules.access import SecretText
 
 _PACK_NAME = re.compile(r"^[a-zA-Z0-9-_.]{1,100}$")
 
@@ -114,10 +119,21 @@ def _plain_data(value: Any, flags: list[int]) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON data and cannot travel in a Struct")
 
 
+def _mark_secrets(value: Any) -> Any:
+    """Secret strings become SecretText, so rules can tell a secret from config from a literal."""
+    if isinstance(value, dict):
+        if value.get(SPECIAL_SIG_KEY) == SPECIAL_SECRET_SIG and isinstance(value.get("value"), str):
+            return SecretText(value["value"])
+        return {k: _mark_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mark_secrets(v) for v in value]
+    return value
+
+
 def _from_plain(raw: dict[str, Any], flags: list[int]) -> Any:
     if not flags:
         return RequestProps(raw)
-    plain = deserialize_properties(raw)
+    plain = deserialize_properties(_mark_secrets(raw) if _SIGNED in flags else raw)
     return unknown_checking_proxy(plain) if has_unknowns(plain) else RequestProps(plain)
 
 

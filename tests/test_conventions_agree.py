@@ -35,3 +35,14 @@ def test_every_project_key_the_pack_reads_is_one_the_components_know():
 def test_managed_by_value_agrees():
     assert built.MANAGED_BY_PULUMI == enforced.MANAGED_BY_VALUE
     assert built.RECOMMENDED_LABELS == enforced.REQUIRED_LABELS
+
+
+NAMES = ["DB_PASSWORD", "MYSQL_PWD", "smtp.pass", "api-key", "CLIENT_SECRET", "AWS_ACCESS_KEY_ID", "HF_TOKEN",
+         "MAX_TOKENS", "TOKENS_PER_MINUTE", "PASSWORD_MIN_LENGTH", "existingSecret", "passwordKey", "TOKENIZER",
+         "DB_PASSWORD_FILE", "SECRET_NAME", "COMPASS", "bypass", "LOG_LEVEL", "SENTRY_DSN", "signingKey"]
+
+
+def test_components_and_pack_judge_secret_like_names_alike():
+    from policy_pack.rules.secret_values import secret_like_name
+
+    assert {n: built.is_secret_like_name(n) for n in NAMES} == {n: secret_like_name(n) for n in NAMES}

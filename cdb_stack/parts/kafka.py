@@ -75,7 +75,7 @@ def plan(settings: Settings, ctx: Any) -> Planned:
         copies = _at_least(t.replicas or (1 if dev else PRODUCTION_REPLICAS), PRODUCTION_REPLICAS, f"topics[{i}].replicas", dev)
         insync = _at_least(t.min_insync_replicas or (1 if dev else 2), 2, f"topics[{i}].minInsyncReplicas", dev)
         topics.append({"name": t.name, "topic_name": t.topic_name, "partitions": t.partitions, "replicas": copies,
-                       "min_insync_replicas": insync, "retention_ms": t.retention_ms})  # fmt: skip
+                       "min_insync_replicas": insync, "retention_ms": t.retention_ms, "dev_single_copy": dev})  # fmt: skip
     args = KafkaClusterArgs.parse(
         {
             "provenance": ctx.provenance, "namespace": settings.namespace, "version": settings.version,

@@ -11,8 +11,9 @@ from __future__ import annotations
 from pulumi_policy import Policy
 
 from . import (
-    admission, ai_isolation, breakglass, capacity, connectivity, references, event_backbone, gitops, governance, k8s_baseline, k8s_hardening, k8s_images,
-    k8s_readiness, k8s_storage, provenance, rbac, secrets, vault_zone,
+    admission, ai_isolation, ai_rbac, backbone_audit, breakglass, capacity, connectivity, references, event_backbone,
+    gitops, governance, helm_values, k8s_baseline, k8s_hardening, k8s_images, k8s_readiness, k8s_storage, provenance,
+    rbac, secrets, vault_zone,
 )
 from .metadata import Rule, StackRule, build_policy
 
@@ -33,9 +34,12 @@ RULE_MODULES = (
     gitops,  # 2.3
     breakglass,  # 2.4
     event_backbone,  # 4
+    backbone_audit,  # 4
     secrets,  # 6
+    helm_values,  # 5, 6
     vault_zone,  # 6
     ai_isolation,  # 6
+    ai_rbac,  # 6
     governance,  # 7
     connectivity,  # 5, whole system: declared flows admitted at both ends
     capacity,  # 5, whole system: pods fit the ResourceQuota

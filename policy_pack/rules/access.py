@@ -15,6 +15,13 @@ from typing import Any
 EMPTY: Mapping[str, Any] = {}
 
 
+class SecretText(str):
+    """A string the engine marked secret (Pulumi config secret, Output.secret): it came from the secret
+    manager, so it is not a literal in code. The server keeps the mark when it decodes a request."""
+
+    __slots__ = ()
+
+
 def is_mapping(value: Any) -> bool:
     # Exact-type checks first: ABC isinstance checks dominate rule time on plain decoded data.
     return type(value) is dict or isinstance(value, Mapping)

@@ -1,11 +1,15 @@
 """Clause 6, KI-Enforcement: AI containers get no secret and no network path to the vault.
 
-An AI workload is one whose metadata or pod template carries ``cdb-infra.io/workload-class: ai``.
+An AI workload is one whose metadata or pod template carries ``cdb-infra.io/workload-class: ai``, or
+one that runs known model-serving software (ai_serving.py); running it without the declaration is a
+violation of its own, and every AI rule judges it either way.
 Secret access has many doors, each closed here: secret env and envFrom, secret/projected/CSI volumes,
 Vault injector annotations (resource rule), the service-account token (pod or ServiceAccount, and
-long-lived token Secrets), a Vault Kubernetes-auth role bound to the service account, and any egress
-the pod's NetworkPolicies leave open towards the vault zone (stack rules): both as a conservative reading of
-its egress rules and as concrete paths to the zone's pods through the pack's NetworkPolicy model (netpol.py).
+long-lived token Secrets), a Vault Kubernetes-auth role bound to the service account, RBAC bindings
+that let the service account read Secrets (ai_rbac.py), and any egress the pod's NetworkPolicies leave
+open towards the vault zone (stack rules): both as a conservative reading of its egress rules (ipBlocks
+compared as networks with the pod and service ranges, vault namespaces from the stack and from pack
+config) and as concrete paths to the zone's pods through the pack's NetworkPolicy model (netpol.py).
 """
 
 from __future__ import annotations
@@ -17,13 +21,14 @@ from typing import Any
 from pulumi_policy import Severity
 
 from .access import get, indexed, items, mapping, shown, text
-from .conventions import LABEL_WORKLOAD_CLASS, WORKLOAD_CLASS_AI
+from .ai_serving import serving_software
+from .conventions import LABEL_NAMESPACE_NAME, LABEL_WORKLOAD_CLASS, WORKLOAD_CLASS_AI
 from .metadata import StackRule, pod_template_rule
 from .objects import KubeObject, memo, objects, of_type, selector_matches, workloads
 from .podspec import PodTemplate, containers
 from .netpol import Cluster, NetpolError, pod_from_template
 from .operators import stack_pods
-from .vault_zone import NAMESPACE, NETWORK_POLICY, OPEN_CIDRS, Zone, policy_types, vault_zones
+from .vault_zone import NAMESPACE, NETWORK_POLICY, Zone, block_reaches, is_open_cidr, policy_types, vault_zones
 
 EVERY_ADDRESS = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
 
@@ -33,9 +38,24 @@ SERVICE_ACCOUNT = (("core", "ServiceAccount"),)
 SECRET = (("core", "Secret"),)
 
 
-def is_ai(template: PodTemplate) -> bool:
+def declared_ai(template: PodTemplate) -> bool:
     return WORKLOAD_CLASS_AI in (get(mapping(template.owner_metadata, "labels"), LABEL_WORKLOAD_CLASS),
                                  get(mapping(template.metadata, "labels"), LABEL_WORKLOAD_CLASS))
+
+
+def is_ai(template: PodTemplate) -> bool:
+    """Declared AI, or running model-serving software (what it does, not what it says)."""
+    return declared_ai(template) or serving_software(template) is not None
+
+
+def check_ai_declared(template: PodTemplate) -> Iterator[str]:
+    found = serving_software(template)
+    if found is None or declared_ai(template):
+        return
+    container, software = found
+    yield (f"{container.where} runs {software} (model serving) but the workload is not declared AI; label "
+           f"metadata and {template.metadata_path}.labels {LABEL_WORKLOAD_CLASS}={WORKLOAD_CLASS_AI} so the AI "
+           "isolation rules are applied on purpose")
 
 
 def _secret_volumes(template: PodTemplate) -> Iterator[str]:
@@ -129,7 +149,32 @@ def _selects(policy: KubeObject, workload: KubeObject, labels: Mapping[str, Any]
     return policy.namespace == workload.namespace and selector_matches(mapping(policy.spec, "podSelector"), labels)
 
 
-def _vault_paths(rule: Mapping[str, Any], own_namespace: str | None, zones: dict[str, Zone]) -> Iterator[str]:
+NETWORK_CONFIG = {
+    "podCidrs": {"type": "array", "items": {"type": "string"}, "default": ["10.244.0.0/16"],
+                 "description": "The cluster's pod address ranges: an egress ipBlock covering them reaches vault pods"},
+    "serviceCidrs": {"type": "array", "items": {"type": "string"}, "default": ["10.96.0.0/12"],
+                     "description": "The cluster's service address ranges: an ipBlock covering them reaches the vault Service"},
+    "vaultNamespaces": {"type": "array", "items": {"type": "string"}, "default": [],
+                        "description": "Namespaces of the vault zone defined outside this program"},
+}
+
+
+def configured_zones(resources: Sequence[Any], config: Mapping[str, Any]) -> dict[str, Zone]:
+    """Vault zones of the stack, plus the namespaces pack config names (defined elsewhere)."""
+    zones = dict(vault_zones(resources))
+    for name in config.get("vaultNamespaces") or ():
+        if isinstance(name, str) and name and name not in zones:
+            zones[name] = Zone(name, {LABEL_NAMESPACE_NAME: name})
+    return zones
+
+
+def _ranges(config: Mapping[str, Any]) -> list[tuple[str, str]]:
+    return [(kind, cidr) for key, kind in (("podCidrs", "pod"), ("serviceCidrs", "service"))
+            for cidr in config.get(key) or () if isinstance(cidr, str)]
+
+
+def _vault_paths(rule: Mapping[str, Any], own_namespace: str | None, zones: dict[str, Zone],
+                 ranges: list[tuple[str, str]]) -> Iterator[str]:
     peers = items(rule, "to")
     if not peers:
         yield "has no to, which allows every destination (the vault zone included)"
@@ -138,9 +183,18 @@ def _vault_paths(rule: Mapping[str, Any], own_namespace: str | None, zones: dict
         if not peer:
             yield f"to[{index}] is empty, which allows every destination"
             continue
-        cidr = text(mapping(peer, "ipBlock"), "cidr")
-        if cidr in OPEN_CIDRS:
-            yield f"to[{index}].ipBlock {cidr} reaches every address, the vault zone's pods included"
+        block = mapping(peer, "ipBlock")
+        if block:
+            cidr = text(block, "cidr")
+            if is_open_cidr(cidr):
+                yield f"to[{index}].ipBlock {cidr} reaches every address, the vault zone's pods included"
+                continue
+            for kind, cluster_range in ranges:
+                if block_reaches(block, cluster_range):
+                    yield (f"to[{index}].ipBlock {cidr} covers {kind} range {cluster_range}, so it reaches the "
+                           "vault zone's pods and services")
+                    break
+            continue
         selector = get(peer, "namespaceSelector")
         if selector is None:
             if own_namespace in zones and get(peer, "podSelector") is not None:
@@ -175,9 +229,10 @@ def _reachable_vault_pods(resources: Sequence[Any], zones: dict[str, Zone]) -> I
                            workload.urn)
 
 
-def check_ai_network(resources: Sequence[Any]) -> Iterator[tuple[str, str | None]]:
-    zones = vault_zones(resources)
+def check_ai_network(resources: Sequence[Any], config: Mapping[str, Any]) -> Iterator[tuple[str, str | None]]:
+    zones = configured_zones(resources, config)
     yield from _reachable_vault_pods(resources, zones)
+    ranges = _ranges(config)
     policies = list(objects(resources, NETWORK_POLICY))
     for workload, template in ai_workloads(resources):
         labels = mapping(template.metadata, "labels")
@@ -188,7 +243,7 @@ def check_ai_network(resources: Sequence[Any]) -> Iterator[tuple[str, str | None
             continue
         for policy in selecting:
             for path, rule in indexed(policy.spec, "egress", "spec"):
-                for why in _vault_paths(rule, workload.namespace, zones):
+                for why in _vault_paths(rule, workload.namespace, zones, ranges):
                     yield f"{policy.label}: {path} {why}; AI {workload.label} must have no path to the vault", policy.urn
 
 
@@ -244,11 +299,29 @@ AI_NETWORK = StackRule(
     severity=Severity.CRITICAL,
     remediation=(
         "Select every AI pod with an Egress NetworkPolicy (default deny) and allow only specific peers: no rule "
-        "without to, no empty peer, no ipBlock 0.0.0.0/0 or ::/0, and no namespaceSelector that matches the "
-        "vault zone's labels (an empty namespaceSelector matches it)."
+        "without to, no empty peer, no ipBlock of prefix length 0 (0.0.0.0/0, ::/0) or covering the pod or "
+        "service ranges (pack config podCidrs/serviceCidrs) unless its except list cuts them out, and no "
+        "namespaceSelector that matches a vault zone (labelled in the stack or named in pack config "
+        "vaultNamespaces; an empty namespaceSelector matches it)."
     ),
     tags=("network", "ai", "vault-zone"),
     check=check_ai_network,
+    config=NETWORK_CONFIG,
 )
 
-RULES = [AI_SECRETS, AI_TOKEN, AI_VAULT_ROLE, AI_NETWORK]
+AI_DECLARED = pod_template_rule(
+    name="ai-workload-declared",
+    description="A workload running model-serving software is declared as AI.",
+    clause="6",
+    specification="KI-Container ohne Secret-Zugriff.",
+    severity=Severity.HIGH,
+    remediation=(
+        f"Label workloads that run model-serving software (Ollama, vLLM, TGI, Triton, llama.cpp server, LocalAI, "
+        f"SGLang, ...) {LABEL_WORKLOAD_CLASS}={WORKLOAD_CLASS_AI} on the object and its pod template; the AI "
+        "isolation rules hold for them either way."
+    ),
+    tags=("ai",),
+    check=check_ai_declared,
+)
+
+RULES = [AI_DECLARED, AI_SECRETS, AI_TOKEN, AI_VAULT_ROLE, AI_NETWORK]

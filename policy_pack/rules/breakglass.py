@@ -2,14 +2,15 @@
 
 An object carrying any ``cdb-infra.io/break-glass-*`` annotation is marked as changed by hand. The
 marker must be complete (ticket, reason incident|security, responsible person, ISO 8601 time, expiry)
-and still valid: the expiry lies after the time and in the future, so a marker cannot outlive the
-emergency and has to be replaced by code.
+and still valid: the expiry lies after the time and in the future, and no later than the maximum
+lifetime after the time (pack config, hours, 72 by default and never above a week), so a marker cannot
+outlive the emergency and has to be replaced by code.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pulumi_policy import Severity
@@ -21,6 +22,11 @@ from .conventions import (
 )
 from .metadata import kinds_rule
 
+DEFAULT_MAX_LIFETIME_HOURS = 72
+# Pack config of every rule that honours a marker: the CLI validates the bounds, so it cannot be widened.
+LIFETIME_CONFIG = {"maxLifetimeHours": {
+    "type": "integer", "minimum": 1, "maximum": 168, "default": DEFAULT_MAX_LIFETIME_HOURS,
+    "description": "Longest a break-glass marker may stay valid, from its time to its expiry (hours, at most 168)"}}
 ISO_HINT = 'an ISO 8601 date-time with offset, e.g. "2026-11-25T14:30:00Z"'
 
 
@@ -48,8 +54,14 @@ def _blank(value: Any) -> bool:
     return not isinstance(value, str) or not value.strip()
 
 
-def marker_problems(annotations: Mapping[str, Any], now: datetime | None = None) -> list[str]:
-    """What is wrong with a break-glass marker; empty when it is complete and unexpired."""
+def lifetime_hours(config: Mapping[str, Any] | None) -> int:
+    value = (config or {}).get("maxLifetimeHours", DEFAULT_MAX_LIFETIME_HOURS)
+    return int(value) if isinstance(value, (int, float)) and 1 <= value <= 168 else DEFAULT_MAX_LIFETIME_HOURS
+
+
+def marker_problems(annotations: Mapping[str, Any], now: datetime | None = None,
+                    max_lifetime_hours: int = DEFAULT_MAX_LIFETIME_HOURS) -> list[str]:
+    """What is wrong with a break-glass marker; empty when it is complete, short-lived and unexpired."""
     now = now or datetime.now(UTC)
     problems = []
     missing = [key for key in BREAK_GLASS_ANNOTATIONS if _blank(get(annotations, key))]
@@ -70,6 +82,10 @@ def marker_problems(annotations: Mapping[str, Any], now: datetime | None = None)
     if when is not None and expiry is not None and expiry <= when:
         problems.append(f"{ANNOTATION_BREAK_GLASS_EXPIRY} {shown(raw_expiry)} is not after "
                         f"{ANNOTATION_BREAK_GLASS_TIME} {shown(raw_time)}")
+    if when is not None and expiry is not None and expiry - when > timedelta(hours=max_lifetime_hours):
+        problems.append(f"{ANNOTATION_BREAK_GLASS_EXPIRY} {shown(raw_expiry)} is more than {max_lifetime_hours}h after "
+                        f"{ANNOTATION_BREAK_GLASS_TIME} {shown(raw_time)}; an emergency marker lives at most "
+                        f"{max_lifetime_hours}h, codify the change in IaC before then")
     if expiry is not None and expiry <= now:
         problems.append(f"{ANNOTATION_BREAK_GLASS_EXPIRY} {shown(raw_expiry)} has passed; codify the change "
                         "in IaC and remove the marker")
@@ -78,16 +94,16 @@ def marker_problems(annotations: Mapping[str, Any], now: datetime | None = None)
     return problems
 
 
-def valid_marker(annotations: Mapping[str, Any]) -> bool:
-    """A complete, unexpired marker (what lets a documented emergency change pass other rules)."""
-    return has_marker(annotations) and not marker_problems(annotations)
+def valid_marker(annotations: Mapping[str, Any], max_lifetime_hours: int = DEFAULT_MAX_LIFETIME_HOURS) -> bool:
+    """A complete, short-lived, unexpired marker (what lets a documented emergency change pass other rules)."""
+    return has_marker(annotations) and not marker_problems(annotations, max_lifetime_hours=max_lifetime_hours)
 
 
-def check_break_glass(resource_type: str, props: Mapping[str, Any]) -> Iterator[str]:
+def check_break_glass(resource_type: str, props: Mapping[str, Any], config: Mapping[str, Any]) -> Iterator[str]:
     annotations = annotations_of(props)
     if not has_marker(annotations):
         return
-    for problem in marker_problems(annotations):
+    for problem in marker_problems(annotations, max_lifetime_hours=lifetime_hours(config)):
         yield f"metadata.annotations: break-glass marker {problem}"
 
 
@@ -100,11 +116,13 @@ BREAK_GLASS = kinds_rule(
     remediation=(
         "An object changed by hand carries all of " + ", ".join(BREAK_GLASS_ANNOTATIONS) + ": the ticket id, "
         "the reason (incident or security), the responsible person, the time of the change and an expiry "
-        "after it, both ISO 8601 with offset (e.g. 2026-11-25T14:30:00Z). Before the expiry, codify the "
-        "change in IaC and remove the marker."
+        "after it, both ISO 8601 with offset (e.g. 2026-11-25T14:30:00Z), at most maxLifetimeHours (pack "
+        f"config, default {DEFAULT_MAX_LIFETIME_HOURS}h) apart. Before the expiry, codify the change in IaC and "
+        "remove the marker."
     ),
     tags=("break-glass", "audit"),
     check=check_break_glass,
+    config=LIFETIME_CONFIG,
 )
 
 RULES = [BREAK_GLASS]

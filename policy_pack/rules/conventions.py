@@ -100,6 +100,11 @@ PHASE_REDIS_ONLY = "redis-only"
 PHASE_DUAL_WRITE = "dual-write"
 PHASE_JETSTREAM = "jetstream"
 MIGRATION_PHASES = (PHASE_REDIS_ONLY, PHASE_DUAL_WRITE, PHASE_JETSTREAM)
+# How long the dual-write keeps retrying one event (Go duration); streams de-duplicate at least as long.
+DECLARATION_RETRY_HORIZON = "dual-write-retry-horizon"
+
+# --- Secrets (clause 6): keys an object declares as holding no secret (audited false positives). ------
+ANNOTATION_NOT_A_SECRET = "cdb-infra.io/not-a-secret"
 
 # --- Event backbone (clause 4). ----------------------------------------------------------------------
 # Streams carrying the audit trail: by this label, or by "audit" as a token of the stream's name.

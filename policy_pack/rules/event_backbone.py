@@ -20,6 +20,7 @@ from .conventions import (
     DECLARATION_MIGRATION_PHASE, DECLARATION_REDIS_DOCS, DECLARATION_REDIS_SUNSET, LABEL_STACK_DECLARATION,
     LABEL_STREAM_CLASS, MIGRATION_PHASES, PHASE_DUAL_WRITE, PHASE_JETSTREAM, PHASE_REDIS_ONLY, STREAM_CLASS_AUDIT,
 )
+from .backbone_audit import audit_discard_problems, dual_write_without_redis, workload_sinks
 from .declaration import read_declaration
 from .metadata import StackRule, kinds_rule
 from .objects import KubeObject, kube_object, objects, selector_matches
@@ -82,6 +83,9 @@ def check_redis_sink(resources: Sequence[Any]) -> Iterator[tuple[str, str | None
         if _points_at_redis(address, hosts):
             yield (f"{obj.label}: {path} {shown(address)} points at Redis; send events and audit records to the "
                    "JetStream audit stream (nats) or the collector/Loki instead", obj.urn)
+    for obj, path, address in workload_sinks(resources, hosts):
+        yield (f"{obj.label}: {path} sends audit records or events to Redis ({shown(address)}); write them to the "
+               "JetStream audit stream instead, Redis is transport only", obj.urn)
 
 
 _VERSION_TOKEN = re.compile(r"^v[1-9][0-9]*$")
@@ -116,6 +120,7 @@ def stream_problems(stream: KubeObject) -> Iterator[str]:
         for field in ("denyDelete", "denyPurge"):
             if get(spec, field) is not True:
                 yield f"spec.{field} is {shown(get(spec, field))} on an audit stream; set {field}: true"
+        yield from audit_discard_problems(stream)
 
 
 def check_stream(resource_type: str, props: Mapping[str, Any]) -> Iterator[str]:
@@ -172,6 +177,8 @@ def phase_problems(resources: Sequence[Any], now: datetime | None = None) -> Ite
         for workload in redis:
             yield (f"{workload.label} runs Redis but {where} declares {DECLARATION_MIGRATION_PHASE} jetstream; "
                    "remove Redis", workload.urn)
+    if phase == PHASE_DUAL_WRITE:
+        yield from dual_write_without_redis(resources, bool(redis))
     if phase == PHASE_DUAL_WRITE and not any(True for _ in objects(resources, PERSISTENT_BUS)):
         yield (f"{where} declares dual-write but the stack has no JetStream Stream (or Kafka topic); add the "
                "persistent bus that Redis writes are doubled to", None)
@@ -212,9 +219,10 @@ REDIS_NOT_A_SINK = StackRule(
     specification="Keine Redis-Abhängigkeit für Persistenz oder Audit.",
     severity=Severity.HIGH,
     remediation=(
-        "Point Flux notification Providers and OpenTelemetry Collector exporters at the JetStream audit "
-        "stream (Provider type nats) or at the collector/Loki, never at a redis:// address or a Service "
-        "that selects Redis pods."
+        "Point Flux notification Providers, OpenTelemetry Collector exporters and the audit/sink settings of "
+        "workloads (env vars, --flags, mounted config files whose names say audit, sink, archive, exporter or "
+        "drain) at the JetStream audit stream (Provider type nats) or at the collector/Loki, never at a "
+        "redis:// address or a Service that selects Redis pods."
     ),
     tags=("event-backbone", "redis", "audit"),
     check=check_redis_sink,
@@ -229,7 +237,8 @@ STREAM_DURABLE = kinds_rule(
     remediation=(
         "On every jetstream.nats.io Stream set storage: file, retention: limits (or leave it out), subjects "
         "with a version token (<domain>.v<N>.<type>), and on audit streams (label "
-        "cdb-infra.io/stream-class=audit or \"audit\" in the name) denyDelete: true and denyPurge: true."
+        "cdb-infra.io/stream-class=audit or \"audit\" in the name) denyDelete: true, denyPurge: true and, "
+        "when capped by maxBytes/maxMsgs/maxMsgsPerSubject, discard: new."
     ),
     tags=("event-backbone", "jetstream"),
     kinds=(STREAM,),
@@ -259,8 +268,8 @@ MIGRATION_PHASE = StackRule(
     remediation=(
         f"Declare the phase in a ConfigMap labelled {LABEL_STACK_DECLARATION}=\"true\": data."
         f"{DECLARATION_MIGRATION_PHASE} redis-only (with data.{DECLARATION_REDIS_SUNSET} a future ISO date and "
-        f"data.{DECLARATION_REDIS_DOCS} an https link), dual-write (with a JetStream Stream in the stack) or "
-        "jetstream (no Redis at all)."
+        f"data.{DECLARATION_REDIS_DOCS} an https link), dual-write (with a JetStream Stream and the Redis "
+        "transport in the stack) or jetstream (no Redis at all)."
     ),
     tags=("event-backbone", "migration", "redis"),
     check=check_phase,

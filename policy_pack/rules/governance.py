@@ -3,8 +3,10 @@ branch is protected: reviews, the tests and policy-preview checks, no force push
 
 pulumi-github types: Repository, BranchProtection (GraphQL; repositoryId is the node id or the name,
 lists for reviews and checks) and BranchProtectionV3 (REST; repository name, objects for reviews and
-checks, force pushes not allowed by the resource). A protection belongs to a repository when it
-depends on it in the graph (repositoryId from repo.node_id is unknown at preview) or names it.
+checks, force pushes not allowed by the resource), and the newer rulesets (RepositoryRuleset,
+OrganizationRuleset; see rulesets.py). A protection belongs to a repository when it depends on it in the
+graph (repositoryId from repo.node_id is unknown at preview) or names it. GitHub applies every
+protection and active ruleset of a branch together, so a requirement is met when any of them meets it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from .access import get, is_mapping, items, number, shown, text
 from .conventions import REQUIRED_STATUS_CHECKS
 from .metadata import StackRule
 from .objects import of_type
+from .rulesets import RULESET_TYPES, ruleset_belongs, ruleset_covers, ruleset_gaps
 
 REPOSITORY = "github:index/repository:Repository"
 PROTECTION = "github:index/branchProtection:BranchProtection"
@@ -51,6 +54,8 @@ def _belongs(protection: Any, repository: Any, repositories: Sequence[Any]) -> b
     linked = [r for r in repositories if _depends_on(protection, r)]
     if linked:
         return repository in linked
+    if protection.resource_type in RULESET_TYPES:
+        return ruleset_belongs(protection, _repo_name(repository))
     key = "repository" if protection.resource_type == PROTECTION_V3 else "repositoryId"
     return get(protection.props, key) == _repo_name(repository)
 
@@ -63,28 +68,33 @@ def _default_branch(repository: Any, resources: Sequence[Any]) -> str:
 
 
 def _covers(protection: Any, branch: str) -> bool:
+    if protection.resource_type in RULESET_TYPES:
+        return ruleset_covers(protection, branch)
     if protection.resource_type == PROTECTION_V3:
         return text(protection.props, "branch") == branch
     pattern = text(protection.props, "pattern")
     return pattern is not None and fnmatchcase(branch, pattern)
 
 
-def protection_gaps(protection: Any) -> list[str]:
+def protection_gaps(protection: Any) -> dict[str, str]:
+    """Requirement -> what this protection lacks of it (reviews, checks, force, admins)."""
+    if protection.resource_type in RULESET_TYPES:
+        return ruleset_gaps(protection)
     props = protection.props
-    gaps = []
+    gaps = {}
     reviews = _first(get(props, "requiredPullRequestReviews"))
     count = number(get(reviews, "requiredApprovingReviewCount"))
     if not reviews or (count is not None and count < 1):
-        gaps.append(f"requiredPullRequestReviews.requiredApprovingReviewCount is {shown(get(reviews, 'requiredApprovingReviewCount'))} (need >= 1)")
+        gaps["reviews"] = f"requiredPullRequestReviews.requiredApprovingReviewCount is {shown(get(reviews, 'requiredApprovingReviewCount'))} (need >= 1)"
     checks = _first(get(props, "requiredStatusChecks"))
     contexts = [str(c).split(":", 1)[0] for c in items(checks, "contexts") + items(checks, "checks")]
     missing = [name for name in REQUIRED_STATUS_CHECKS if name not in contexts]
     if missing:
-        gaps.append("requiredStatusChecks lacks " + ", ".join(missing))
+        gaps["checks"] = "requiredStatusChecks lacks " + ", ".join(missing)
     if protection.resource_type == PROTECTION and get(props, "allowsForcePushes") is True:
-        gaps.append("allowsForcePushes is true")
+        gaps["force"] = "allowsForcePushes is true"
     if get(props, "enforceAdmins") is not True:
-        gaps.append(f"enforceAdmins is {shown(get(props, 'enforceAdmins'))} (admins must be included)")
+        gaps["admins"] = f"enforceAdmins is {shown(get(props, 'enforceAdmins'))} (admins must be included)"
     return gaps
 
 
@@ -92,7 +102,7 @@ def check_governance(resources: Sequence[Any]) -> Iterator[tuple[str, str | None
     repositories = list(of_type(resources, REPOSITORY))
     if not repositories:
         return
-    protections = list(of_type(resources, PROTECTION, PROTECTION_V3))
+    protections = list(of_type(resources, PROTECTION, PROTECTION_V3, *RULESET_TYPES))
     for repository in repositories:
         label = f"Repository {_repo_name(repository)}"
         auto_merge = get(repository.props, "allowAutoMerge")
@@ -101,12 +111,14 @@ def check_governance(resources: Sequence[Any]) -> Iterator[tuple[str, str | None
         branch = _default_branch(repository, resources)
         mine = [p for p in protections if _belongs(p, repository, repositories) and _covers(p, branch)]
         if not mine:
-            yield (f"{label}: default branch {branch} has no BranchProtection; protect it (RepositoryGovernance "
-                   "component)", repository.urn)
+            yield (f"{label}: default branch {branch} has no BranchProtection or active ruleset; protect it "
+                   "(RepositoryGovernance component)", repository.urn)
             continue
-        best = min((protection_gaps(p) for p in mine), key=len)
-        if best:
-            yield f"{label}: protection of {branch}: " + "; ".join(best), repository.urn
+        each = [protection_gaps(p) for p in mine]
+        # A requirement is unmet only when no protection or ruleset of the branch meets it.
+        unmet = [gap for key, gap in each[0].items() if all(key in gaps for gaps in each)]
+        if unmet:
+            yield f"{label}: protection of {branch}: " + "; ".join(unmet), repository.urn
 
 
 GOVERNANCE = StackRule(
@@ -119,7 +131,9 @@ GOVERNANCE = StackRule(
         "Build repositories with the RepositoryGovernance component, or set allowAutoMerge: false on the "
         "github Repository and protect its default branch with BranchProtection: requiredPullRequestReviews "
         "requiredApprovingReviewCount >= 1, requiredStatusChecks contexts including "
-        + " and ".join(REQUIRED_STATUS_CHECKS) + ", allowsForcePushes false and enforceAdmins true."
+        + " and ".join(REQUIRED_STATUS_CHECKS) + ", allowsForcePushes false and enforceAdmins true, or with an "
+        "active RepositoryRuleset/OrganizationRuleset on the default branch (rules pullRequest, "
+        "requiredStatusChecks, nonFastForward, no bypassActors)."
     ),
     tags=("change-control", "github"),
     check=check_governance,

@@ -104,6 +104,17 @@ def check_non_root(template: PodTemplate) -> Iterator[str]:
             yield f"{container.where}: securityContext.runAsUser is 0 (root); use a non-zero user id"
 
 
+def check_read_only_root(template: PodTemplate) -> Iterator[str]:
+    # Windows containers reject the field; their filesystem is the runtime's business.
+    if template.is_windows:
+        return
+    for container in containers(template, ("container", "initContainer")):
+        if get(_security_context(container), "readOnlyRootFilesystem") is not True:
+            yield (f"{container.where}: securityContext.readOnlyRootFilesystem is "
+                   f"{shown(get(_security_context(container), 'readOnlyRootFilesystem'))}; set it to true and mount "
+                   "an emptyDir where the program must write scratch files")
+
+
 HOST_ISOLATION = pod_template_rule(
     name="k8s-pss-host-isolation",
     description="Pods share nothing with the node: no host namespaces, paths, ports, processes or probe hosts.",
@@ -147,4 +158,18 @@ NON_ROOT = pod_template_rule(
     check=check_non_root,
 )
 
-RULES = [HOST_ISOLATION, PRIVILEGE, NON_ROOT]
+READ_ONLY_ROOT = pod_template_rule(
+    name="k8s-read-only-root-filesystem",
+    description="Containers run with a read-only root filesystem: no local state, no local path dependencies.",
+    clause=CLAUSE,
+    specification="Stateless Services. Keine lokalen Pfadabhängigkeiten.",
+    severity=Severity.HIGH,
+    remediation=(
+        "Set securityContext.readOnlyRootFilesystem: true on every container and init container; give the "
+        "program an emptyDir (sizeLimit) for the scratch files it must write."
+    ),
+    tags=("stateless", "filesystem"),
+    check=check_read_only_root,
+)
+
+RULES = [HOST_ISOLATION, PRIVILEGE, NON_ROOT, READ_ONLY_ROOT]

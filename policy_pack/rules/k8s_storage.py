@@ -29,11 +29,12 @@ def _persistent_claims(template: PodTemplate) -> Iterator[tuple[str, str]]:
         if is_set(get(volume, "persistentVolumeClaim")):
             claim = text(mapping(volume, "persistentVolumeClaim"), "claimName")
             yield volume_label(path, volume), f"mounts PersistentVolumeClaim {shown(claim)}"
-    if template.kind == "StatefulSet":
+    # StatefulSets and their look-alikes (OpenKruise CloneSet, Advanced StatefulSet) claim by template.
+    if template.path.startswith("spec.template"):
         for path, claim in indexed(template.owner_spec, "volumeClaimTemplates", "spec"):
             name = text(mapping(claim, "metadata"), "name")
             label = f'{path} (name "{name}")' if name else path
-            yield label, "StatefulSet claims persistent storage"
+            yield label, f"{template.kind} claims persistent storage"
 
 
 def check_stateless(template: PodTemplate) -> Iterator[str]:

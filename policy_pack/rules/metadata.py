@@ -16,6 +16,7 @@ from typing import Any
 from pulumi_policy import (
     EnforcementLevel,
     PolicyComplianceFramework,
+    PolicyConfigSchema,
     PolicyResource,
     ResourceValidationArgs,
     ResourceValidationPolicy,
@@ -26,7 +27,7 @@ from pulumi_policy import (
 )
 
 from .objects import kind_of
-from .podspec import PodTemplate, find_pod_template, is_pod_template_type
+from .podspec import PodTemplate, find_pod_template, may_hold_pod_template
 from .unknowns import NotChecked, run_judging_unknowns
 
 FRAMEWORK_NAME = "CDB_INFRA_POLICY"
@@ -54,6 +55,9 @@ class Rule:
     # Resource types the rule looks at; others are reported as not applicable (None: every type).
     applies_to: Callable[[str], bool] | None = None
     not_applicable_reason: str = ""
+    # Pack config: JSON-schema properties, each with a default; when set, check gets the merged config
+    # as a third argument (the CLI applies the defaults and validates bounds; tests call without Configure).
+    config: Mapping[str, Mapping[str, Any]] | None = None
 
     kind = "resource"
 
@@ -74,12 +78,24 @@ class StackRule:
     remediation: str
     tags: tuple[str, ...]
     check: StackCheck
+    config: Mapping[str, Mapping[str, Any]] | None = None  # as Rule.config; check gets it second
 
     kind = "stack"
 
     @property
     def url(self) -> str:
         return DOCS_URL.format(name=self.name)
+
+
+class NotApplicable(Exception):
+    """Raised by a check that finds, from the properties, that the resource is out of its scope."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+NO_POD_TEMPLATE = "not a workload with a pod template"
 
 
 class RulePolicy(ResourceValidationPolicy):
@@ -92,8 +108,18 @@ class StackRulePolicy(StackValidationPolicy):
     rule: StackRule
 
 
+def rule_config(rule: Rule | StackRule, args: Any) -> dict[str, Any]:
+    """The rule's config: schema defaults, overridden by what the engine configured."""
+    defaults = {key: schema["default"] for key, schema in (rule.config or {}).items() if "default" in schema}
+    configured = args.get_config() or {}
+    return {**defaults, **{key: value for key, value in configured.items() if key in defaults}}
+
+
 def _common(rule: Rule | StackRule) -> dict[str, Any]:
+    schema = (PolicyConfigSchema(properties={k: dict(v) for k, v in rule.config.items()})
+              if rule.config else None)
     return dict(
+        config_schema=schema,
         name=rule.name,
         description=rule.description,
         enforcement_level=EnforcementLevel.MANDATORY,
@@ -115,7 +141,8 @@ def build_stack_policy(rule: StackRule) -> StackValidationPolicy:
 
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
         # An unknown value makes the resource holding it "not checked"; the rest are still judged.
-        violations, not_checked = run_judging_unknowns(rule.check, args.resources)
+        check = (lambda resources: rule.check(resources, rule_config(rule, args))) if rule.config else rule.check
+        violations, not_checked = run_judging_unknowns(check, args.resources)
         for message, urn in violations:
             report_violation(message, urn)
         if not_checked:
@@ -134,7 +161,12 @@ def build_policy(rule: Rule | StackRule) -> ResourceValidationPolicy | StackVali
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         if rule.applies_to is not None and not rule.applies_to(args.resource_type):
             args.not_applicable(rule.not_applicable_reason or f"{args.resource_type} is out of scope")
-        for message in rule.check(args.resource_type, args.props):
+        try:
+            messages = list(rule.check(args.resource_type, args.props, rule_config(rule, args)) if rule.config
+                            else rule.check(args.resource_type, args.props))
+        except NotApplicable as scope:
+            args.not_applicable(scope.reason)
+        for message in messages:
             report_violation(message, None)
 
     policy = RulePolicy(validate=validate, **_common(rule))
@@ -147,12 +179,14 @@ def pod_template_rule(*, check: PodCheck, **metadata: Any) -> Rule:
 
     def run(resource_type: str, props: Mapping[str, Any]) -> Iterable[str]:
         template = find_pod_template(resource_type, props)
-        return check(template) if template is not None else ()
+        if template is None:  # a Kubernetes object without a pod template, found out from its shape
+            raise NotApplicable(NO_POD_TEMPLATE)
+        return check(template)
 
     return Rule(
         check=run,
-        applies_to=is_pod_template_type,
-        not_applicable_reason="not a workload with a pod template",
+        applies_to=may_hold_pod_template,
+        not_applicable_reason=NO_POD_TEMPLATE,
         **metadata,
     )
 

@@ -1,7 +1,9 @@
-"""The one place that knows where each workload kind keeps its pod spec, and how to walk its containers.
+"""The one place that knows where workloads keep their pod spec, and how to walk its containers.
 
-Every pod-level rule goes through ``find_pod_template`` so a new workload kind is added here once, not in
-every rule. Field paths are the manifest paths (``spec.template.spec.containers[0]``) so messages point
+Every pod-level rule goes through ``find_pod_template``. The core kinds are known by name; every other
+Kubernetes object (Argo Rollouts, Knative Services, OpenKruise CloneSets, KEDA ScaledJobs, operators'
+own workload kinds) is searched by shape: a pod template is where containers with images are, at
+``spec.template``, ``spec.jobTemplate.spec.template``, ``template`` or the object's own ``spec``. Field paths are the manifest paths (``spec.template.spec.containers[0]``) so messages point
 at the line a user has to change, in a Pulumi program and in a plain manifest alike.
 """
 
@@ -28,9 +30,30 @@ _TEMPLATE_KEYS: dict[tuple[str, str], tuple[str, ...]] = {
     ("extensions", "ReplicaSet"): ("spec", "template"),
     ("batch", "Job"): ("spec", "template"),
     ("batch", "CronJob"): ("spec", "jobTemplate", "spec", "template"),
+    ("core", "PodTemplate"): ("template",),
 }
+# Kubernetes' own API groups: their kinds are all known, so only the table above holds pod templates there
+# (deciding by type keeps the many ConfigMaps, Services and RBAC objects of a stack off the pod rules).
+_BUILTIN_GROUPS = frozenset((
+    "core", "apps", "batch", "extensions", "autoscaling", "policy", "rbac.authorization.k8s.io",
+    "networking.k8s.io", "storage.k8s.io", "scheduling.k8s.io", "node.k8s.io", "coordination.k8s.io",
+    "discovery.k8s.io", "events.k8s.io", "certificates.k8s.io", "admissionregistration.k8s.io",
+    "apiextensions.k8s.io", "apiregistration.k8s.io", "flowcontrol.apiserver.k8s.io", "resource.k8s.io",
+    "authentication.k8s.io", "authorization.k8s.io", "internal.apiserver.k8s.io", "storagemigration.k8s.io",
+))
 
 _RUN_TO_COMPLETION_KINDS = ("Job", "CronJob")
+
+# Where other kinds keep a pod template, tried in order (keys from the object to the template; () means
+# the object's own spec is a pod spec, as in Knative Revisions). Job-shaped ones run to completion.
+_SHAPES: tuple[tuple[tuple[str, ...], bool], ...] = (
+    (("spec", "template"), False),  # Rollout, Knative Service/Configuration, CloneSet, Advanced StatefulSet
+    (("spec", "jobTemplate", "spec", "template"), True),  # KEDA ScaledJob, CronJob look-alikes
+    (("spec", "jobTemplate"), True),
+    (("template",), False),  # PodTemplate look-alikes
+    ((), False),
+)
+_NOT_OBJECTS = ("helm.sh", "yaml", "kustomize")  # pulumi-kubernetes components, not cluster objects
 
 
 # The module of an object's type token is `<group>/<version>` (`core/v1` for the core group). A module
@@ -55,7 +78,16 @@ def parse_kubernetes_type(resource_type: str) -> tuple[str, str] | None:
 
 
 def is_pod_template_type(resource_type: str) -> bool:
+    """A kind known to carry a pod template (others may, by shape: see ``find_pod_template``)."""
     return parse_kubernetes_type(resource_type) in _TEMPLATE_KEYS
+
+
+def may_hold_pod_template(resource_type: str) -> bool:
+    """A known workload kind, or any object of another API group (whose shape then decides)."""
+    parsed = parse_kubernetes_type(resource_type)
+    if parsed is None or parsed[0] in _NOT_OBJECTS:
+        return False
+    return parsed in _TEMPLATE_KEYS or parsed[0] not in _BUILTIN_GROUPS
 
 
 @dataclass(frozen=True)
@@ -69,6 +101,8 @@ class PodTemplate:
     metadata_path: str
     owner_metadata: Mapping[str, Any]
     owner_spec: Mapping[str, Any]
+    # Found by shape under a jobTemplate: the pods end by design, like a Job's.
+    job_shaped: bool = False
     # Container lists already worked out, by roles; None (not kept) unless the template lives in a
     # request's memo, where nothing can change under it (see `find_pod_template`).
     known_containers: dict[tuple[str, ...], tuple[Container, ...]] | None = field(
@@ -78,7 +112,7 @@ class PodTemplate:
     @property
     def runs_to_completion(self) -> bool:
         """Jobs and CronJobs, and bare Pods that are not restarted, end by design: no probes needed."""
-        if self.kind in _RUN_TO_COMPLETION_KINDS:
+        if self.kind in _RUN_TO_COMPLETION_KINDS or self.job_shaped:
             return True
         if self.kind == "Pod":
             return text(self.spec, "restartPolicy") in ("Never", "OnFailure")
@@ -129,21 +163,44 @@ def find_pod_template(resource_type: str, props: Mapping[str, Any]) -> PodTempla
 def _find_pod_template(resource_type: str, props: Mapping[str, Any],
                        known_containers: dict | None = None) -> PodTemplate | None:
     parsed = parse_kubernetes_type(resource_type)
-    if parsed not in _TEMPLATE_KEYS:
+    if parsed in _TEMPLATE_KEYS:
+        return _template_at(parsed[1], props, _TEMPLATE_KEYS[parsed], False, known_containers)
+    if parsed is None or parsed[0] in _NOT_OBJECTS or parsed[0] in _BUILTIN_GROUPS:
         return None
-    keys = _TEMPLATE_KEYS[parsed]
+    for keys, job_shaped in _SHAPES:
+        if _holds_containers(_follow(props, keys)):
+            return _template_at(parsed[1], props, keys, job_shaped, known_containers)
+    return None
+
+
+def _follow(props: Any, keys: tuple[str, ...]) -> Any:
     template: Any = props
     for key in keys:
         template = get(template, key)
+    return template
+
+
+def _holds_containers(template: Any) -> bool:
+    """A pod template's shape: spec.containers lists at least one mapping that names an image."""
+    listed = get(get(template, "spec"), "containers")
+    if listed is None or isinstance(listed, (str, bytes)) or not hasattr(listed, "__iter__"):
+        return False
+    return any(get(element, "image") is not None for element in listed)
+
+
+def _template_at(kind: str, props: Mapping[str, Any], keys: tuple[str, ...], job_shaped: bool,
+                 known_containers: dict | None) -> PodTemplate:
+    template = _follow(props, keys)
     prefix = ".".join(keys)
     return PodTemplate(
-        kind=parsed[1],
+        kind=kind,
         spec=mapping(template, "spec"),
         path=f"{prefix}.spec" if prefix else "spec",
         metadata=mapping(template, "metadata"),
         metadata_path=f"{prefix}.metadata" if prefix else "metadata",
         owner_metadata=mapping(props, "metadata"),
         owner_spec=mapping(props, "spec"),
+        job_shaped=job_shaped,
         known_containers=known_containers,
     )
 

@@ -15,7 +15,7 @@ from typing import Any
 from pulumi_policy import Severity
 
 from .access import indexed, items, mapping, text
-from .breakglass import valid_marker
+from .breakglass import LIFETIME_CONFIG, lifetime_hours, valid_marker
 from .metadata import StackRule
 from .objects import KubeObject, objects
 
@@ -71,7 +71,8 @@ def _why_write(binding: KubeObject, roles: dict) -> str | None:
     return f"{kind} {name or '(unnamed)'} is not in the stack, so it cannot be shown to be read-only"
 
 
-def check_human_write(resources: Sequence[Any]) -> Iterator[tuple[str, str | None]]:
+def check_human_write(resources: Sequence[Any], config: Any = None) -> Iterator[tuple[str, str | None]]:
+    hours = lifetime_hours(config)
     roles = {(role.kind, role.namespace if role.kind == "Role" else None, role.name): role
              for role in objects(resources, ROLES)}
     for binding in objects(resources, BINDINGS):
@@ -79,7 +80,7 @@ def check_human_write(resources: Sequence[Any]) -> Iterator[tuple[str, str | Non
         if not humans:
             continue
         why = _why_write(binding, roles)
-        if why is None or valid_marker(binding.annotations):
+        if why is None or valid_marker(binding.annotations, hours):
             continue
         yield (f"{binding.label}: roleRef {why}, bound to {', '.join(humans)}; bind people to a role with "
                "only get/list/watch (e.g. ClusterRole view) and leave write to the GitOps controller and the "
@@ -100,6 +101,7 @@ HUMAN_WRITE = StackRule(
     ),
     tags=("gitops", "rbac"),
     check=check_human_write,
+    config=LIFETIME_CONFIG,
 )
 
 RULES = [HUMAN_WRITE]

@@ -171,7 +171,7 @@ def _storage(template: PodTemplate) -> Iterator[str]:
         for kind in ("persistentVolumeClaim", "hostPath", "local", "nfs"):
             if get(volume, kind) is not None:
                 yield f"{path} is a {kind} volume"
-    if template.kind == "StatefulSet" and items(template.owner_spec, "volumeClaimTemplates"):
+    if template.path.startswith("spec.template") and items(template.owner_spec, "volumeClaimTemplates"):
         yield "spec.volumeClaimTemplates claims persistent storage"
 
 

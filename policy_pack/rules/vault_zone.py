@@ -9,6 +9,7 @@ so the zone needs a default deny plus rules whose peers are all specific.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +26,35 @@ from .redis import image_name
 VAULT_IMAGES = frozenset(("vault", "openbao", "bao"))
 NAMESPACE = (("core", "Namespace"),)
 NETWORK_POLICY = (("networking.k8s.io", "NetworkPolicy"),)
-OPEN_CIDRS = ("0.0.0.0/0", "::/0")
+
+
+def network(cidr: Any) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    """A CIDR as a network (host bits ignored, as the API server's validation of ipBlock allows), or None."""
+    if not isinstance(cidr, str):
+        return None
+    try:
+        return ipaddress.ip_network(cidr.strip(), strict=False)
+    except ValueError:
+        return None
+
+
+def is_open_cidr(cidr: Any) -> bool:
+    """Every address of its family: 0.0.0.0/0, ::/0, ::0/0, 0.0.0.0/00 and the like."""
+    parsed = network(cidr)
+    return parsed is not None and parsed.prefixlen == 0
+
+
+def block_reaches(block: Mapping[str, Any], cidr_range: str) -> bool:
+    """Whether an ipBlock (cidr minus except) still admits some address of the range."""
+    allowed, target = network(text(block, "cidr")), network(cidr_range)
+    if allowed is None or target is None or allowed.version != target.version or not allowed.overlaps(target):
+        return False
+    shared = target if allowed.supernet_of(target) else allowed
+    for excepted in items(block, "except"):
+        cut = network(excepted)
+        if cut is not None and cut.version == shared.version and cut.supernet_of(shared):
+            return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -78,14 +107,18 @@ def policy_types(policy: KubeObject) -> list[str]:
     return ["Ingress"] + (["Egress"] if get(policy.spec, "egress") is not None else [])
 
 
-def open_peer(peer: Mapping[str, Any]) -> str | None:
+def open_peer(peer: Mapping[str, Any], pod_ranges: Sequence[str] = ()) -> str | None:
     """Why a NetworkPolicy peer admits more than an allow-list does, or None."""
     if not peer:
         return "an empty peer admits everything"
     block = mapping(peer, "ipBlock")
     if block:
         cidr = text(block, "cidr")
-        return f"ipBlock {shown(cidr)} admits any address" if cidr in OPEN_CIDRS else None
+        if is_open_cidr(cidr):
+            return f"ipBlock {shown(cidr)} admits any address"
+        covered = next((r for r in pod_ranges if isinstance(r, str) and block_reaches(block, r)), None)
+        return f"ipBlock {shown(cidr)} covers pod range {covered}, so it admits pods of every namespace" \
+            if covered else None
     namespace_selector, pod_selector = get(peer, "namespaceSelector"), get(peer, "podSelector")
     if namespace_selector is not None and not mapping(peer, "namespaceSelector"):
         return "namespaceSelector {} admits every namespace"
@@ -94,7 +127,13 @@ def open_peer(peer: Mapping[str, Any]) -> str | None:
     return None
 
 
-def check_ingress(resources: Sequence[Any]) -> Iterator[tuple[str, str | None]]:
+POD_RANGES_CONFIG = {"podCidrs": {
+    "type": "array", "items": {"type": "string"}, "default": ["10.244.0.0/16"],
+    "description": "The cluster's pod address ranges: an ingress ipBlock covering them admits every pod"}}
+
+
+def check_ingress(resources: Sequence[Any], config: Mapping[str, Any] | None = None) -> Iterator[tuple[str, str | None]]:
+    pod_ranges = list((config or {}).get("podCidrs") or ())
     zones = vault_zones(resources)
     if not zones:
         return
@@ -111,7 +150,7 @@ def check_ingress(resources: Sequence[Any]) -> Iterator[tuple[str, str | None]]:
                     yield (f"{policy.label}: {path} has no from, which admits every source; list the allowed "
                            "pods and namespaces", policy.urn)
                 for index, peer in enumerate(peers):
-                    why = open_peer(peer if isinstance(peer, Mapping) else {})
+                    why = open_peer(peer if isinstance(peer, Mapping) else {}, pod_ranges)
                     if why:
                         yield f"{policy.label}: {path}.from[{index}]: {why}; name the allowed clients", policy.urn
 
@@ -139,10 +178,12 @@ INGRESS_ALLOW_LIST = StackRule(
     remediation=(
         "In the vault zone add a NetworkPolicy with podSelector {} and policyTypes [Ingress] (default deny), "
         "and give every ingress rule a from list of specific peers: no empty peer, no namespaceSelector {}, no "
-        "bare podSelector {}, no ipBlock 0.0.0.0/0 or ::/0."
+        "bare podSelector {}, no ipBlock of prefix length 0 (0.0.0.0/0, ::/0) and none covering the pod ranges "
+        "(pack config podCidrs) unless its except list cuts them out."
     ),
     tags=("secrets", "vault-zone", "network"),
     check=check_ingress,
+    config=POD_RANGES_CONFIG,
 )
 
 RULES = [VAULT_ONLY, INGRESS_ALLOW_LIST]

@@ -177,3 +177,17 @@ def test_every_field_of_every_intent_is_described() -> None:
     assert len(intents) >= 15
     undescribed = [f"{cls.__name__}.{name}" for cls in intents for name, field in cls.model_fields.items() if not field.description]
     assert undescribed == []
+
+
+@pytest.mark.parametrize("name", ["MAX_TOKENS", "MAX_NEW_TOKENS", "TOKENS_PER_MINUTE", "TOKEN_TTL", "PASSWORD_MIN_LENGTH"])
+def test_limits_counts_and_ttls_named_after_tokens_or_passwords_take_literal_values(name: str) -> None:
+    assert EnvVar.literal(name, "2048").value == "2048"
+
+
+def test_an_audit_kafka_topic_with_one_copy_is_refused_outside_dev() -> None:
+    from components.kafka import KafkaTopicSpec
+
+    message = one_line_error(lambda: KafkaTopicSpec(name="audit-events", replicas=1, min_insync_replicas=1))
+    assert "audit topic 'audit-events'" in message and "replicas >= 3" in message
+    assert KafkaTopicSpec(name="audit-events", replicas=1, min_insync_replicas=1, dev_single_copy=True).replicas == 1
+    assert KafkaTopicSpec(name="orders-v1", replicas=1, min_insync_replicas=1).replicas == 1

@@ -146,7 +146,42 @@ CASES: dict[str, dict[str, list[Case]]] = {
         "pass": [Case("secret from secretKeyRef", deployment(container(env=[{"name": "DB_PASSWORD", "valueFrom": {
             "secretKeyRef": {"name": "db", "key": "password"}}}])))],
         "fail": [Case("literal password env", deployment(container(env=[{"name": "DB_PASSWORD", "value": "hunter2!"}])),
-                  'containers[0] (name "web"): env[0] (DB_PASSWORD) has a literal value for a secret-like name')],
+                  'containers[0] (name "web"): env[0] (DB_PASSWORD) has a literal value under a secret-like name')],
+    },
+    "vault-secret-no-literal-data": {
+        "pass": [Case("data from a config secret (generated password reference)", (
+            "vault:kv/secretV2:SecretV2", {"mount": "secret", "name": "orders/db",
+                                            "dataJson": '{"username": "${DB_USER}"}'}))],
+        "fail": [Case("literal password written into Vault", (
+            "vault:generic/secret:Secret", {"path": "secret/orders/db", "dataJson": '{"password": "hunter2"}'}),
+            "dataJson writes literal values (password) into Vault")],
+    },
+    "helm-values-no-literal-secrets": {
+        "pass": [Case("chart pointed at an existing secret", ("kubernetes:helm.sh/v4:Chart", {
+            "chart": "oci://registry-1.docker.io/bitnamicharts/postgresql",
+            "values": {"auth": {"existingSecret": "db-credentials"}}}))],
+        "fail": [Case("release with a literal password", ("kubernetes:helm.sh/v3:Release", {
+            "chart": "postgresql", "values": {"auth": {"postgresPassword": "hunter2hunter2"}}}),
+            "values.auth.postgresPassword has a literal value under a secret-like name")],
+    },
+    "helm-values-no-persistence": {
+        "pass": [Case("persistence off", ("kubernetes:helm.sh/v3:Release", {
+            "chart": "postgresql", "values": {"primary": {"persistence": {"enabled": False}}}}))],
+        "fail": [Case("persistence on", ("kubernetes:helm.sh/v4:Chart", {
+            "chart": "postgresql", "values": {"primary": {"persistence": {"enabled": True}}}}),
+            "values.primary.persistence.enabled is true, so the release keeps state")],
+    },
+    "k8s-read-only-root-filesystem": {
+        "pass": [Case("read-only root", deployment())],
+        "fail": [Case("writable root", deployment(container(securityContext={
+            "allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}, "readOnlyRootFilesystem": False})),
+            'containers[0] (name "web"): securityContext.readOnlyRootFilesystem is false; set it to true')],
+    },
+    "ai-workload-declared": {
+        "pass": [Case("declared ollama", ai_workload("assistant", "ai", False,
+                                                     container(image="docker.io/ollama/ollama:0.6.5")))],
+        "fail": [Case("undeclared vllm", deployment(container(image="vllm/vllm-openai:v0.8.4")),
+                      'containers[0] (name "web") runs vLLM (model serving) but the workload is not declared AI')],
     },
     "ai-no-secret-access": {
         "pass": [Case("ai workload without secrets", ai_workload())],

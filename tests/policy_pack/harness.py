@@ -120,7 +120,16 @@ def node(resource: tuple[str, dict[str, Any]], name: str | None = None, **links:
     return Node(resource_type, props, name or default, **links)
 
 
-def analyze_stack(nodes: list[Node]) -> Outcome:
+def configured(config: dict[str, dict[str, Any]]) -> PackServicer:
+    """A servicer after a Configure request carrying policy config properties (levels stay mandatory)."""
+    pack = servicer()
+    pack.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig={
+        name: analyzer_pb2.PolicyConfig(enforcementLevel=analyzer_pb2.MANDATORY, properties=to_struct(props))
+        for name, props in config.items()}), None)
+    return pack
+
+
+def analyze_stack(nodes: list[Node], config: dict[str, dict[str, Any]] | None = None) -> Outcome:
     """AnalyzeStack over a graph, with parents and dependencies as URNs like the engine sends them."""
     by_name = {n.name: n for n in nodes}
     assert len(by_name) == len(nodes), "node names must be unique"
@@ -134,7 +143,7 @@ def analyze_stack(nodes: list[Node]) -> Outcome:
         )
         for n in nodes
     ])
-    return _outcome(servicer().AnalyzeStack(request, None))
+    return _outcome((configured(config) if config else servicer()).AnalyzeStack(request, None))
 
 
 def stack_violations(nodes: list[Node], policy: str) -> list[str]:

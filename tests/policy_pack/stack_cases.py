@@ -109,6 +109,13 @@ def governed_repository(auto_merge: Any = False, **protection: Any) -> list[Node
     return [repo, guard]
 
 
+def kafka_topic(replicas: int, insync: int) -> tuple[str, dict[str, Any]]:
+    token, props = obj("Stream", "audit", "kafka", spec={"topicName": "audit", "partitions": 3, "replicas": replicas,
+                                                         "config": {"min.insync.replicas": insync}})
+    props.update(apiVersion="kafka.strimzi.io/v1beta2", kind="KafkaTopic")
+    return "kubernetes:kafka.strimzi.io/v1beta2:KafkaTopic", props
+
+
 def _human_write() -> list[Node]:
     return rbac_stack(role_ref={"kind": "ClusterRole", "name": "edit"})
 
@@ -179,6 +186,27 @@ STACK_CASES: dict[str, dict[str, list[tuple[str, Any, str]]]] = {
         "pass": [("egress to the bus only", ai_stack, "")],
         "fail": [("egress to every namespace", lambda: ai_stack(egress=[{"to": [{"namespaceSelector": {}}]}]),
                   "NetworkPolicy ai/assistant-egress: spec.egress[0] to[0].namespaceSelector matches vault zone vault")],
+    },
+    "ai-no-secret-rbac": {
+        "pass": [("ai account bound to view", lambda: ai_stack(extra=(obj(
+            "RoleBinding", "assistant-view", "ai", roleRef={"kind": "ClusterRole", "name": "view"},
+            subjects=[{"kind": "ServiceAccount", "name": "assistant", "namespace": "ai"}]),)), "")],
+        "fail": [("ai account bound to edit", lambda: ai_stack(extra=(obj(
+            "RoleBinding", "assistant-edit", "ai", roleRef={"kind": "ClusterRole", "name": "edit"},
+            subjects=[{"kind": "ServiceAccount", "name": "assistant"}]),)),
+                  "RoleBinding ai/assistant-edit: binds ServiceAccount ai/assistant, used by AI Deployment "
+                  "ai/assistant; built-in ClusterRole edit lets it read Secrets")],
+    },
+    "kafka-audit-topic-replicated": {
+        "pass": [("three copies, two in sync", lambda: nodes(declaration(environment="prod"), kafka_topic(3, 2)), "")],
+        "fail": [("one copy in prod", lambda: nodes(declaration(environment="prod"), kafka_topic(1, 1)),
+                  "KafkaTopic kafka/audit: audit topic in a stack not declared dev")],
+    },
+    "jetstream-duplicate-window": {
+        "pass": [("window covers the horizon", lambda: backbone_stack(), "")],
+        "fail": [("window shorter than the declared horizon", lambda: nodes(
+            declaration(**{"migration-phase": "dual-write", "dual-write-retry-horizon": "10m"}), redis(), stream()),
+                  "Stream bus/orders: spec.duplicateWindow \"2m\" is shorter than the dual-write's retry horizon 10m")],
     },
     "github-repository-governed": {
         "pass": [("protected main, auto-merge off", governed_repository, "")],

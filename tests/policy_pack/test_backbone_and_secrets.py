@@ -190,7 +190,7 @@ def test_config_maps_with_secret_keys_values_or_config_lines_are_rejected():
     assert sorted(violations(*config, PLAINTEXT)) == [
         'data["app.conf"] line 2 sets requirepass to a literal value; keep secrets out of ConfigMaps: put them in '
         "a Secret from the secret manager and reference it",
-        'data["db_password"] holds a literal value under a secret-like key; keep secrets out of ConfigMaps: put '
+        'data["db_password"] has a literal value under a secret-like name; keep secrets out of ConfigMaps: put '
         "them in a Secret from the secret manager and reference it"]
 
 
