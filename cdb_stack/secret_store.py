@@ -57,6 +57,10 @@ def stack_target(project_dir: str | Path, stack: str) -> Target:
     return Target(planned.config, secrets.vault_clients(plan.parts), planned.configure.address)
 
 
+def desired_state_of(target: Target) -> dict[str, Any]:
+    return desired_state(target.config, target.clients)
+
+
 def connect(address: str | None, ca_file: str | None = None) -> hvac.Client:
     address = address or next((os.environ[k] for k in ADDRESS_ENV if os.environ.get(k)), None)
     if not address:
@@ -121,7 +125,7 @@ def _enable(client: hvac.Client, kind: str, path: str, spec: dict[str, Any]) -> 
 
 def configure(client: hvac.Client, target: Target, dry_run: bool = False) -> Outcome:
     ready(client)
-    want, out = desired_state(target.config, target.clients), Outcome()
+    want, out = desired_state_of(target), Outcome()
     for kind in ("mounts", "audit", "auth"):
         have = _enabled(client, kind)
         for path, spec in want[kind].items():
@@ -137,9 +141,9 @@ def configure(client: hvac.Client, target: Target, dry_run: bool = False) -> Out
     audits = _enabled(client, "audit")
     for path, spec in want["audit_declared"].items():
         have = audits.get(path)
-        if not have or have.get("type") != spec["type"] or not _same(spec["options"], have.get("options") or {}):
-            out.problems.append(f"audit device {path!r} ({spec['options']}) is declared in the server config but "
-                                "the server does not run it; roll the pods to load the rendered config")
+        if not have or have.get("type") != spec["type"]:  # its file path is the server's own (config file)
+            out.problems.append(f"audit device {path!r} ({spec['type']}) is declared in the server config but the "
+                                "server does not run it; roll the pods to load the rendered config")
     for path, body in want["writes"].items():
         current = _call(f"read {path}", client.read, path)  # None when absent (also under a mount not yet enabled)
         if current is not None and _same(body, current.get("data", {})):
@@ -172,7 +176,7 @@ def missing_secrets(client: hvac.Client, target: Target) -> list[str]:
     """KV v2 paths the stack's clients read that hold no current value (never read: only metadata)."""
     ready(client)
     missing = []
-    for data_path, role in desired_state(target.config, target.clients)["secrets"].items():
+    for data_path, role in desired_state_of(target)["secrets"].items():
         meta = data_path.replace("/data/", "/metadata/", 1)
         answer = _call(f"read {meta}", client.read, meta)
         versions = ((answer or {}).get("data") or {}).get("versions") or {}
