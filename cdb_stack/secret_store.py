@@ -46,13 +46,18 @@ class Target:
 def stack_target(project_dir: str | Path, stack: str) -> Target:
     """The configuration the stack declares (settings -> plan, nothing built, no engine run)."""
     from cdb_stack.engine.project import load_project
-    from cdb_stack.parts import secrets
     from cdb_stack.settings import parse_settings
     from cdb_stack.stack import plan_stack
 
     project = load_project(project_dir, stack)
     source = f"Pulumi.{stack}.yaml"
-    plan = plan_stack(parse_settings(project.config, source=source), project.name, stack, source=source)
+    return plan_target(plan_stack(parse_settings(project.config, source=source), project.name, stack, source=source))
+
+
+def plan_target(plan: Any) -> Target:
+    """The configuration a `cdb_stack.stack.StackPlan` declares."""
+    from cdb_stack.parts import secrets
+
     planned = plan.parts[secrets.KEY]
     return Target(planned.config, secrets.vault_clients(plan.parts), planned.configure.address)
 

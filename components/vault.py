@@ -11,6 +11,7 @@ not await the StatefulSet (`pulumi.com/skipAwait`): before the ceremony no membe
 awaiting `pulumi up` would hang; readiness (unsealed) is what `cdb vault check` and the Service rely on.
 """
 
+import ipaddress
 from typing import Any, Literal
 
 import pulumi
@@ -94,7 +95,13 @@ class VaultServerArgs(Intent):
             raise ValueError("static_seal is an OpenBao seal; HashiCorp Vault has none: use engine 'openbao' "
                              "or unseal by hand (static_seal None)")
         for cidr in self.config_from_cidrs:
-            Destination(cidr=cidr, ports=(API_PORT,))  # the same refusal of open or malformed networks
+            try:
+                network = ipaddress.ip_network(cidr, strict=True)
+            except ValueError:
+                raise ValueError(f"config_from_cidrs: {cidr!r} is not a network address; write e.g. '10.20.0.0/24'") from None
+            if network.prefixlen == 0:
+                raise ValueError(f"config_from_cidrs: {cidr!r} admits every address into the vault zone; "
+                                 "name the network the configuration is applied from")
         return self
 
     @property

@@ -28,7 +28,7 @@ from cdb_stack.settings_base import Compute, Name, Strict, compute
 from components import conventions
 from components.conventions import ZONE_CLASS_VAULT
 from components.network import Destination, Peer
-from components.vault import API_PORT, StaticSeal, VaultServerArgs
+from components.vault import API_PORT, KEY_ID, StaticSeal, VaultServerArgs
 from components.vault_config import AUDIT_FILE, VaultClient, VaultConfigArgs
 from components.vault_delivery import SecretOperatorArgs, operator_pod_labels
 from components.zone import ZoneArgs
@@ -64,8 +64,9 @@ class UnsealSettings(Strict):
     type: Literal["static", "manual"] = Field("static", description="static: OpenBao unseals itself from the "
                                               "ceremony's key Secret; manual: Shamir keys entered by hand")
     secret: Name = Field("openbao-unseal-key", description="Secret (vault zone) the key ceremony creates; never in code")
-    key_id: str = Field("unseal-1", description="id of the current key: its file name in the Secret")
-    previous_key_id: str | None = Field(None, description="id of the key being rotated out (during a rotation)")
+    key_id: str = Field("unseal-1", pattern=KEY_ID, description="id of the current key: its file name in the Secret")
+    previous_key_id: str | None = Field(None, pattern=KEY_ID,
+                                        description="id of the key being rotated out (during a rotation)")
 
 
 class ConfigureSettings(Strict):
