@@ -25,7 +25,7 @@ def http(address: str, method: str, path: str, body: Any = None, token: str | No
     if token:
         req.add_header("X-Vault-Token", token)
     try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
+        with urllib.request.urlopen(req, timeout=60) as resp:  # init is slow on a busy machine
             text = resp.read()
             return resp.status, json.loads(text) if text else None
     except urllib.error.HTTPError as err:
@@ -39,14 +39,15 @@ def http(address: str, method: str, path: str, body: Any = None, token: str | No
 class RenderedCluster:
     """The prod stack's OpenBao members on loopback; `start(i)`/`stop(i)` run one member."""
 
-    def __init__(self, root: Path, stack: str = "prod") -> None:
-        resources = run_stack(stack)
+    def __init__(self, root: Path, stack: str = "prod", ports: Ports | None = None, **overrides: Any) -> None:
+        resources = run_stack(stack, **overrides)
         self.sts = one(resources, STS, "vault")
         self.container = pod(self.sts)["containers"][0]
         self.config = one(resources, CONFIG_MAP, "vault-config")["data"]["config.hcl"]
         self.replicas = int(self.sts["spec"]["replicas"])
         self.root = root
-        self.ports = Ports(tuple(free_port() for _ in range(self.replicas)), tuple(free_port() for _ in range(self.replicas)))
+        self.ports = ports or Ports(tuple(free_port() for _ in range(self.replicas)),
+                                    tuple(free_port() for _ in range(self.replicas)))
         self.procs: dict[int, subprocess.Popen[bytes]] = {}
         self.members = [loopback_member(self.config, self.container, "vault", i, self.ports, root)
                         for i in range(self.replicas)]
@@ -57,10 +58,10 @@ class RenderedCluster:
     def probe_path(self, kind: str) -> str:
         return self.container[f"{kind}Probe"]["httpGet"]["path"]
 
-    def ceremony_key(self) -> bytes:
+    def ceremony_key(self, key: bytes | None = None) -> bytes:
         """What the key ceremony puts into the Secret: 32 random bytes under the rendered current key id."""
         key_id = re.search(r'current_key_id\s*=\s*"([^"]+)"', self.config).group(1)
-        key = secrets.token_bytes(32)
+        key = key or secrets.token_bytes(32)
         for i in range(self.replicas):
             (mount_dir(self.root, i, "/vault/unseal") / key_id).write_bytes(key)
         return key

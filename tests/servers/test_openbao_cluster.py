@@ -17,6 +17,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cdb_stack import secret_store
 from cdb_stack.cli import main
 from tests.servers.openbao_cluster import RenderedCluster, http
+from tests.servers.openbao_loopback import mount_dir
+from tests.stack.platform_stack import stack_config
 
 pytestmark = pytest.mark.servers
 ROOT = Path(__file__).resolve().parents[2]
@@ -129,3 +131,34 @@ def test_cdb_vault_configure_loads_the_rendered_policies_into_the_cluster(
     for path in want["secrets"]:
         assert http(cluster.address(0), "POST", f"/v1/{path}", {"data": {"value": "seeded"}}, token=root_token)[0] == 200
     assert main(["vault", "check", "--stack", "prod", "--cwd", str(ROOT), "--address", cluster.address(0)]) == 0
+
+
+def test_the_rendered_key_rotation_moves_the_seal_to_the_new_key(tmp_path: Path) -> None:
+    """Runbook 'rotate the unseal key': both keys for one restart, then the new key alone still unseals."""
+    dev = stack_config("dev").get("cdb-infra:secrets", {})
+    first = RenderedCluster(tmp_path, "dev")
+    unseal_dir = mount_dir(tmp_path, 0, "/vault/unseal")
+    first.ceremony_key()
+    first.start(0)
+    try:
+        first.wait("member listening", lambda: first.health(0, "/v1/sys/health") == 501)
+        assert http(first.address(0), "POST", "/v1/sys/init", {"recovery_shares": 1, "recovery_threshold": 1})[0] == 200
+        first.wait("unsealed with unseal-1", lambda: first.health(0, first.probe_path("readiness")) == 200)
+    finally:
+        first.stop_all()
+    rotating = RenderedCluster(tmp_path, "dev", first.ports, secrets={
+        **dev, "autoUnseal": {"keyId": "unseal-2", "previousKeyId": "unseal-1"}})
+    rotating.ceremony_key()  # the new key beside the old one in the Secret
+    assert sorted(p.name for p in unseal_dir.iterdir()) == ["unseal-1", "unseal-2"]
+    rotating.start(0)
+    try:
+        rotating.wait("unsealed during the rotation", lambda: rotating.health(0, rotating.probe_path("readiness")) == 200)
+    finally:
+        rotating.stop_all()
+    (unseal_dir / "unseal-1").unlink()  # the old key leaves the Secret
+    done = RenderedCluster(tmp_path, "dev", first.ports, secrets={**dev, "autoUnseal": {"keyId": "unseal-2"}})
+    done.start(0)
+    try:
+        done.wait("unsealed with unseal-2 alone", lambda: done.health(0, done.probe_path("readiness")) == 200)
+    finally:
+        done.stop_all()
