@@ -9,6 +9,7 @@ from the VaultStaticSecrets the operator would sync (the program's recorded regi
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pytest
 
@@ -88,3 +89,19 @@ def test_the_ai_class_gets_nothing(openbao: OpenBao) -> None:
     ai_path = f"kv/data/{namespace}/{name}/anything"
     for token, _ in clients.values():
         assert openbao.capabilities(token, ai_path) == ["deny"]
+
+
+def test_the_runbooks_configuration_policy_is_enough_to_configure_and_check(openbao: OpenBao,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """The `cdb-configure` policy in docs/openbao-runbook.md, loaded as written, replaces the root token."""
+    runbook = (ROOT / "docs" / "openbao-runbook.md").read_text()
+    policy = re.search(r"```hcl\n# policy cdb-configure\n(.*?)```", runbook, re.S).group(1)
+    openbao.ok("PUT", "sys/policies/acl/cdb-configure", {"policy": policy})
+    monkeypatch.setenv("BAO_TOKEN", openbao.token_for(["cdb-configure"]))
+    target = secret_store.stack_target(ROOT, "prod")
+    target = dataclasses.replace(target, config=target.config.model_copy(update={"kubernetes_ca_cert": cluster_ca()}))
+    client = secret_store.connect(openbao.address)
+    outcome = secret_store.configure(client, target)
+    assert len(outcome.changes) == 10 and outcome.undeclared == ["policy cdb-configure"]
+    assert secret_store.configure(client, target).changes == []
+    assert len(secret_store.missing_secrets(client, target)) == 3
