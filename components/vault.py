@@ -11,6 +11,7 @@ not await the StatefulSet (`pulumi.com/skipAwait`): before the ceremony no membe
 awaiting `pulumi up` would hang; readiness (unsealed) is what `cdb vault check` and the Service rely on.
 """
 
+import hashlib
 import ipaddress
 from typing import Any, Literal
 
@@ -39,6 +40,7 @@ SKIP_AWAIT = "pulumi.com/skipAwait"
 # sealed/uninitialised as alive (204): a restart cannot unseal, and the ceremony needs the pod running.
 READY_PATH = "/v1/sys/health?standbyok=true&perfstandbyok=true"
 LIVE_PATH = "/v1/sys/health?standbyok=true&perfstandbyok=true&sealedcode=204&uninitcode=204"
+CONFIG_HASH = "cdb-infra.io/config-hash"
 ENGINES = {"openbao": ("bao", "BAO"), "vault": ("vault", "VAULT")}  # engine -> (binary, env prefix)
 KEY_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
 
@@ -136,6 +138,10 @@ def server_config(args: VaultServerArgs, name: str) -> str:
     )
 
 
+def config_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def _env(args: VaultServerArgs, name: str) -> list[dict[str, Any]]:
     # OpenBao reads only BAO_* variables (VAULT_API_ADDR would be ignored silently).
     p = ENGINES[args.engine][1]
@@ -220,7 +226,10 @@ class VaultServer(pulumi.ComponentResource):
                 # itself. OnDelete would leave every update pending until someone deletes pods.
                 "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}},
                 "selector": {"matchLabels": dict(selector)},
-                "template": {"metadata": {"labels": dict(labels)}, "spec": pod},
+                # The config's hash on the template: a changed config (a key rotation) rolls the members.
+                "template": {"metadata": {"labels": dict(labels),
+                                          "annotations": {CONFIG_HASH: config_hash(server_config(args, name))}},
+                             "spec": pod},
                 "volumeClaimTemplates": [v.claim_template(labels, prov.annotations()) for v in (args.data, args.audit)],
             },
             opts=child_opts(self, self.service_account, self.config, self.headless))

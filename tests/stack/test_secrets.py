@@ -81,6 +81,13 @@ def test_a_key_rotation_renders_the_previous_key_beside_the_current_one() -> Non
     config = one(run_stack("prod", secrets=secrets), CONFIG_MAP, "vault-config")["data"]["config.hcl"]
     assert 'current_key     = "file:///vault/unseal/unseal-2"' in config
     assert 'previous_key_id = "unseal-1"' in config and 'previous_key    = "file:///vault/unseal/unseal-1"' in config
+    # The rotation must roll the members: the pod template changes with the config.
+    hashes = {pod_hash(run_stack("prod", secrets=s)) for s in (secrets, prod_secrets())}
+    assert len(hashes) == 2
+
+
+def pod_hash(resources: tuple) -> str:
+    return one(resources, STS, "vault")["spec"]["template"]["metadata"]["annotations"]["cdb-infra.io/config-hash"]
 
 
 def test_pulumi_does_not_await_the_sealed_statefulset_and_updates_roll_one_member_at_a_time() -> None:
