@@ -39,14 +39,20 @@ def run(args: argparse.Namespace) -> int:
         return 0
     client = secret_store.connect(args.address or target.address, args.ca_file)
     if args.action == "check":
+        pending = secret_store.configure(client, target, dry_run=True)
         missing = secret_store.missing_secrets(client, target)
+        for change in pending.changes:
+            print(f"not applied: {change}")
+        for problem in pending.problems:
+            print(f"problem: {problem}")
         for line in missing:
             print(f"missing secret: {line}")
-        if missing:
-            print(f"vault check FAILED: {len(missing)} of the stack's secrets hold no value; write them with "
-                  "`bao kv put <mount>/<path> key=value` (docs/openbao-runbook.md, step 'seed')")
+        if pending.changes or pending.problems or missing:
+            print(f"vault check FAILED: {len(pending.changes)} configuration change(s) pending (run `cdb vault "
+                  f"configure`), {len(pending.problems)} problem(s), {len(missing)} secret(s) without a value "
+                  "(write them with `bao kv put`, docs/openbao-runbook.md section 4)")
             return 1
-        print("vault check passed: every secret the stack's clients read holds a value")
+        print("vault check passed: the configuration is applied and every secret the stack's clients read holds a value")
         return 0
     outcome = secret_store.configure(client, target, dry_run=args.dry_run)
     verb = "would apply" if args.dry_run else "applied"

@@ -92,3 +92,13 @@ def test_a_token_without_rights_is_refused_with_the_runbook(openbao: OpenBao, mo
     monkeypatch.setenv("BAO_TOKEN", openbao.token_for(["no-such-policy"]))
     assert main(cdb("configure", "--stack", "dev", "--address", openbao.address)) == 2
     assert "permission denied; the token needs the rights listed in docs/openbao-runbook.md" in capsys.readouterr().err
+
+
+def test_check_on_an_unconfigured_server_lists_what_is_not_applied(openbao: OpenBao, monkeypatch: pytest.MonkeyPatch,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("BAO_TOKEN", ROOT_TOKEN)
+    assert main(cdb("check", "--stack", "dev", "--address", openbao.address)) == 1
+    out = capsys.readouterr().out
+    assert "not applied: enable mounts kv (kv)" in out and "not applied: create auth/kubernetes/role/storage-minio" in out
+    assert "missing secret: kv/data/storage/minio/minio-root (read by storage-minio)" in out
+    assert "kv/" not in openbao.ok("GET", "sys/mounts")["data"]  # check never writes

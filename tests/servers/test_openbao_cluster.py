@@ -106,6 +106,10 @@ def test_cdb_vault_configure_loads_the_rendered_policies_into_the_cluster(
         capsys: pytest.CaptureFixture[str]) -> None:
     ready = cluster.probe_path("readiness")
     cluster.wait("three unsealed members", lambda: all(cluster.health(i, ready) == 200 for i in range(3)), 90)
+    # Standbys forward to the active member: wait until one is active and the others know it.
+    cluster.wait("one active member known to all", lambda: all(
+        http(cluster.address(i), "GET", "/v1/sys/leader")[1].get("leader_address") for i in range(3))
+        and [cluster.health(i, "/v1/sys/health") for i in range(3)].count(200) == 1, 60)
     monkeypatch.setenv("BAO_TOKEN", root_token)
     target = secret_store.stack_target(ROOT, "prod")
     # The one environment value besides addresses: the API server's CA, which a pod finds in its own mount.
@@ -131,6 +135,7 @@ def test_cdb_vault_configure_loads_the_rendered_policies_into_the_cluster(
     for path in want["secrets"]:
         assert http(cluster.address(0), "POST", f"/v1/{path}", {"data": {"value": "seeded"}}, token=root_token)[0] == 200
     assert main(["vault", "check", "--stack", "prod", "--cwd", str(ROOT), "--address", cluster.address(0)]) == 0
+    assert "not applied" not in capsys.readouterr().out
 
 
 def test_the_rendered_key_rotation_moves_the_seal_to_the_new_key(tmp_path: Path) -> None:
