@@ -187,7 +187,9 @@ def plan(settings: Settings, ctx: PlanContext) -> SecretsPlan:
                 if settings.metrics_scrape and observability.enabled else ())
     server = VaultServerArgs.parse({
         "provenance": prov, "namespace": settings.zone, "image": settings.image or IMAGES[settings.engine],
-        "engine": settings.engine, "static_seal": seal, "audit_file": AUDIT_FILE if settings.engine == "openbao" else None, "metrics_from": scrapers,
+        "engine": settings.engine, "static_seal": seal, "metrics_from": scrapers,
+        # OpenBao refuses to enable audit devices over the API: its own config declares the file device.
+        "audit_file": AUDIT_FILE if settings.engine == "openbao" else None,
         "config_from_cidrs": tuple(settings.configure.from_cidrs),
         "replicas": replicas, "resources": settings.resources.model_dump(), "tls_secret": settings.tls_secret,
         "data": volume("data", "/vault/data", settings.storage_size),
