@@ -11,6 +11,7 @@ compared first and only differences are written.
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,8 +79,24 @@ def connect(address: str | None, ca_file: str | None = None) -> hvac.Client:
     return hvac.Client(url=address, token=token, verify=ca or True, timeout=15)
 
 
+# A KV v2 mount answers this for a moment after it is enabled (or upgraded); the call succeeds once it is done.
+KV_UPGRADING = "Upgrading from non-versioned to versioned data"
+UPGRADE_WAIT_SECONDS = 60.0
+
+
 def _call(what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
     """One API call; transport and API errors become one-line CdbErrors naming the call."""
+    deadline = time.monotonic() + UPGRADE_WAIT_SECONDS
+    while True:
+        try:
+            return _once(what, fn, *args, **kwargs)
+        except CdbError as exc:
+            if KV_UPGRADING not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def _once(what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
     try:
         return fn(*args, **kwargs)
     except hvac.exceptions.Forbidden:
