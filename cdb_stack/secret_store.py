@@ -146,7 +146,13 @@ def _enable(client: hvac.Client, kind: str, path: str, spec: dict[str, Any]) -> 
 
 
 def configure(client: hvac.Client, target: Target, dry_run: bool = False) -> Outcome:
+    """Apply the stack's configuration; a dry pass first, so a conflict stops the run before any write."""
     ready(client)
+    planned = _configure(client, target, dry_run=True)
+    return planned if dry_run or not planned.changes else _configure(client, target, dry_run=False)
+
+
+def _configure(client: hvac.Client, target: Target, dry_run: bool) -> Outcome:
     want, out = desired_state_of(target), Outcome()
     for kind in ("mounts", "audit", "auth"):
         have = _enabled(client, kind)

@@ -102,3 +102,14 @@ def test_check_on_an_unconfigured_server_lists_what_is_not_applied(openbao: Open
     assert "not applied: enable mounts kv (kv)" in out and "not applied: create auth/kubernetes/role/storage-minio" in out
     assert "missing secret: kv/data/storage/minio/minio-root (read by storage-minio)" in out
     assert "kv/" not in openbao.ok("GET", "sys/mounts")["data"]  # check never writes
+
+
+def test_a_conflicting_mount_stops_configure_before_it_writes_anything(
+        openbao: OpenBao, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    openbao.ok("POST", "sys/auth/kubernetes", {"type": "userpass"})  # someone else's method on the stack's path
+    monkeypatch.setenv("BAO_TOKEN", ROOT_TOKEN)
+    assert main(cdb("configure", "--stack", "dev", "--address", openbao.address)) == 2
+    err = capsys.readouterr().err
+    assert "auth kubernetes: is a 'userpass', the stack wants 'kubernetes'" in err and err.count("\n") == 1
+    assert "kv/" not in openbao.ok("GET", "sys/mounts")["data"]  # nothing half-written
+    assert "apps-orders-api-read" not in openbao.ok("GET", "sys/policies/acl?list=true")["data"]["keys"]
