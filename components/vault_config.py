@@ -1,4 +1,8 @@
-"""Vault's configuration as code (pulumi-vault): KV v2, one ACL policy per client, Kubernetes auth, audit.
+"""Vault's configuration as code: KV v2, one ACL policy per client, Kubernetes auth, audit.
+
+`desired_state(args)` is the whole configuration as Vault HTTP API writes (the form `cdb vault configure`
+applies); `VaultConfig` is the same configuration as pulumi-vault resources. Both take the policy text
+and the role fields from the pure functions below, so they cannot drift apart.
 
 The ACL policy text comes from one pure function, `policy_hcl`, so what pulumi-vault writes and what the
 tests load into a real OpenBao server to prove it (`sys/capabilities`) are the same string. A client
@@ -19,6 +23,7 @@ from components.intent import Intent
 VAULT_CONFIG_TYPE = "cdb:index:VaultConfig"
 DNS = Annotated[str, AfterValidator(names.dns_label)]
 AUDIT_FILE = "/vault/audit/audit.log"
+AUDIT_DESCRIPTION = "Every request and response, HMAC'd, on the audit volume"
 
 
 class VaultClient(Intent):
@@ -69,15 +74,32 @@ def policy_hcl(client: VaultClient, kv_mount: str) -> str:
     return "".join(blocks)
 
 
+def role_fields(client: VaultClient, args: "VaultConfigArgs") -> dict[str, Any]:
+    """The Kubernetes auth role of a client, as the API's `auth/<mount>/role/<role>` body."""
+    return {
+        "bound_service_account_names": [client.service_account],
+        "bound_service_account_namespaces": [client.namespace],
+        "audience": args.audience,
+        "token_policies": [client.policy_name],
+        "token_no_default_policy": True,
+        "token_ttl": args.token_ttl_seconds,
+        "token_max_ttl": args.token_max_ttl_seconds,
+    }
+
+
 class VaultConfigArgs(Intent):
     kv_mount: DNS = Field(default="kv", description="Path of the KV v2 secrets engine")
     kv_max_versions: int = Field(default=10, ge=1, description="Versions kept per secret")
     auth_mount: DNS = Field(default="kubernetes", description="Path of the Kubernetes auth method")
     kubernetes_host: str = Field(default="https://kubernetes.default.svc", description="API server Vault reviews tokens at")
+    kubernetes_ca_cert: str | None = Field(default=None, description="PEM of the API server's CA; None: the server "
+                                           "reads its pod's service-account CA (in-cluster)")
     audience: str = Field(default="vault", description="Audience the clients' service account tokens carry")
     token_ttl_seconds: int = Field(default=1200, ge=60, description="TTL of a client's Vault token")
     token_max_ttl_seconds: int = Field(default=3600, ge=60, description="Maximum TTL of a client's Vault token")
     audit_file: str = Field(default=AUDIT_FILE, description="File the audit device writes (on the audit volume)")
+    audit_in_server_config: bool = Field(default=False, description="The server's own config declares the audit "
+                                         "device (OpenBao refuses to enable one over the API); only verify it")
     clients: tuple[VaultClient, ...] = Field(default=(), description="Workloads that receive secrets")
 
     @model_validator(mode="after")
@@ -89,6 +111,29 @@ class VaultConfigArgs(Intent):
         if self.token_max_ttl_seconds < self.token_ttl_seconds:
             raise ValueError("token_max_ttl_seconds is below token_ttl_seconds; raise the maximum")
         return self
+
+
+def desired_state(args: VaultConfigArgs, clients: tuple[VaultClient, ...] | None = None) -> dict[str, Any]:
+    """Everything the configuration consists of, keyed as the HTTP API names it (mounts, audit devices,
+    auth methods: enabled once; the rest: idempotent writes). `clients` defaults to `args.clients`."""
+    clients = args.clients if clients is None else clients
+    audit = {"file": {"type": "file", "options": {"file_path": args.audit_file}, "description": AUDIT_DESCRIPTION}}
+    return {
+        "mounts": {args.kv_mount: {"type": "kv", "options": {"version": "2"},
+                                   "description": "KV v2 secrets of the platform's workloads"}},
+        "audit": {} if args.audit_in_server_config else audit,
+        "audit_declared": audit if args.audit_in_server_config else {},
+        "auth": {args.auth_mount: {"type": "kubernetes", "description": "Service accounts log in with projected tokens"}},
+        "writes": {
+            f"{args.kv_mount}/config": {"max_versions": args.kv_max_versions},
+            f"auth/{args.auth_mount}/config": {"kubernetes_host": args.kubernetes_host,
+                                               **({"kubernetes_ca_cert": args.kubernetes_ca_cert}
+                                                  if args.kubernetes_ca_cert else {})},
+            **{f"sys/policies/acl/{c.policy_name}": {"policy": policy_hcl(c, args.kv_mount)} for c in clients},
+            **{f"auth/{args.auth_mount}/role/{c.role}": role_fields(c, args) for c in clients},
+        },
+        "secrets": {f"{args.kv_mount}/data/{secret_path(c, s)}": c.role for c in clients for s in c.secrets},
+    }
 
 
 class VaultConfig(pulumi.ComponentResource):
@@ -103,9 +148,9 @@ class VaultConfig(pulumi.ComponentResource):
             f"{name}-kv", path=args.kv_mount, type="kv", options={"version": "2"},
             description="KV v2 secrets of the platform's workloads", opts=child,
         )
-        self.audit = vault.Audit(
+        self.audit = None if args.audit_in_server_config else vault.Audit(
             f"{name}-audit", type="file", path="file", options={"file_path": args.audit_file},
-            description="Every request and response, HMAC'd, on the audit volume", opts=child,
+            description=AUDIT_DESCRIPTION, opts=child,
         )
         self.auth = vault.AuthBackend(
             f"{name}-kubernetes", type="kubernetes", path=args.auth_mount,
@@ -113,6 +158,7 @@ class VaultConfig(pulumi.ComponentResource):
         )
         self.auth_config = vault.kubernetes.AuthBackendConfig(
             f"{name}-kubernetes-config", backend=self.auth.path, kubernetes_host=args.kubernetes_host,
+            kubernetes_ca_cert=args.kubernetes_ca_cert,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.auth]),
         )
         self.policies: dict[str, vault.Policy] = {}
@@ -132,16 +178,8 @@ class VaultConfig(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.kv]),
         )
         self.policies[client.role] = policy
+        fields = {**role_fields(client, args), "token_policies": [policy.name]}
         self.roles[client.role] = vault.kubernetes.AuthBackendRole(
-            f"{name}-{client.role}-role",
-            backend=self.auth.path,
-            role_name=client.role,
-            bound_service_account_names=[client.service_account],
-            bound_service_account_namespaces=[client.namespace],
-            audience=args.audience,
-            token_policies=[policy.name],
-            token_no_default_policy=True,
-            token_ttl=args.token_ttl_seconds,
-            token_max_ttl=args.token_max_ttl_seconds,
+            f"{name}-{client.role}-role", backend=self.auth.path, role_name=client.role, **fields,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.auth_config]),
         )

@@ -51,6 +51,10 @@ class ZoneArgs(Intent):
     zone_class: Literal["vault"] | None = Field(
         default=None, description="Marks a special zone (label cdb-infra.io/zone-class); 'vault' holds the secret store only"
     )
+    ceremony_secrets: tuple[Annotated[str, AfterValidator(names.dns_label)], ...] = Field(
+        default=(), description="Secrets of this zone created by a documented hand procedure (a key ceremony), "
+                                "never by code; declared as the zone's products for the pack's references rule"
+    )
     dns_namespace: Annotated[str, AfterValidator(names.dns_label)] = Field(
         default=defaults.DNS_NAMESPACE, description="Namespace of the cluster DNS"
     )
@@ -90,11 +94,14 @@ class Zone(pulumi.ComponentResource):
         labels = args.provenance.labels(name=name, instance=name, component=ROLE)
         zone_labels = {conventions.LABEL_ZONE_CLASS: args.zone_class} if args.zone_class else {}
         annotations = args.provenance.annotations()
+        products = ({conventions.ANNOTATION_PRODUCES: ",".join(f"{ns}/{s}" for s in args.ceremony_secrets)}
+                    if args.ceremony_secrets else {})
 
         self.namespace_name = ns
         self.namespace = k8s.core.v1.Namespace(
             name,
-            metadata=metadata(ns, None, {**args.labels, **labels, **zone_labels, **defaults.psa_labels()}, annotations),
+            metadata=metadata(ns, None, {**args.labels, **labels, **zone_labels, **defaults.psa_labels()},
+                              {**annotations, **products}),
             opts=child_opts(self),
         )
 

@@ -1,28 +1,39 @@
-"""Proof on a real OpenBao server: the ACL policies the stack hands to pulumi-vault give each client exactly
+"""Proof on a real OpenBao server: the ACL policies `cdb vault configure` applies give each client exactly
 the KV paths its VaultStaticSecrets read, and the AI class nothing.
 
-Everything loaded into the server is taken from the stack's recorded registrations (the same inputs
-pulumi-vault would receive): the KV mount, every Policy's text, every role's token policies; the
-expected paths come independently from the VaultStaticSecrets the operator would sync.
+The server is configured by the applier itself (mount, policies, roles, from the stack's plan); the token
+of each role carries the policies the server stored for that role; the expected paths come independently
+from the VaultStaticSecrets the operator would sync (the program's recorded registrations).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import re
+
 import pytest
 
-from tests.servers.vault_fixtures import OpenBao, openbao  # noqa: F401 (fixture)
-from tests.stack.platform_stack import POLICY, ROLE, VAULT_AUTH, VSS, of_type, one, run_stack
+from cdb_stack import secret_store
+from tests.servers.test_openbao_cluster import cluster_ca
+from tests.servers.vault_fixtures import ROOT_TOKEN, OpenBao, openbao  # noqa: F401 (fixture)
+from tests.stack.platform_stack import ROOT, VAULT_AUTH, VSS, of_type, run_stack
 
+pytestmark = pytest.mark.servers
 AI_SERVICE = ("apps", "insight-ai")
 
 
+@pytest.fixture(autouse=True)
+def _configure_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BAO_TOKEN", ROOT_TOKEN)  # how an operator hands `cdb vault configure` its token
+
+
 def load_stack(server: OpenBao, stack: str) -> dict[str, tuple[str, list[str]]]:
-    """Mount and policies from the recording; returns role -> (token, the KV v2 paths its secrets live at)."""
+    """`cdb vault configure`'s applier on the dev server; returns role -> (token, the KV v2 paths it reads)."""
     resources = run_stack(stack)
-    mount = one(resources, "vault:index/mount:Mount", "vault-config-kv")
-    server.ok("POST", f"sys/mounts/{mount['path']}", {"type": mount["type"], "options": mount["options"]})
-    for policy in of_type(resources, POLICY):
-        server.ok("PUT", f"sys/policies/acl/{policy.properties['name']}", {"policy": policy.properties["policy"]})
+    target = secret_store.stack_target(ROOT, stack)
+    target = dataclasses.replace(target, config=target.config.model_copy(update={"kubernetes_ca_cert": cluster_ca()}))
+    client = secret_store.connect(server.address)
+    assert secret_store.configure(client, target).changes
     auths = {(a.properties["metadata"]["namespace"], a.properties["metadata"]["name"]): a.properties["spec"]
              for a in of_type(resources, VAULT_AUTH)}
     paths: dict[str, list[str]] = {}
@@ -30,9 +41,10 @@ def load_stack(server: OpenBao, stack: str) -> dict[str, tuple[str, list[str]]]:
         spec, ns = secret.properties["spec"], secret.properties["metadata"]["namespace"]
         role = auths[(ns, spec["vaultAuthRef"])]["kubernetes"]["role"]
         paths.setdefault(role, []).append(f"{spec['mount']}/data/{spec['path']}")
-    roles = {r.properties["roleName"]: r.properties for r in of_type(resources, ROLE)}
+    listed = server.ok("LIST", f"auth/{target.config.auth_mount}/role")["data"]["keys"]
+    roles = {name: server.ok("GET", f"auth/{target.config.auth_mount}/role/{name}")["data"] for name in listed}
     assert set(roles) == set(paths), "every role delivers secrets and every delivery has a role"
-    return {name: (server.token_for(role["tokenPolicies"]), paths[name]) for name, role in roles.items()}
+    return {name: (server.token_for(role["token_policies"]), paths[name]) for name, role in roles.items()}
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
@@ -65,10 +77,10 @@ def test_a_client_reads_its_secret_and_is_refused_anothers(openbao: OpenBao) -> 
 
 def test_the_ai_class_gets_nothing(openbao: OpenBao) -> None:
     clients = load_stack(openbao, "dev")
-    resources = run_stack("dev")
     namespace, name = AI_SERVICE
-    for role in of_type(resources, ROLE):
-        assert name not in role.properties["boundServiceAccountNames"]
+    for role in clients:
+        bound = openbao.ok("GET", f"auth/kubernetes/role/{role}")["data"]["bound_service_account_names"]
+        assert name not in bound
     # Without a role an AI pod holds no policy; an empty list would inherit root's, so name an absent one.
     bare = openbao.token_for(["no-policy-exists-for-ai"])
     for _, paths in clients.values():
@@ -77,3 +89,19 @@ def test_the_ai_class_gets_nothing(openbao: OpenBao) -> None:
     ai_path = f"kv/data/{namespace}/{name}/anything"
     for token, _ in clients.values():
         assert openbao.capabilities(token, ai_path) == ["deny"]
+
+
+def test_the_runbooks_configuration_policy_is_enough_to_configure_and_check(openbao: OpenBao,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """The `cdb-configure` policy in docs/openbao-runbook.md, loaded as written, replaces the root token."""
+    runbook = (ROOT / "docs" / "openbao-runbook.md").read_text()
+    policy = re.search(r"```hcl\n# policy cdb-configure\n(.*?)```", runbook, re.S).group(1)
+    openbao.ok("PUT", "sys/policies/acl/cdb-configure", {"policy": policy})
+    monkeypatch.setenv("BAO_TOKEN", openbao.token_for(["cdb-configure"]))
+    target = secret_store.stack_target(ROOT, "prod")
+    target = dataclasses.replace(target, config=target.config.model_copy(update={"kubernetes_ca_cert": cluster_ca()}))
+    client = secret_store.connect(openbao.address)
+    outcome = secret_store.configure(client, target)
+    assert len(outcome.changes) == 10 and outcome.undeclared == ["policy cdb-configure"]
+    assert secret_store.configure(client, target).changes == []
+    assert len(secret_store.missing_secrets(client, target)) == 3

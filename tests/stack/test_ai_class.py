@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
+from cdb_stack import secret_store
 from tests.stack.platform_stack import (
-    DEPLOYMENT, NETPOL, POLICY, ROLE, VAULT_AUTH, VSS, of_type, one, pod, refusal, run_stack,
+    DEPLOYMENT, NETPOL, ROOT, VAULT_AUTH, VSS, of_type, one, pod, refusal, run_stack,
 )
 
 AI = "insight-ai"
@@ -39,9 +40,10 @@ def test_ai_pods_carry_no_secret_and_no_token(stack: str) -> None:
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_no_vault_role_policy_or_delivery_exists_for_an_ai_service(stack: str) -> None:
     resources = run_stack(stack)
-    for role in of_type(resources, ROLE):
-        assert AI not in role.properties["boundServiceAccountNames"]
-    assert not [p for p in of_type(resources, POLICY) if AI in p.properties["policy"] or AI in p.properties["name"]]
+    writes = secret_store.desired_state_of(secret_store.stack_target(ROOT, stack))["writes"]
+    roles = [body for path, body in writes.items() if path.startswith("auth/kubernetes/role/")]
+    assert roles and all(AI not in role["bound_service_account_names"] for role in roles)
+    assert not [path for path, body in writes.items() if AI in path or AI in str(body.get("policy", ""))]
     assert not [r for r in of_type(resources, VAULT_AUTH) + of_type(resources, VSS) if AI in r.name]
 
 
