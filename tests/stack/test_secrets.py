@@ -228,7 +228,7 @@ def test_the_policy_text_is_the_pure_function_of_the_client() -> None:
     ("dev", {"secrets": {"engine": "vault"}}, "autoUnseal.type: static is an OpenBao seal and HashiCorp Vault has none"),
     ("dev", {"secrets": {"configure": {"via": "pulumi"}}}, "configure.address: required with configure.via: pulumi"),
     ("dev", {"secrets": {"configure": {"fromCidrs": ["0.0.0.0/0"]}}}, "0.0.0.0/0"),
-    ("dev", {"secrets": {"autoUnseal": {"keyId": "k1", "previousKeyId": "k1"}}}, "previous_key_id equals key_id"),
+    ("dev", {"secrets": {"autoUnseal": {"keyId": "k1", "previousKeyId": "k1"}}}, "previousKeyId equals keyId"),
     ("dev", {"secrets": {"autoUnseal": {"keyId": "../k"}}}, "cdb-infra:secrets.autoUnseal.keyId: String should match"),
     ("dev", {"secrets": {"grants": [{"name": "x", "zone": "apps", "serviceAccount": "x", "secrets": ["a", "a"]}]}},
      "lists a secret twice"),

@@ -1,5 +1,8 @@
 # Stack config drives image and replicas; the Deployment takes its password from a Secret reference.
-# expect: exit 0
+# Nothing in the program produces that Secret (no VaultStaticSecret, no declared producer), so the pod
+# could not start on an empty cluster: the references rule refuses it.
+# expect: exit 1
+# expect: violation system-references-resolve kubernetes:apps/v1:Deployment web
 # config: probe:image: registry.example/web:1.4.2
 # config: probe:replicas: "3"
 import pulumi
