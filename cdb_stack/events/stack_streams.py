@@ -31,3 +31,29 @@ def stack_stream(stack: str, name: str, cwd: str | Path = ".") -> StreamSpec:
             return spec
     known = ", ".join(s.name for s in specs) or "none"
     raise CdbError(f"stack {stack!r} declares no stream {name!r}; its streams: {known} (choose one with --stream)")
+
+
+def _settings(stack: str, cwd: str | Path) -> tuple[object, str]:
+    from cdb_stack.settings import parse_settings
+
+    project = load_project(cwd, stack)
+    source = project.stack_file.name if project.stack_file else f"Pulumi.{stack}.yaml"
+    return parse_settings(project.config, source=source), source
+
+
+def stack_replicas(stack: str, cwd: str | Path = ".") -> int:
+    """The replica count of the stack's JetStream servers (1 in dev, 3 elsewhere unless set): what a
+    stream the tools create for this stack gets by default."""
+    from cdb_stack.parts.event_bus import _replicas
+
+    settings, source = _settings(stack, cwd)
+    try:
+        return _replicas(settings.event_bus.replicas, "replicas", settings.environment.value == "dev")  # type: ignore[attr-defined]
+    except ValueError as exc:
+        raise CdbError(f"{source}: cdb-infra:eventBus.{exc}") from None
+
+
+def migration_phase(stack: str, cwd: str | Path = ".") -> tuple[str, str]:
+    """(the stack's Redis migration phase, its settings file name)."""
+    settings, source = _settings(stack, cwd)
+    return settings.redis.migration_phase, source  # type: ignore[attr-defined]
