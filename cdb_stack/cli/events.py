@@ -83,8 +83,9 @@ def _writer_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--spool", type=Path, default=Path(".cdb/events.spool"),
                    help="local outage spool file; its ledger (.ledger) and dead letters (.dead) sit next to it")  # fmt: skip
     p.add_argument("--replicas", type=int, default=None,
-                   help="replicas if the stream must be created (default: the stack's, with --stack; else 1)")  # fmt: skip
-    p.add_argument("--stack", help="take the stream (--stream) and its replicas from Pulumi.<STACK>.yaml")
+                   help="replicas if the stream must be created (default: the stack's; 1 without a stack)")  # fmt: skip
+    p.add_argument("--stack", default=defaults.stack_name(),
+                   help="take the stream (--stream) and its replicas from Pulumi.<STACK>.yaml (default: CDB_STACK)")  # fmt: skip
     p.add_argument("--cwd", default=".", help="the Pulumi project directory for --stack (default: .)")
     p.add_argument("--schemas", type=Path, default=DEFAULT_ROOT, help="schema root (default: schemas/events)")
     p.add_argument("--drain-timeout", type=float, default=30.0,
@@ -220,16 +221,14 @@ def _publish(args: argparse.Namespace) -> int:
 
 
 def _stream(args: argparse.Namespace, registry: SchemaRegistry) -> Any:
-    """The stack's declaration of the stream if it has one; else one over every schema, with the
-    stack's replicas (or --replicas)."""
+    """With a stack (--stack or CDB_STACK): its declaration of the stream, replicas included. Without
+    one: a stream over every schema with --replicas (1 when not given: local servers only)."""
     if not args.stack:
         return defaults.stream_for_schemas(registry, args.stream, args.replicas or 1)
-    from cdb_stack.events.stack_streams import stack_replicas, stack_streams
+    from cdb_stack.events.stack_streams import stack_stream
 
-    for spec in stack_streams(args.stack, args.cwd):
-        if spec.name == args.stream:
-            return spec if args.replicas is None else spec.model_copy(update={"replicas": args.replicas})
-    return defaults.stream_for_schemas(registry, args.stream, args.replicas or stack_replicas(args.stack, args.cwd))
+    spec = stack_stream(args.stack, args.stream, args.cwd)
+    return spec if args.replicas is None else spec.model_copy(update={"replicas": args.replicas})
 
 
 def _drain(args: argparse.Namespace) -> int:

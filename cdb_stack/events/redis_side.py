@@ -290,12 +290,12 @@ class RedisWriter:
                 self.stats.not_delivered += 1
                 self._sample(row[2])
             elif letter == "e":
-                reason = f"redis refused: {error.decode(errors='replace') if isinstance(error, bytes) else error}"
+                text = error.decode(errors="replace") if isinstance(error, bytes) else str(error)
                 self.stats.failed += 1
-                self.stats.last_error = reason
+                self.stats.last_error = text
                 self._sample(row[2])
                 event = row[4] or Event.from_json(row[3], f"stream sequence {row[0]}")
-                self._dead(event, reason)
+                self._dead(event, f"redis refused: {text}")
         if "e" in status:
             log.warning("redis refused %d event(s): %s", status.count("e"), self.stats.last_error)
 

@@ -41,18 +41,6 @@ def _settings(stack: str, cwd: str | Path) -> tuple[object, str]:
     return parse_settings(project.config, source=source), source
 
 
-def stack_replicas(stack: str, cwd: str | Path = ".") -> int:
-    """The replica count of the stack's JetStream servers (1 in dev, 3 elsewhere unless set): what a
-    stream the tools create for this stack gets by default."""
-    from cdb_stack.parts.event_bus import _replicas
-
-    settings, source = _settings(stack, cwd)
-    try:
-        return _replicas(settings.event_bus.replicas, "replicas", settings.environment.value == "dev")  # type: ignore[attr-defined]
-    except ValueError as exc:
-        raise CdbError(f"{source}: cdb-infra:eventBus.{exc}") from None
-
-
 def migration_phase(stack: str, cwd: str | Path = ".") -> tuple[str, str]:
     """(the stack's Redis migration phase, its settings file name)."""
     settings, source = _settings(stack, cwd)
