@@ -102,6 +102,7 @@ class DualWritePublisher:
         self.stats = PublisherStats()
         self.limits = Limits(max_payload=1024 * 1024, max_msg_size=-1)
         self._lock = asyncio.Lock()
+        self._covered: dict[str, bool] = {}
         self._nc: Any = None
         self._js: Any = None
         self._redis: RedisWriter | None = None
@@ -172,12 +173,16 @@ class DualWritePublisher:
 
     def check_fit(self, event: Event) -> Event:
         """The stream's subjects and size limits (the schema is checked by `check`)."""
-        if not self.spec.covers(event.subject):
+        subject = event.subject
+        covered = self._covered.get(subject)
+        if covered is None:
+            covered = self._covered[subject] = self.spec.covers(subject)
+        if not covered:
             raise EventError(
-                f"event {event.id!r}: subject {event.subject} is not in stream {self.spec.name} "
+                f"event {event.id!r}: subject {subject} is not in stream {self.spec.name} "
                 f"({', '.join(self.spec.subjects)}); publish it to the stream of its domain"
             )
-        size = message_size(event.subject, event.to_json(), {MSG_ID: event.id})
+        size = message_size(subject, event.to_json(), {MSG_ID: event.id})
         if size > self.limits.largest:
             raise EventError(
                 f"event {event.id!r}: {size} bytes with headers exceeds {self.limits.what()}; "
@@ -248,28 +253,28 @@ class DualWritePublisher:
             for seq, event in sorted(((known[e.id], e) for e in events if e.id in known), key=lambda pair: pair[0]):
                 self._redis.offer(seq, event)
         try:
-            for start in range(0, len(fresh), self.max_in_flight):
-                window = [(i, events[i]) for i in fresh[start : start + self.max_in_flight]]
-                if not await self._send_window(window, outcomes):
-                    break
+            await self._send([(i, events[i]) for i in fresh], outcomes)
         finally:
             if self._redis is not None and events:
                 self._redis.offered()
         return outcomes
 
-    async def _send_window(self, window: list[tuple[int, Event]], outcomes: list[Outcome | None]) -> bool:
-        """At most max_in_flight unacknowledged publishes; one deadline for the window's acks
-        (a wait_for per publish or per ack would cost an extra task per event)."""
+    async def _send(self, batch: list[tuple[int, Event]], outcomes: list[Outcome | None]) -> None:
+        """Pipelined: nats-py keeps at most max_in_flight publishes unacknowledged and makes the next
+        one wait for a free slot (at most ack_timeout), so the server stores while we send. The acks
+        are then settled in publish order."""
         futures: list[asyncio.Future[Any]] = []
         outage: BaseException | None = None
         try:
-            for _, event in window:
-                futures.append(await self._js.publish_async(event.subject, event.to_json(), headers={MSG_ID: event.id}))
-            await asyncio.wait(futures, timeout=self.ack_timeout)
+            for _, event in batch:
+                futures.append(await self._js.publish_async(event.subject, event.to_json(), wait_stall=self.ack_timeout,
+                                                            headers={MSG_ID: event.id}))  # fmt: skip
+            if futures:
+                await asyncio.wait(futures, timeout=self.ack_timeout)
         except (NatsError, OSError, asyncio.TimeoutError) as exc:
             outage = exc
         acked: list[tuple[str, int]] = []
-        for (index, event), future in zip(window, futures):
+        for (index, event), future in zip(batch, futures):
             ack, exc = None, None
             if future.done() and not future.cancelled():
                 exc = future.exception()
@@ -300,14 +305,12 @@ class DualWritePublisher:
                 outage = exc
                 break
         self._record(acked)
-        if outage is not None or len(futures) < len(window):
+        if outage is not None or len(futures) < len(batch):
             for future in futures:
                 future.cancel()  # frees the in-flight slot; a late ack is harmless (same Nats-Msg-Id)
             self.stats.last_jetstream_error = f"{type(outage).__name__}: {outage}"
             log.warning("jetstream publish failed, spooling: %s", self.stats.last_jetstream_error)
             self._need_sync = True  # some of these may be stored although no ack came
-            return False
-        return True
 
     def _record(self, acked: list[tuple[str, int]]) -> None:
         """Ledger the acks; the synced sequence moves on while our acks are contiguous with it."""
