@@ -128,10 +128,12 @@ class Spool:
 
     def acknowledge(self, offset: int) -> None:
         """Record that everything up to `offset` is in JetStream; reset the files once all is.
-        Hold `self.lock` from reading the batch to this call."""
-        if offset >= self.path.stat().st_size:
-            with open(self.path, "r+b") as handle:
-                handle.truncate(0)
-                os.fsync(handle.fileno())
-            offset = 0
-        self._write_offset(offset)
+        The size check and the truncation happen under the lock appends take, so an event appended
+        by another process in between is never cut off."""
+        with self.lock:
+            if offset >= self.path.stat().st_size:
+                with open(self.path, "r+b") as handle:
+                    handle.truncate(0)
+                    os.fsync(handle.fileno())
+                offset = 0
+            self._write_offset(offset)

@@ -302,3 +302,4 @@ def test_publisher_killed_at_a_random_point_and_rerun_after_the_window_leaves_bo
     time.sleep(1.6)  # past the duplicate window: only the ledger and the stream can stop duplicates
     subprocess.run(command, cwd=root, check=True, stdout=subprocess.DEVNULL, timeout=120)
     assert_same_on_both_sides(nats_server.url, redis_server.url, [e.id for e in mixed(4000)])
+
