@@ -238,8 +238,10 @@ def _drain(args: argparse.Namespace) -> int:
 
     async def run() -> dict[str, Any]:
         publisher = DualWritePublisher(spec, nats_url=args.nats_url, redis=target, spool_path=args.spool, registry=registry)
-        await publisher.start()
-        await publisher.close(args.drain_timeout)
+        try:
+            await publisher.start()
+        finally:
+            await publisher.close(args.drain_timeout)
         return {**publisher.stats.as_dict(), "spool_pending_bytes": publisher.spool.pending(),
                 "dead_letter_file": str(publisher.spool.dead_path) if publisher.stats.dead_letters else None}  # fmt: skip
 
@@ -288,8 +290,8 @@ def _complete(stats: dict[str, Any]) -> bool:
 
 async def _publish_all(spec: Any, args: argparse.Namespace, target: Any, registry: Any, events: list[Event]) -> dict[str, Any]:
     publisher = DualWritePublisher(spec, nats_url=args.nats_url, redis=target, spool_path=args.spool, registry=registry)
-    await publisher.start()
     try:
+        await publisher.start()
         # The limits are the server's and the stream's: known only once connected, and still
         # checked for every event before the first one is written.
         for n, event in enumerate(events, 1):

@@ -111,9 +111,14 @@ class DualWritePublisher:
         self._resync_after = 60.0  # seconds; half the duplicate window, set in start()
         self._last_sync = 0.0
         self._need_sync = True
+        self._started = False  # connected, the stream checked, the ledger synced
 
     async def __aenter__(self) -> DualWritePublisher:
-        await self.start()
+        try:
+            await self.start()
+        except BaseException:
+            await self.close(drain_timeout=0)
+            raise
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -141,6 +146,7 @@ class DualWritePublisher:
             self._redis.start()
             self.stats.redis = self._redis.stats
         self._drainer = asyncio.create_task(self._drain_loop(), name="cdb-events-spool-drainer")
+        self._started = True
 
     async def _on_reconnect(self) -> None:
         self._need_sync = True  # acks lost in the outage: what did JetStream store meanwhile?
@@ -152,7 +158,7 @@ class DualWritePublisher:
         if self._drainer is not None:
             self._drainer.cancel()
             await asyncio.gather(self._drainer, return_exceptions=True)
-        while self._nc is not None and self.spool.pending() and time.monotonic() < deadline:
+        while self._started and self.spool.pending() and time.monotonic() < deadline:
             if self._nc.is_connected:
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self.drain_spool(), max(0.1, deadline - time.monotonic()))
@@ -338,12 +344,13 @@ class DualWritePublisher:
         if not self._nc or not self._nc.is_connected:
             return 0
         while True:
-            acquired = await _acquire(self.spool)
+            # Held from reading a batch to acknowledging it, so two publishers draining one spool
+            # do not send the same batch twice.
+            await _acquire(self.spool)
             try:
                 settled, more = await self._drain_batch()
             finally:
-                if acquired:
-                    self.spool.lock.release()
+                self.spool.lock.release()
             drained += settled
             if not more:
                 return drained
@@ -377,12 +384,12 @@ class DualWritePublisher:
                     log.error("%s", exc)
 
 
-async def _acquire(spool: Spool) -> bool:
+async def _acquire(spool: Spool) -> None:
     """Take the spool's file lock without blocking the event loop while another process holds it."""
     while True:
         try:
             spool.lock.acquire(timeout=0)
-            return True
+            return
         except TimeoutError:  # filelock.Timeout is a TimeoutError
             await asyncio.sleep(0.01)
 
