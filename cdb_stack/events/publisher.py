@@ -256,8 +256,7 @@ class DualWritePublisher:
             # Events stored earlier go to Redis again too (it skips what it carries): a run that
             # died between JetStream's ack and Redis must not leave them on one side.
             self._redis.expect(min([self._synced + 1, *known.values()]))
-            for seq, event in sorted(((known[e.id], e) for e in events if e.id in known), key=lambda pair: pair[0]):
-                self._redis.offer(seq, event)
+            self._redis.offer(sorted(((known[e.id], e) for e in events if e.id in known), key=lambda pair: pair[0]))
         try:
             await self._send([(i, events[i]) for i in fresh], outcomes)
         finally:
@@ -280,6 +279,7 @@ class DualWritePublisher:
         except (NatsError, OSError, asyncio.TimeoutError) as exc:
             outage = exc
         acked: list[tuple[str, int]] = []
+        stored: list[tuple[int, Event]] = []
         for (index, event), future in zip(batch, futures):
             ack, exc = None, None
             if future.done() and not future.cancelled():
@@ -302,8 +302,7 @@ class DualWritePublisher:
             if ack is not None:
                 outcomes[index] = Outcome(event.id, acked=True, seq=ack.seq, duplicate=bool(ack.duplicate))
                 acked.append((event.id, ack.seq))
-                if self._redis is not None:
-                    self._redis.offer(ack.seq, event)
+                stored.append((ack.seq, event))
             elif exc is not None and _per_event(exc):
                 self._dead(event, f"JetStream refused it: {exc}", side="jetstream")
                 outcomes[index] = Outcome(event.id, acked=False, dead=str(exc))
@@ -311,6 +310,8 @@ class DualWritePublisher:
                 outage = exc
                 break
         self._record(acked)
+        if self._redis is not None:
+            self._redis.offer(stored)
         if outage is not None or len(futures) < len(batch):
             for future in futures:
                 future.cancel()  # frees the in-flight slot; a late ack is harmless (same Nats-Msg-Id)

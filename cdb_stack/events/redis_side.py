@@ -57,24 +57,29 @@ for _, entry in ipairs(entries) do
 end
 return {#entries, table.concat(out), last}
 """
-# One round trip per batch: per-command packing and reply parsing in redis-py cost ~60 us per event,
-# which would halve the dual-write rate. KEYS come in pairs (destination, its id set); ARGV[1] is
-# the mode, then (key pair index, event id, payload) per event. The reply is one status letter per
-# event: w written, d already carried, n published to no subscriber, e refused (first error kept).
-# Each command runs under pcall, so a refused command is reported for its own event.
+# One round trip per batch, and one argument for the whole batch: per-argument packing in redis-py
+# costs more than the write itself. KEYS come in pairs (destination, its id set); ARGV[1] is the mode,
+# ARGV[2] the batch as records "<key pair> <id bytes> <payload bytes> <id><payload>". The reply is
+# one status letter per event: w written, d already carried, n published to no subscriber, e refused
+# (first error kept). Each command runs under pcall, so a refused command is reported for its event.
 _WRITE_BATCH = """
 local status, first_error = {}, ''
-for i = 2, #ARGV, 3 do
-  local pair = tonumber(ARGV[i]) * 2
-  local key, ids, id = KEYS[pair - 1], KEYS[pair], ARGV[i + 1]
-  local reply
+local blob, pos = ARGV[2], 1
+while pos <= #blob do
+  local _, head, pair, id_len, payload_len = string.find(blob, '^(%d+) (%d+) (%d+) ', pos)
+  id_len, payload_len = tonumber(id_len), tonumber(payload_len)
+  local id = string.sub(blob, head + 1, head + id_len)
+  local payload = string.sub(blob, head + id_len + 1, head + id_len + payload_len)
+  pos = head + id_len + payload_len + 1
+  local key, ids = KEYS[tonumber(pair) * 2 - 1], KEYS[tonumber(pair) * 2]
   if redis.call('SISMEMBER', ids, id) == 1 then
     status[#status + 1] = 'd'
   else
+    local reply
     if ARGV[1] == 'streams' then
-      reply = redis.pcall('XADD', key, '*', 'id', id, 'event', ARGV[i + 2])
+      reply = redis.pcall('XADD', key, '*', 'id', id, 'event', payload)
     else
-      reply = redis.pcall('PUBLISH', key, ARGV[i + 2])
+      reply = redis.pcall('PUBLISH', key, payload)
     end
     if type(reply) == 'table' and reply.err then
       if first_error == '' then first_error = reply.err end
@@ -148,7 +153,8 @@ class RedisWriter:
         self.target, self.stream = target, stream
         self.stats = RedisStats()
         self._source, self._mark, self._unmark, self._dead = source, mark, unmark, dead
-        self._queue: asyncio.Queue[tuple[int, Event]] = asyncio.Queue(maxsize=target.queue_size)
+        self._queue: list[tuple[int, Event]] = []  # (stream sequence, event), in stream order
+        self._wake = asyncio.Event()
         self._client = target.client()
         self._script = self._client.register_script(_WRITE_BATCH)
         self._task: asyncio.Task[None] | None = None
@@ -157,6 +163,7 @@ class RedisWriter:
         self._offered_max = 0  # highest sequence offered: a backfill must reach it
         self._open = 0  # batches between expect() and offered(): their events are not offered yet
         self._busy = False  # a batch is being written
+        self._destinations: dict[str, str] = {}
         self.stats.behind_from = behind_from
 
     def start(self) -> None:
@@ -173,22 +180,25 @@ class RedisWriter:
         """Every event of the batch announced by expect() was offered (or will never be)."""
         self._open -= 1
 
-    def offer(self, seq: int, event: Event) -> None:
-        """Queue an event JetStream stored at `seq`, without waiting."""
-        self._offered_max = max(self._offered_max, seq)
+    def offer(self, stored: Sequence[tuple[int, Event]]) -> None:
+        """Queue events JetStream stored, as (sequence, event), without waiting."""
+        if not stored:
+            return
+        self._offered_max = max(self._offered_max, max(seq for seq, _ in stored))
         if self._behind:
-            return  # the backfill reads it from JetStream, in order
-        try:
-            self._queue.put_nowait((seq, event))
-        except asyncio.QueueFull:
+            return  # the backfill reads them from JetStream, in order
+        if len(self._queue) + len(stored) > self.target.queue_size:
             self._fall_behind("redis writer queue full (Redis too slow or down)")
+            return
+        self._queue.extend(stored)
+        self._wake.set()
 
     async def close(self, timeout: float = 10.0) -> None:
         """Write what is queued and backfill (bounded by `timeout`), then stop. What Redis still
         lacks is counted as failed and stays marked in the ledger for the next run."""
         deadline = time.monotonic() + timeout
         while self._marked is not None and time.monotonic() < deadline:
-            if not self._behind and self._queue.empty() and not self._busy and not self._open:
+            if not self._behind and not self._queue and not self._busy and not self._open:
                 self._caught_up()
                 break
             await asyncio.sleep(0.02)
@@ -209,21 +219,21 @@ class RedisWriter:
         self._behind = True
         self.stats.last_error = reason
         self.stats.behind_from = self._marked
-        while not self._queue.empty():
-            self._queue.get_nowait()
-            self._queue.task_done()
+        self._queue.clear()
 
     async def _run(self) -> None:
         while True:
             if self._behind:
                 await self._backfill()
                 continue
-            if self._queue.empty() and self._marked is not None and not self._open:
-                self._caught_up()
-            item = await self._queue.get()
-            batch = [item]
-            while len(batch) < _BATCH and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
+            if not self._queue:
+                if self._marked is not None and not self._open:
+                    self._caught_up()
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            batch = self._queue[:_BATCH]
+            del self._queue[:_BATCH]
             self._busy = True
             try:
                 rows = [(seq, e.subject, e.id, e.to_json(), e) for seq, e in batch]
@@ -232,8 +242,6 @@ class RedisWriter:
                 self._fall_behind(f"{type(exc).__name__}: {exc}")
             finally:
                 self._busy = False
-                for _ in batch:
-                    self._queue.task_done()
 
     def _caught_up(self) -> None:
         assert self._marked is not None
@@ -274,12 +282,16 @@ class RedisWriter:
 
     async def _write(self, rows: Sequence[tuple[int, str, str, bytes, Event | None]], backfill: bool = False) -> None:
         keys: dict[str, int] = {}
-        args: list[Any] = [self.target.mode]
+        records = []
         for _, subject, event_id, payload, _ in rows:
-            where = self.target.destination(self.stream, subject)
-            args += (keys.setdefault(where, len(keys) + 1), event_id, payload)
+            where = self._destinations.get(subject)
+            if where is None:
+                where = self._destinations[subject] = self.target.destination(self.stream, subject)
+            raw_id = event_id.encode()
+            records += (b"%d %d %d " % (keys.setdefault(where, len(keys) + 1), len(raw_id), len(payload)), raw_id, payload)
         flat = [k for where in keys for k in (where, self.target.ids_key(self.stream, where))]
-        status, error = await asyncio.wait_for(self._script(keys=flat, args=args), self.target.timeout * 2)
+        call = self._script(keys=flat, args=[self.target.mode, b"".join(records)])
+        status, error = await asyncio.wait_for(call, self.target.timeout * 2)
         status = status.decode() if isinstance(status, bytes) else status
         written = status.count("w")
         self.stats.written += written
