@@ -265,40 +265,39 @@ class DualWritePublisher:
         return outcomes
 
     async def _send(self, batch: list[tuple[int, Event]], outcomes: list[Outcome | None]) -> None:
-        """Pipelined: nats-py keeps at most max_in_flight publishes unacknowledged and makes the next
-        one wait for a free slot (at most ack_timeout), so the server stores while we send. The acks
-        are then settled in publish order."""
+        """Pipelined in half-windows: before a half-window is sent, the one two before it must be
+        acknowledged (within ack_timeout), so at most max_in_flight publishes are unacknowledged and
+        the server stores one half while we send the next. The acks are then settled in order."""
         futures: list[asyncio.Future[Any]] = []
+        late: dict[int, tuple[Any, BaseException | None]] = {}  # position -> (ack, error) asked again
         outage: BaseException | None = None
+        half = max(1, self.max_in_flight // 2)
         try:
-            for _, event in batch:
-                futures.append(await self._js.publish_async(event.subject, event.to_json(), wait_stall=self.ack_timeout,
-                                                            headers={MSG_ID: event.id}))  # fmt: skip
-            if futures:
+            for start in range(0, len(batch), half):
+                if start >= 2 * half:
+                    earlier = range(start - 2 * half, start - half)
+                    _, waiting = await asyncio.wait([futures[i] for i in earlier], timeout=self.ack_timeout)
+                    if waiting:
+                        outage = await self._ask_again(batch, futures, earlier, late)
+                        if outage is not None:
+                            break
+                for _, event in batch[start : start + half]:
+                    futures.append(await self._js.publish_async(event.subject, event.to_json(), headers={MSG_ID: event.id}))
+            if futures and outage is None:
                 await asyncio.wait(futures, timeout=self.ack_timeout)
+                outage = await self._ask_again(batch, futures, range(len(futures)), late)
         except (NatsError, OSError, asyncio.TimeoutError) as exc:
             outage = exc
         acked: list[tuple[str, int]] = []
         stored: list[tuple[int, Event]] = []
-        for (index, event), future in zip(batch, futures):
-            ack, exc = None, None
-            if future.done() and not future.cancelled():
+        for position, ((index, event), future) in enumerate(zip(batch, futures)):
+            if position in late:
+                ack, exc = late[position]
+            elif future.done() and not future.cancelled():
                 exc = future.exception()
                 ack = future.result() if exc is None else None
-            elif outage is None and self._nc.is_connected:
-                # No ack in time, yet the connection is up: nats-py drops the error reply of an
-                # asynchronous publish (the PubAck error is raised inside its reply handler), so a
-                # refusal looks like a lost ack. Ask once more, synchronously, with the same
-                # Nats-Msg-Id: stored (now or before), refused for good, or an outage after all.
-                future.cancel()
-                try:
-                    ack = await self._js.publish(event.subject, event.to_json(), headers={MSG_ID: event.id},
-                                                 timeout=self.ack_timeout)  # fmt: skip
-                except (NatsError, OSError, asyncio.TimeoutError) as late:
-                    exc = late
             else:
-                outage = outage or asyncio.TimeoutError(f"no JetStream ack within {self.ack_timeout}s")
-                break
+                break  # after an outage: this one and the rest go to the spool
             if ack is not None:
                 outcomes[index] = Outcome(event.id, acked=True, seq=ack.seq, duplicate=bool(ack.duplicate))
                 acked.append((event.id, ack.seq))
@@ -307,7 +306,7 @@ class DualWritePublisher:
                 self._dead(event, f"JetStream refused it: {exc}", side="jetstream")
                 outcomes[index] = Outcome(event.id, acked=False, dead=str(exc))
             else:
-                outage = exc
+                outage = outage or exc
                 break
         self._record(acked)
         if self._redis is not None:
@@ -318,6 +317,31 @@ class DualWritePublisher:
             self.stats.last_jetstream_error = f"{type(outage).__name__}: {outage}"
             log.warning("jetstream publish failed, spooling: %s", self.stats.last_jetstream_error)
             self._need_sync = True  # some of these may be stored although no ack came
+
+    async def _ask_again(self, batch: list[tuple[int, Event]], futures: list[asyncio.Future[Any]],
+                         positions: range, late: dict[int, tuple[Any, BaseException | None]]) -> BaseException | None:  # fmt: skip
+        """Settle publishes that got no ack in time; returns the outage if there is one.
+
+        With the connection up, a missing ack is not necessarily an outage: nats-py drops the error
+        reply of an asynchronous publish (the PubAck error is raised inside its reply handler), so
+        a refusal looks like a lost ack. Each is asked once more, synchronously, with the same
+        Nats-Msg-Id: stored (now or before), refused for good, or an outage after all."""
+        for position in positions:
+            future = futures[position]
+            if future.done() or position in late:
+                continue
+            if not self._nc.is_connected:
+                return asyncio.TimeoutError(f"no JetStream ack within {self.ack_timeout}s (disconnected)")
+            future.cancel()
+            event = batch[position][1]
+            try:
+                ack = await self._js.publish(event.subject, event.to_json(), headers={MSG_ID: event.id}, timeout=self.ack_timeout)
+                late[position] = (ack, None)
+            except (NatsError, OSError, asyncio.TimeoutError) as exc:
+                if not _per_event(exc):
+                    return exc
+                late[position] = (None, exc)
+        return None
 
     def _record(self, acked: list[tuple[str, int]]) -> None:
         """Ledger the acks; the synced sequence moves on while our acks are contiguous with it."""
