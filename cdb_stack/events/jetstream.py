@@ -19,7 +19,7 @@ from typing import Any
 import nats
 from nats.errors import Error as NatsError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
-from nats.js.errors import NotFoundError
+from nats.js.errors import APIError, NoStreamResponseError, NotFoundError
 
 from components.streams import StreamSpec
 from cdb_stack.events.envelope import EventError
@@ -206,6 +206,67 @@ class _Puller:
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self._done.wait(), _EXPIRES + 1)
         return self._batch
+
+    async def stop(self) -> None:
+        if self._sub is not None:
+            with contextlib.suppress(NatsError):
+                await self._sub.unsubscribe()
+
+
+@dataclass(frozen=True, slots=True)
+class Ack:
+    seq: int
+    duplicate: bool
+
+
+class AckInbox:
+    """Publishes to JetStream with reply subjects of our own and settles each publish by its PubAck.
+
+    nats-py's `publish_async` raises a refused publish's error inside its own reply handler, so the
+    caller only ever sees a timeout for an event JetStream refused (e.g. too large): an outage and a
+    refusal look the same. Here the error reply settles the publish as the APIError it is. It also
+    costs less per publish (no random token, no semaphore), and the caller bounds what is in flight.
+    """
+
+    def __init__(self, nc: Any) -> None:
+        self.nc = nc
+        self.prefix = nc.new_inbox()
+        self._pending: dict[str, asyncio.Future[Ack]] = {}
+        self._count = 0
+        self._sub: Any = None
+
+    async def start(self) -> None:
+        self._sub = await self.nc.subscribe(self.prefix + ".*", cb=self._on_reply)
+
+    async def publish(self, subject: str, payload: bytes, headers: dict[str, str]) -> asyncio.Future[Ack]:
+        self._count += 1
+        token = str(self._count)
+        future: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
+        self._pending[token] = future
+        await self.nc.publish(subject, payload, reply=f"{self.prefix}.{token}", headers=headers)
+        return future
+
+    def forget(self) -> None:
+        """Drop publishes that will not be waited for any more (after an outage)."""
+        self._pending = {t: f for t, f in self._pending.items() if not f.done()}
+
+    async def _on_reply(self, msg: Any) -> None:
+        future = self._pending.pop(msg.subject[len(self.prefix) + 1 :], None)
+        if future is None or future.done():
+            return
+        if msg.headers and msg.headers.get("Status") == "503":  # no responders: JetStream is not there
+            future.set_exception(NoStreamResponseError())
+            return
+        try:
+            reply = json.loads(msg.data)
+            error = reply.get("error")
+            if error:
+                future.set_exception(APIError(code=error.get("code"), err_code=error.get("err_code"),
+                                              description=error.get("description")))  # fmt: skip
+            else:
+                future.set_result(Ack(int(reply["seq"]), bool(reply.get("duplicate"))))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            future.set_exception(APIError(description=f"unreadable PubAck ({exc!r})"))
 
     async def stop(self) -> None:
         if self._sub is not None:

@@ -36,7 +36,7 @@ from nats.js.errors import APIError, BadRequestError
 
 from components.streams import StreamSpec
 from cdb_stack.events.envelope import Event, EventError
-from cdb_stack.events.jetstream import DEFAULT_NATS_URL, Limits, connect, ensure_stream, message_size, read_stream
+from cdb_stack.events.jetstream import DEFAULT_NATS_URL, AckInbox, Limits, connect, ensure_stream, message_size, read_stream
 from cdb_stack.events.ledger import Ledger
 from cdb_stack.events.redis_side import RedisStats, RedisTarget, RedisWriter
 from cdb_stack.events.schemas import SchemaRegistry
@@ -105,6 +105,7 @@ class DualWritePublisher:
         self._covered: dict[str, bool] = {}
         self._nc: Any = None
         self._js: Any = None
+        self._acks: AckInbox | None = None
         self._redis: RedisWriter | None = None
         self._drainer: asyncio.Task[None] | None = None
         self._synced = 0  # every stream message up to here is in the ledger
@@ -126,7 +127,9 @@ class DualWritePublisher:
 
     async def start(self) -> None:
         self._nc = await connect(self.nats_url, reconnected_cb=self._on_reconnect)
-        self._js = self._nc.jetstream(timeout=self.ack_timeout, publish_async_max_pending=self.max_in_flight)
+        self._js = self._nc.jetstream(timeout=self.ack_timeout)
+        self._acks = AckInbox(self._nc)
+        await self._acks.start()
         info = await ensure_stream(self._js, self.spec, create=self.create_stream)
         self.limits = Limits(max_payload=self._nc.max_payload, max_msg_size=info.config.max_msg_size or -1)
         self._resync_after = max(1.0, (info.config.duplicate_window or 120) / 2)
@@ -272,6 +275,8 @@ class DualWritePublisher:
         late: dict[int, tuple[Any, BaseException | None]] = {}  # position -> (ack, error) asked again
         outage: BaseException | None = None
         half = max(1, self.max_in_flight // 2)
+        assert self._acks is not None
+        publish = self._acks.publish
         try:
             for start in range(0, len(batch), half):
                 if start >= 2 * half:
@@ -282,7 +287,7 @@ class DualWritePublisher:
                         if outage is not None:
                             break
                 for _, event in batch[start : start + half]:
-                    futures.append(await self._js.publish_async(event.subject, event.to_json(), headers={MSG_ID: event.id}))
+                    futures.append(await publish(event.subject, event.to_json(), {MSG_ID: event.id}))
             if futures and outage is None:
                 await asyncio.wait(futures, timeout=self.ack_timeout)
                 outage = await self._ask_again(batch, futures, range(len(futures)), late)
@@ -313,7 +318,8 @@ class DualWritePublisher:
             self._redis.offer(stored)
         if outage is not None or len(futures) < len(batch):
             for future in futures:
-                future.cancel()  # frees the in-flight slot; a late ack is harmless (same Nats-Msg-Id)
+                future.cancel()  # a late ack is harmless (same Nats-Msg-Id)
+            self._acks.forget()
             self.stats.last_jetstream_error = f"{type(outage).__name__}: {outage}"
             log.warning("jetstream publish failed, spooling: %s", self.stats.last_jetstream_error)
             self._need_sync = True  # some of these may be stored although no ack came
@@ -322,9 +328,8 @@ class DualWritePublisher:
                          positions: range, late: dict[int, tuple[Any, BaseException | None]]) -> BaseException | None:  # fmt: skip
         """Settle publishes that got no ack in time; returns the outage if there is one.
 
-        With the connection up, a missing ack is not necessarily an outage: nats-py drops the error
-        reply of an asynchronous publish (the PubAck error is raised inside its reply handler), so
-        a refusal looks like a lost ack. Each is asked once more, synchronously, with the same
+        With the connection up, a missing ack is not necessarily an outage (a reply lost in a
+        reconnect, a slow server): each is asked once more, synchronously, with the same
         Nats-Msg-Id: stored (now or before), refused for good, or an outage after all."""
         for position in positions:
             future = futures[position]

@@ -72,7 +72,7 @@ while pos <= #blob do
   local payload = string.sub(blob, head + id_len + 1, head + id_len + payload_len)
   pos = head + id_len + payload_len + 1
   local key, ids = KEYS[tonumber(pair) * 2 - 1], KEYS[tonumber(pair) * 2]
-  if redis.call('SISMEMBER', ids, id) == 1 then
+  if redis.call('SADD', ids, id) == 0 then
     status[#status + 1] = 'd'
   else
     local reply
@@ -83,11 +83,12 @@ while pos <= #blob do
     end
     if type(reply) == 'table' and reply.err then
       if first_error == '' then first_error = reply.err end
+      redis.call('SREM', ids, id)
       status[#status + 1] = 'e'
     elseif ARGV[1] == 'pubsub' and reply == 0 then
+      redis.call('SREM', ids, id)
       status[#status + 1] = 'n'
     else
-      redis.call('SADD', ids, id)
       status[#status + 1] = 'w'
     end
   end
