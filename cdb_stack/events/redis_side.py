@@ -276,10 +276,10 @@ class RedisWriter:
         if done >= self._offered_max and not self._open:  # no await since the read ended
             self._behind = False
             self._caught_up()
-        elif done >= self._marked:
-            self._unmark(self._marked)  # keep a mark, but from where the backfill got to
-            self._marked = done + 1
-            self._mark(self._marked)
+        else:
+            # A batch is still on its way to JetStream: read again shortly. The mark stays where it
+            # is until Redis holds everything (the next pass skips what it already wrote).
+            await asyncio.sleep(0.05)
 
     async def _write(self, rows: Sequence[tuple[int, str, str, bytes, Event | None]], backfill: bool = False) -> None:
         keys: dict[str, int] = {}
