@@ -22,6 +22,7 @@ is exactly what JetStream (the authoritative side) acknowledged, in stream order
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -29,6 +30,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import redis.asyncio as aioredis
 from nats.errors import Error as NatsError
@@ -205,14 +207,15 @@ class RedisWriter:
             await asyncio.sleep(0.02)
         if self._task is not None:
             self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await asyncio.wait([self._task], timeout=self.target.timeout * 2)
         if self._marked is not None:
             lacking = max(0, self._offered_max - self._marked + 1) if self._offered_max else 0
             self.stats.failed += lacking
             self.stats.behind_from = self._marked
             self.stats.last_error = self.stats.last_error or "publisher closed before Redis took every event"
             log.warning("redis lacks events from stream sequence %d on; the next run backfills them", self._marked)
-        await self._client.aclose()
+        with contextlib.suppress(RedisError, OSError, asyncio.TimeoutError):
+            await asyncio.wait_for(self._client.aclose(), self.target.timeout * 2)
 
     def _fall_behind(self, reason: str) -> None:
         if not self._behind:
@@ -250,11 +253,27 @@ class RedisWriter:
         self._marked = None
         self.stats.behind_from = None
 
+    async def _probe(self) -> None:
+        """PING over a connection of our own: a hung server (accepting, never answering) must not
+        take redis-py's pool with it, and the probe must end when the writer is cancelled."""
+        url = urlsplit(self.target.url)
+        writer = None
+        try:
+            reader, writer = await asyncio.wait_for(
+                asyncio.open_connection(url.hostname or "127.0.0.1", url.port or 6379), self.target.timeout)
+            writer.write(b"PING\r\n")
+            answer = await asyncio.wait_for(reader.readline(), self.target.timeout)
+        finally:
+            if writer is not None:
+                writer.close()
+        if not answer.startswith((b"+PONG", b"-NOAUTH")):  # a password is checked by the real client
+            raise OSError(f"redis answered {answer[:60]!r} to PING")
+
     async def _backfill(self) -> None:
         """Wait for Redis, then copy JetStream from the mark on, in order, until live again."""
         assert self._marked is not None
         try:
-            await asyncio.wait_for(self._client.ping(), self.target.timeout)
+            await self._probe()
             done = self._marked - 1
             rows: list[tuple[int, str, str, bytes, Event | None]] = []
             async for seq, subject, event_id, payload in self._source(self._marked):
