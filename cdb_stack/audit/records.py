@@ -30,7 +30,7 @@ from cdb_stack.errors import CdbError
 
 SCHEMA_VERSION = 2
 LEGACY_VERSION = 1
-KINDS = ("merge", "drift", "breakglass")
+KINDS = ("merge", "drift", "breakglass", "cutover")  # cutover: the migration phase change of clause 4.3
 GENESIS = "sha256:" + "0" * 64
 _HASH = re.compile(r"^sha256:[0-9a-f]{64}$")
 _LEGACY_FIELDS = {"schemaVersion", "seq", "prevHash", "kind", "recordedAt", "data", "hash"}

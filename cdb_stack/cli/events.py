@@ -41,6 +41,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _replay_parser(sub)
     _compare_parser(sub)
     _tap_parser(sub)
+    _drain_parser(sub)
+    _cutover_parser(sub)
 
 
 def _servers(parser: argparse.ArgumentParser, redis: bool = True) -> None:
@@ -73,12 +75,54 @@ def _publish_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--redis-mode", choices=("streams", "pubsub"), default="streams", help="Redis transport")
     p.add_argument("--redis-key", default=None, help="stream key or channel template ({stream}, {subject})")
     p.add_argument("--no-redis", action="store_true", help="write JetStream only")
-    p.add_argument("--spool", type=Path, default=Path(".cdb/events.spool"), help="local outage spool file")
-    p.add_argument("--replicas", type=int, default=1, help="replicas if the stream must be created (without --stack)")
-    p.add_argument("--stack", help="take the stream (--stream) from this stack's settings in Pulumi.<STACK>.yaml")
+    _writer_options(p)
+    p.set_defaults(handler=_publish)
+
+
+def _writer_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--spool", type=Path, default=Path(".cdb/events.spool"),
+                   help="local outage spool file; its ledger (.ledger) and dead letters (.dead) sit next to it")  # fmt: skip
+    p.add_argument("--replicas", type=int, default=None,
+                   help="replicas if the stream must be created (default: the stack's; 1 without a stack)")  # fmt: skip
+    p.add_argument("--stack", default=defaults.stack_name(),
+                   help="take the stream (--stream) and its replicas from Pulumi.<STACK>.yaml (default: CDB_STACK)")  # fmt: skip
     p.add_argument("--cwd", default=".", help="the Pulumi project directory for --stack (default: .)")
     p.add_argument("--schemas", type=Path, default=DEFAULT_ROOT, help="schema root (default: schemas/events)")
-    p.set_defaults(handler=_publish)
+    p.add_argument("--drain-timeout", type=float, default=30.0,
+                   help="seconds to wait at the end for a server that is down (default %(default)s)")  # fmt: skip
+
+
+def _drain_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("drain", help="send a spool left by an outage, and backfill Redis from JetStream",
+                       description="Send what an earlier publish left in the spool to JetStream, in order "
+                       "(events JetStream already stored are not sent again), then write to Redis what it "
+                       "missed, copied from JetStream. Waits up to --drain-timeout for a server that is down. "
+                       "Exit 0 when nothing is left, 1 when something is.")  # fmt: skip
+    _servers(p)
+    p.add_argument("--redis-mode", choices=("streams", "pubsub"), default="streams", help="Redis transport")
+    p.add_argument("--redis-key", default=None, help="stream key or channel template ({stream}, {subject})")
+    p.add_argument("--no-redis", action="store_true", help="JetStream only")
+    _writer_options(p)
+    p.set_defaults(handler=_drain)
+
+
+def _cutover_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("cutover", help="accept the migration: compare, record in the audit log, print the change",
+                       description="Compare Redis with a JetStream replay over the window; refuse (exit 1) "
+                       "unless they are equal. When equal, record the comparison report in the audit log and "
+                       "print the settings change that moves the stack to the jetstream phase, to commit.")  # fmt: skip
+    _servers(p)
+    p.add_argument("--stack", required=True, help="the stack moving to JetStream only (Pulumi.<STACK>.yaml)")
+    p.add_argument("--cwd", default=".", help="the Pulumi project directory (default: .)")
+    side = p.add_mutually_exclusive_group(required=True)
+    side.add_argument("--redis-key", action="append", help="Redis Stream key (repeatable)")
+    side.add_argument("--redis-tap", type=Path, help="file recorded by `cdb events tap`")
+    p.add_argument("--since", required=True, help="window start, RFC 3339 event time (inclusive)")
+    p.add_argument("--until", help="window end, RFC 3339 event time (exclusive; default now)")
+    p.add_argument("--subject", help="subject filter on both sides")
+    p.add_argument("--slack", type=float, default=300.0, help="seconds read before --since (transport delay)")
+    p.add_argument("--audit-spool-dir", type=Path, default=None, help="audit spool directory (default as `cdb audit`)")
+    p.set_defaults(handler=_cutover)
 
 
 def _replay_parser(sub: argparse._SubParsersAction) -> None:
@@ -142,13 +186,17 @@ def _schemas(args: argparse.Namespace) -> int:
 
 
 def _read_events(source: str) -> list[Event]:
-    handle = sys.stdin if source == "-" else None
     try:
-        lines = (handle or open(source, encoding="utf-8")).read().splitlines()
+        raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
     except OSError as exc:
         raise CdbError(f"{source}: cannot read ({exc.strerror}); give a JSON-lines file or -") from None
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise CdbError(f"{source}: not UTF-8 text ({exc.reason}); save the events as UTF-8 JSON lines") from None
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise CdbError(f"{source}:{line}: not UTF-8 (byte {exc.start}); events are UTF-8 JSON lines, "
+                       "re-encode the file") from None
+    lines = text.splitlines()
     return [Event.from_json(line, f"{source}:{n}") for n, line in enumerate(lines, 1) if line.strip()]
 
 
@@ -165,27 +213,99 @@ def _publish(args: argparse.Namespace) -> int:
     registry = SchemaRegistry(args.schemas)
     events = _read_events(args.file)
     _validate_all(registry, events, args.file)
-    if args.stack:
-        from cdb_stack.events.stack_streams import stack_stream
-
-        spec = stack_stream(args.stack, args.stream, args.cwd)
-    else:
-        spec = defaults.stream_for_schemas(registry, args.stream, args.replicas)
+    spec = _stream(args, registry)
     if not events:  # publishing nothing is not a success to report, and must not create a spool
         raise CdbError(f"{args.file}: no events found; give a file of JSON-lines event envelopes")
     target = None if args.no_redis else RedisTarget(url=args.redis_url, mode=args.redis_mode, key=args.redis_key)
     stats = asyncio.run(_publish_all(spec, args, target, registry, events))
     print(json.dumps({"events": len(events), **stats}, indent=2))
-    complete = stats["spool_pending_bytes"] == 0 and stats["redis"]["failed"] == 0
-    return 0 if complete else 1
+    return 0 if _complete(stats) else 1
+
+
+def _stream(args: argparse.Namespace, registry: SchemaRegistry) -> Any:
+    """With a stack (--stack or CDB_STACK): its declaration of the stream, replicas included. Without
+    one: a stream over every schema with --replicas (1 when not given: local servers only)."""
+    if not args.stack:
+        return defaults.stream_for_schemas(registry, args.stream, args.replicas or 1)
+    from cdb_stack.events.stack_streams import stack_stream
+
+    spec = stack_stream(args.stack, args.stream, args.cwd)
+    return spec if args.replicas is None else spec.model_copy(update={"replicas": args.replicas})
+
+
+def _drain(args: argparse.Namespace) -> int:
+    registry = SchemaRegistry(args.schemas)
+    spec = _stream(args, registry)
+    target = None if args.no_redis else RedisTarget(url=args.redis_url, mode=args.redis_mode, key=args.redis_key)
+
+    async def run() -> dict[str, Any]:
+        publisher = DualWritePublisher(spec, nats_url=args.nats_url, redis=target, spool_path=args.spool, registry=registry)
+        try:
+            await publisher.start()
+        finally:
+            await publisher.close(args.drain_timeout)
+        return {**publisher.stats.as_dict(), "spool_pending_bytes": publisher.spool.pending(),
+                "dead_letter_file": str(publisher.spool.dead_path) if publisher.stats.dead_letters else None}  # fmt: skip
+
+    if not args.spool.exists():
+        raise CdbError(f"--spool {args.spool}: no such spool; give the path `cdb events publish --spool` used")
+    stats = asyncio.run(run())
+    print(json.dumps(stats, indent=2))
+    return 0 if _complete(stats) else 1
+
+
+def _cutover(args: argparse.Namespace) -> int:
+    from cdb_stack.audit import Pending, Spool, default_spool_dir, submit
+    from cdb_stack.audit.records import iso, utc_now
+    from cdb_stack.events.stack_streams import migration_phase
+
+    phase, source = migration_phase(args.stack, args.cwd)
+    if phase != "dual-write":
+        raise CdbError(f"{source}: cdb-infra:redis.migrationPhase is {phase!r}; a cut-over starts from dual-write")
+    since = parse_time(args.since, "--since")
+    until = parse_time(args.until, "--until") if args.until else None
+    report = asyncio.run(compare_window(nats_url=args.nats_url, stream=args.stream, redis_url=args.redis_url,
+                                        redis_keys=args.redis_key or (), tap_file=args.redis_tap, since=since,
+                                        until=until, subject=args.subject, slack=timedelta(seconds=args.slack)))  # fmt: skip
+    print(render_text(report))
+    if not report["equal"]:
+        print(f"cut-over refused: Redis and JetStream differ over the window; {source} stays in dual-write")
+        return 1
+    data = {"change": "events cutover", "stack": args.stack, "settings": source,
+            "migrationPhase": {"from": "dual-write", "to": "jetstream"}, "comparison": report}  # fmt: skip
+    # Clause 4.3: the acceptance by replay comparison is recorded, with the comparison as its evidence.
+    spool = Spool(args.audit_spool_dir or default_spool_dir())
+    for record in submit([Pending("cutover", iso(utc_now()), data)], spool):
+        print(f"recorded the comparison in the audit log: seq {record['seq']} {record['hash']}")
+    print(f"commit this change to {source}:\n"
+          "  cdb-infra:redis:\n"
+          "    migrationPhase: jetstream   # was dual-write; replay comparison equal, see the audit record")  # fmt: skip
+    return 0
+
+
+def _complete(stats: dict[str, Any]) -> bool:
+    redis = stats["redis"]
+    return (stats["spool_pending_bytes"] == 0 and stats["dead_letters"] == 0 and redis["failed"] == 0
+            and redis["not_delivered"] == 0 and redis["behind_from"] is None)  # fmt: skip
 
 
 async def _publish_all(spec: Any, args: argparse.Namespace, target: Any, registry: Any, events: list[Event]) -> dict[str, Any]:
     publisher = DualWritePublisher(spec, nats_url=args.nats_url, redis=target, spool_path=args.spool, registry=registry)
-    async with publisher:
+    try:
+        await publisher.start()
+        # The limits are the server's and the stream's: known only once connected, and still
+        # checked for every event before the first one is written.
+        for n, event in enumerate(events, 1):
+            try:
+                publisher.check_fit(event)
+            except EventError as exc:
+                raise EventError(f"{args.file}: event {n}: {exc}; nothing was published") from None
         for start in range(0, len(events), _BATCH):
             await publisher.publish_many(events[start : start + _BATCH])
-    return {**publisher.stats.as_dict(), "spool_pending_bytes": publisher.spool.pending()}
+    finally:
+        await publisher.close(args.drain_timeout)
+    return {**publisher.stats.as_dict(), "spool_pending_bytes": publisher.spool.pending(),
+            "dead_letter_file": str(publisher.spool.dead_path) if publisher.stats.dead_letters else None}  # fmt: skip
 
 
 def _replay(args: argparse.Namespace) -> int:

@@ -19,6 +19,11 @@ def redis_url() -> str:
     return os.environ.get("CDB_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
+def stack_name() -> str | None:
+    """The stack whose settings the event tools follow (streams, replicas), if one is set."""
+    return os.environ.get("CDB_STACK") or None
+
+
 def stream_name() -> str:
     return os.environ.get("CDB_EVENTS_STREAM", DEFAULT_STREAM)
 

@@ -10,20 +10,22 @@ import asyncio
 import contextlib
 import json
 import logging
+import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 import nats
 from nats.errors import Error as NatsError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
-from nats.js.errors import NotFoundError
+from nats.js.errors import APIError, NoStreamResponseError, NotFoundError
 
 from components.streams import StreamSpec
 from cdb_stack.events.envelope import EventError
 
 DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
+API_PREFIX = "$JS.API"  # nats-py's default; the tools use no JetStream domain
 log = logging.getLogger("cdb.events.nats")
 _PULL = 5000
 _EXPIRES = 5.0  # seconds a pull request may wait on the server
@@ -62,18 +64,43 @@ def _drift(spec: StreamSpec, actual: StreamConfig) -> list[str]:
     return drift
 
 
-async def ensure_stream(js: Any, spec: StreamSpec, create: bool = True) -> None:
-    """Create the stream from its spec if missing; refuse to write into a stream that drifted."""
+async def ensure_stream(js: Any, spec: StreamSpec, create: bool = True) -> Any:
+    """Create the stream from its spec if missing; refuse to write into a stream that drifted.
+    Returns the server's StreamInfo."""
     try:
         info = await js.stream_info(spec.name)
     except NotFoundError:
         if not create:
             raise EventError(f"stream {spec.name}: not found on the server; create it (NACK) first") from None
         await js.add_stream(spec.to_nats_config())
-        return
+        return await js.stream_info(spec.name)
     drift = _drift(spec, info.config)
     if drift:
         raise EventError(f"stream {spec.name} differs from its StreamSpec ({'; '.join(drift)}); reconcile it first")
+    return info
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """The largest message the server (max_payload) and the stream (max_msg_size) accept."""
+
+    max_payload: int
+    max_msg_size: int  # -1: no stream limit
+
+    @property
+    def largest(self) -> int:
+        return min(self.max_payload, self.max_msg_size) if self.max_msg_size > 0 else self.max_payload
+
+    def what(self) -> str:
+        if 0 < self.max_msg_size < self.max_payload:
+            return f"the stream's max_msg_size of {self.max_msg_size} bytes"
+        return f"the server's max_payload of {self.max_payload} bytes"
+
+
+def message_size(subject: str, payload: bytes, headers: dict[str, str]) -> int:
+    """Bytes the server counts against both limits: payload plus the NATS/1.0 header block."""
+    header_block = 10 + sum(len(k) + len(v) + 4 for k, v in headers.items()) + 2
+    return len(payload) + header_block
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,24 +113,27 @@ class StoredMessage:
 
 
 async def read_stream(
-    js: Any,
+    nc: Any,
     stream: str,
     *,
     start_seq: int | None = None,
     start_time: datetime | None = None,
     subject: str | None = None,
     limit: int | None = None,
+    until_seq: int | None = None,
 ) -> AsyncIterator[StoredMessage]:
-    """Messages of `stream` in sequence order, from a sequence or a time, optionally filtered."""
+    """Messages of `stream` in sequence order, from a sequence or a time, optionally filtered,
+    up to the last sequence at the start of the read (or `until_seq`)."""
+    js = nc.jetstream()
     try:
         info = await js.stream_info(stream)
     except NotFoundError:
         raise EventError(f"stream {stream!r}: not found on the server; check --stream") from None
-    last_seq = info.state.last_seq
+    last_seq = info.state.last_seq if until_seq is None else min(until_seq, info.state.last_seq)
     if last_seq == 0 or (start_seq is not None and start_seq > last_seq):
         return
     config = ConsumerConfig(
-        name=js._nc._nuid.next().decode(),
+        name=f"cdb-read-{uuid.uuid4().hex}",
         ack_policy=AckPolicy.NONE,
         deliver_policy=DeliverPolicy.ALL,
         inactive_threshold=30.0,
@@ -114,7 +144,7 @@ async def read_stream(
     elif start_time is not None:
         config.deliver_policy, config.opt_start_time = DeliverPolicy.BY_START_TIME, start_time
     consumer = await js.add_consumer(stream, config)
-    puller = _Puller(js._nc, f"{js._prefix}.CONSUMER.MSG.NEXT.{stream}.{consumer.name}")
+    puller = _Puller(nc, f"{API_PREFIX}.CONSUMER.MSG.NEXT.{stream}.{consumer.name}")
     await puller.start()
     sent = 0
     try:
@@ -127,15 +157,13 @@ async def read_stream(
                 raise EventError(f"stream {stream}: replay stalled with {remaining} messages left; retry")
             remaining -= len(batch)
             for msg in batch:
-                # Ack subject: $JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<ns>.<pending>
-                tokens = msg.reply.split(".")
-                seq = int(tokens[-4])
+                meta = msg.metadata  # nats-py parses both forms of the ack subject
+                seq = meta.sequence.stream
                 if seq > last_seq:
                     return
-                stored = datetime.fromtimestamp(int(tokens[-2]) / 1e9, timezone.utc)
-                yield StoredMessage(seq, msg.subject, stored, msg.data, msg.headers)
+                yield StoredMessage(seq, msg.subject, meta.timestamp, msg.data, msg.headers)
                 sent += 1
-                if seq == last_seq or tokens[-1] == "0" or (limit is not None and sent >= limit):
+                if seq == last_seq or meta.num_pending == 0 or (limit is not None and sent >= limit):
                     return
     finally:
         await puller.stop()
@@ -178,6 +206,67 @@ class _Puller:
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self._done.wait(), _EXPIRES + 1)
         return self._batch
+
+    async def stop(self) -> None:
+        if self._sub is not None:
+            with contextlib.suppress(NatsError):
+                await self._sub.unsubscribe()
+
+
+@dataclass(frozen=True, slots=True)
+class Ack:
+    seq: int
+    duplicate: bool
+
+
+class AckInbox:
+    """Publishes to JetStream with reply subjects of our own and settles each publish by its PubAck.
+
+    nats-py's `publish_async` raises a refused publish's error inside its own reply handler, so the
+    caller only ever sees a timeout for an event JetStream refused (e.g. too large): an outage and a
+    refusal look the same. Here the error reply settles the publish as the APIError it is. It also
+    costs less per publish (no random token, no semaphore), and the caller bounds what is in flight.
+    """
+
+    def __init__(self, nc: Any) -> None:
+        self.nc = nc
+        self.prefix = nc.new_inbox()
+        self._pending: dict[str, asyncio.Future[Ack]] = {}
+        self._count = 0
+        self._sub: Any = None
+
+    async def start(self) -> None:
+        self._sub = await self.nc.subscribe(self.prefix + ".*", cb=self._on_reply)
+
+    async def publish(self, subject: str, payload: bytes, headers: dict[str, str]) -> asyncio.Future[Ack]:
+        self._count += 1
+        token = str(self._count)
+        future: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
+        self._pending[token] = future
+        await self.nc.publish(subject, payload, reply=f"{self.prefix}.{token}", headers=headers)
+        return future
+
+    def forget(self) -> None:
+        """Drop publishes that will not be waited for any more (after an outage)."""
+        self._pending = {t: f for t, f in self._pending.items() if not f.done()}
+
+    async def _on_reply(self, msg: Any) -> None:
+        future = self._pending.pop(msg.subject[len(self.prefix) + 1 :], None)
+        if future is None or future.done():
+            return
+        if msg.headers and msg.headers.get("Status") == "503":  # no responders: JetStream is not there
+            future.set_exception(NoStreamResponseError())
+            return
+        try:
+            reply = json.loads(msg.data)
+            error = reply.get("error")
+            if error:
+                future.set_exception(APIError(code=error.get("code"), err_code=error.get("err_code"),
+                                              description=error.get("description")))  # fmt: skip
+            else:
+                future.set_result(Ack(int(reply["seq"]), bool(reply.get("duplicate"))))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            future.set_exception(APIError(description=f"unreadable PubAck ({exc!r})"))
 
     async def stop(self) -> None:
         if self._sub is not None:

@@ -57,13 +57,17 @@ def _wait(check, what: str, proc: subprocess.Popen[bytes], log: Path, timeout: f
 
 
 class NatsServer:
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, max_payload: int | None = None) -> None:
         self.binary = find_binary("nats-server")
         workdir.mkdir(parents=True, exist_ok=True)
         self.store = workdir / "jetstream"
         self.log = workdir / "nats.log"
         self.port, self.monitor = free_port(), free_port()
         self.proc: subprocess.Popen[bytes] | None = None
+        self.config: Path | None = None
+        if max_payload is not None:  # only settable in a configuration file
+            self.config = workdir / "nats.conf"
+            self.config.write_text(f"max_payload: {max_payload}\n", encoding="utf-8")
 
     @property
     def url(self) -> str:
@@ -72,6 +76,8 @@ class NatsServer:
     def start(self) -> NatsServer:
         args = [self.binary, "-js", "-sd", str(self.store), "-a", "127.0.0.1", "-p", str(self.port),
                 "-m", str(self.monitor), "--server_name", "cdb-test"]  # fmt: skip
+        if self.config is not None:
+            args += ["-c", str(self.config)]
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
         health = f"http://127.0.0.1:{self.monitor}/healthz?js-enabled-only=true"
@@ -114,6 +120,22 @@ class RedisServer:
         _wait(self._ping, "redis-server", self.proc, self.log)
         return self
 
+    def shutdown(self) -> None:
+        """Go down as after a planned restart: the data is saved to disk and loaded by the next start()."""
+        if self.proc is not None and self.proc.poll() is None:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=5) as sock:
+                sock.sendall(b"SHUTDOWN SAVE\r\n")
+            self.proc.wait(10)
+
+    def pause(self) -> None:
+        """Hang it (SIGSTOP): connections are accepted by the kernel and never answered."""
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGCONT)
+
     def _ping(self) -> bool:
         with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
             sock.sendall(b"PING\r\n")
@@ -121,6 +143,7 @@ class RedisServer:
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
+            self.resume()
             self.proc.terminate()
             try:
                 self.proc.wait(10)

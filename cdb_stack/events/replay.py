@@ -49,8 +49,7 @@ async def replay(
     nc = await connect(nats_url)
     count = 0
     try:
-        js = nc.jetstream()
-        async for msg in read_stream(js, stream, start_seq=start_seq, start_time=start_time, subject=subject, limit=limit):
+        async for msg in read_stream(nc, stream, start_seq=start_seq, start_time=start_time, subject=subject, limit=limit):
             if out is not None:
                 out.write(json.dumps(_line(msg), separators=(",", ":")) + "\n")
             else:
@@ -92,7 +91,7 @@ async def compare_window(
     async def jetstream_read() -> list[tuple[str, bytes]]:
         nc = await connect(nats_url)
         try:
-            return [(f"seq {m.seq}", m.data) async for m in read_stream(nc.jetstream(), stream, start_time=coarse, subject=subject)]
+            return [(f"seq {m.seq}", m.data) async for m in read_stream(nc, stream, start_time=coarse, subject=subject)]
         finally:
             await nc.close()
 

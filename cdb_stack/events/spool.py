@@ -4,7 +4,16 @@ One JSON line per event (`{"subject": ..., "event": {...}}`), appended and fsync
 is told the event is spooled. A sidecar file `<spool>.offset` holds the byte offset up to which
 JetStream has acknowledged; it is replaced atomically after each acknowledged batch. If the process
 dies between a JetStream ack and the offset update, the next drain re-sends those events with the
-same Nats-Msg-Id and JetStream drops them as duplicates: nothing is lost, nothing is stored twice.
+same Nats-Msg-Id, and the publisher's ledger (or JetStream's duplicate window) drops them: nothing is
+lost, nothing is stored twice.
+
+Several publishers may share one spool (the default path is shared): every change of the files
+(append, acknowledge, the reset to empty) happens under an exclusive `filelock` on `<spool>.lock`,
+so an append from another process never falls between a size check and a truncation. A drain holds
+the lock from reading a batch to acknowledging it.
+
+Events JetStream refuses for good (not an outage: e.g. larger than the stream accepts) go to the
+dead-letter file `<spool>.dead`, one JSON line with the reason each, and never block the spool.
 """
 
 from __future__ import annotations
@@ -13,21 +22,27 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-from cdb_stack.events.envelope import Event, EventError
+from filelock import FileLock
+
+from cdb_stack.events.envelope import Event, EventError, utc_now
 
 
 class Spool:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.offset_path = self.path.with_name(self.path.name + ".offset")
+        self.dead_path = self.path.with_name(self.path.name + ".dead")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.touch(exist_ok=True)
-        self._drop_torn_tail()
-        size = self.path.stat().st_size
-        # An offset beyond the end means a drain finished (file truncated) before the offset reset.
-        if self.read_offset() > size:
-            self._write_offset(0)
+        self.lock = FileLock(self.path.with_name(self.path.name + ".lock"))
+        with self.lock:
+            self.path.touch(exist_ok=True)
+            self._drop_torn_tail()
+            size = self.path.stat().st_size
+            # An offset beyond the end means a drain finished (file truncated) before the offset reset.
+            if self.read_offset() > size:
+                self._write_offset(0)
 
     def _drop_torn_tail(self) -> None:
         """Cut a partial last line left by a crash mid-append (its caller was never told "spooled")."""
@@ -67,10 +82,25 @@ class Spool:
         lines = b"".join(
             b'{"subject":' + json.dumps(e.subject).encode() + b',"event":' + e.to_json() + b"}\n" for e in events
         )
-        with open(self.path, "ab") as handle:
+        with self.lock, open(self.path, "ab") as handle:
             handle.write(lines)
             handle.flush()
             os.fsync(handle.fileno())
+
+    def dead_letter(self, event: Event, reason: str, **context: Any) -> None:
+        """Set an event aside for a human, with the reason; it is neither spooled nor sent."""
+        record = {"time": utc_now(), "reason": reason, **context, "subject": event.subject, "event": event.to_dict()}
+        with self.lock, open(self.dead_path, "ab") as handle:
+            handle.write(json.dumps(record, separators=(",", ":")).encode() + b"\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        try:
+            with open(self.dead_path, encoding="utf-8") as handle:
+                return [json.loads(line) for line in handle if line.strip()]
+        except FileNotFoundError:
+            return []
 
     def pending(self) -> int:
         """Bytes not yet acknowledged by JetStream (0 when the spool is drained)."""
@@ -97,10 +127,13 @@ class Spool:
                 yield chunk
 
     def acknowledge(self, offset: int) -> None:
-        """Record that everything up to `offset` is in JetStream; reset the files once all is."""
-        if offset >= self.path.stat().st_size:
-            with open(self.path, "r+b") as handle:
-                handle.truncate(0)
-                os.fsync(handle.fileno())
-            offset = 0
-        self._write_offset(offset)
+        """Record that everything up to `offset` is in JetStream; reset the files once all is.
+        The size check and the truncation happen under the lock appends take, so an event appended
+        by another process in between is never cut off."""
+        with self.lock:
+            if offset >= self.path.stat().st_size:
+                with open(self.path, "r+b") as handle:
+                    handle.truncate(0)
+                    os.fsync(handle.fileno())
+                offset = 0
+            self._write_offset(offset)

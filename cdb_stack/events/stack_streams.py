@@ -31,3 +31,17 @@ def stack_stream(stack: str, name: str, cwd: str | Path = ".") -> StreamSpec:
             return spec
     known = ", ".join(s.name for s in specs) or "none"
     raise CdbError(f"stack {stack!r} declares no stream {name!r}; its streams: {known} (choose one with --stream)")
+
+
+def _settings(stack: str, cwd: str | Path) -> tuple[object, str]:
+    from cdb_stack.settings import parse_settings
+
+    project = load_project(cwd, stack)
+    source = project.stack_file.name if project.stack_file else f"Pulumi.{stack}.yaml"
+    return parse_settings(project.config, source=source), source
+
+
+def migration_phase(stack: str, cwd: str | Path = ".") -> tuple[str, str]:
+    """(the stack's Redis migration phase, its settings file name)."""
+    settings, source = _settings(stack, cwd)
+    return settings.redis.migration_phase, source  # type: ignore[attr-defined]

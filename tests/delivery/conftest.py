@@ -110,3 +110,16 @@ def audit_env(s3, moto_endpoint: str, tmp_path: Path, monkeypatch: pytest.Monkey
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("CDB_AUDIT_PREFIX", raising=False)
     return env
+
+
+@pytest.fixture
+def audit_signing_key(tmp_path_factory, monkeypatch) -> Path:
+    """A key pair made for the test: the private key from a file, the public key as the trusted list."""
+    from cdb_stack.audit.signing import generate
+
+    folder = tmp_path_factory.mktemp("audit-keys")
+    generate(folder / "signing.pem", folder / "trusted.pub", "test writer")
+    monkeypatch.setenv("CDB_AUDIT_SIGNING_KEY_FILE", str(folder / "signing.pem"))
+    monkeypatch.setenv("CDB_AUDIT_PUBLIC_KEYS", str(folder / "trusted.pub"))
+    monkeypatch.delenv("CDB_AUDIT_SIGNING_KEY", raising=False)
+    return folder

@@ -11,7 +11,6 @@ import pytest
 from botocore.exceptions import ClientError
 
 from cdb_stack.audit.records import digest
-from cdb_stack.audit.signing import generate
 from tests.delivery.conftest import free_port, run_cli
 
 KEY = "cdb-audit/records/{:012d}.json"
@@ -19,14 +18,8 @@ SHA = hashlib.sha1(b"merged change").hexdigest()
 
 
 @pytest.fixture(autouse=True)
-def signing_key(tmp_path_factory, monkeypatch) -> Path:
-    """A key pair made for the test: the private key from a file, the public key as the trusted list."""
-    folder = tmp_path_factory.mktemp("audit-keys")
-    generate(folder / "signing.pem", folder / "trusted.pub", "test writer")
-    monkeypatch.setenv("CDB_AUDIT_SIGNING_KEY_FILE", str(folder / "signing.pem"))
-    monkeypatch.setenv("CDB_AUDIT_PUBLIC_KEYS", str(folder / "trusted.pub"))
-    monkeypatch.delenv("CDB_AUDIT_SIGNING_KEY", raising=False)
-    return folder
+def signing_key(audit_signing_key) -> Path:
+    return audit_signing_key
 
 
 def preview_file(tmp_path: Path, mandatory: int = 0) -> Path:

@@ -30,7 +30,7 @@ def mixed(count: int):
 async def jetstream_ids(url: str, stream: str = "TEST_EVENTS") -> list[str]:
     nc = await connect(url)
     try:
-        return [json.loads(m.data)["id"] async for m in read_stream(nc.jetstream(), stream)]
+        return [json.loads(m.data)["id"] async for m in read_stream(nc, stream)]
     finally:
         await nc.close()
 

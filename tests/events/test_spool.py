@@ -54,3 +54,33 @@ def test_corrupt_line_is_an_error_not_a_silent_skip(tmp_path):
     (tmp_path / "s").write_bytes(b"garbage\n")
     with pytest.raises(EventError, match="corrupt spool line"):
         drain_all(Spool(tmp_path / "s"))
+
+
+
+_APPENDER = """
+import sys
+from cdb_stack.events.spool import Spool
+from tests.events.conftest import order_created
+spool = Spool(sys.argv[1])
+for n in range(int(sys.argv[2]), int(sys.argv[3])):
+    spool.append([order_created(n)])
+"""
+
+
+def test_events_appended_by_another_process_while_a_drain_empties_the_spool_are_never_lost(tmp_path):
+    """Publishers share the default spool: four append while one drains it to empty."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    spool = Spool(tmp_path / "s")
+    writers = [subprocess.Popen([sys.executable, "-c", _APPENDER, str(tmp_path / "s"), str(k * 500), str(k * 500 + 500)],
+                                cwd=root) for k in range(4)]  # fmt: skip
+    seen: list[str] = []
+    while any(w.poll() is None for w in writers) or spool.pending():
+        for chunk in spool.read(batch=50):
+            seen += [event.id for _, event in chunk]
+            spool.acknowledge(chunk[-1][0])  # empties the files once everything read is acknowledged
+    assert all(w.returncode == 0 for w in writers)
+    assert sorted(seen) == sorted(order_created(n).id for n in range(2000)), "appended events were lost or read twice"
