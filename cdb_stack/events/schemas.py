@@ -67,6 +67,8 @@ def read_schema(path: Path) -> dict[str, Any]:
         raise SchemaFileError(f"{path}: cannot read ({exc.strerror}); check the schema root") from None
     except ValueError as exc:
         raise SchemaFileError(f"{path}: not JSON ({exc}); fix the file") from None
+    except RecursionError:
+        raise SchemaFileError(f"{path}: JSON nested too deeply to be an event schema; flatten it") from None
     if not isinstance(schema, dict) or schema.get("$schema") != DRAFT:
         raise SchemaFileError(f"{path}: must be a JSON object with \"$schema\": \"{DRAFT}\"")
     try:

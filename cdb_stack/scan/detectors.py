@@ -14,6 +14,7 @@ from pathlib import PurePosixPath
 import yaml
 
 from cdb_stack import yaml_limits
+from components.conventions import is_secret_like_name
 from cdb_stack.scan.model import Detector
 
 
@@ -31,23 +32,13 @@ class UncheckedFile(Exception):
 # --- Pulumi stack files ---------------------------------------------------------------------------
 
 _STACK_FILE = re.compile(r"^Pulumi\.[^/]+\.ya?ml$")
-# Compared against the key with separators removed and lower-cased (dbPassword -> dbpassword).
-_SECRET_KEY = re.compile(r"password|passwd|passphrase|token|secret|apikey|privatekey|accesskey|credential")
-# Keys that name where a secret lives or how it behaves, not the secret itself (vaultSecretPath, tokenTtl).
-_REFERENCE_SUFFIX = re.compile(
-    r"(name|names|ref|path|file|policy|ttl|length|provider|store|enabled|mount|role|engine|kind|type|"
-    r"id|ids|url|audience|version|namespace|key(s)?ref)$"
-)
 _PLACEHOLDER = re.compile(r"^\s*(\$\{[A-Za-z_][A-Za-z0-9_.]*\}|\{\{.*\}\})\s*$")
 
 
-def _normalise_key(key: str) -> str:
-    return re.sub(r"[-_.]", "", key.rsplit(":", 1)[-1]).lower()
-
-
 def is_secret_like_key(key: str) -> bool:
-    norm = _normalise_key(key)
-    return bool(_SECRET_KEY.search(norm)) and not _REFERENCE_SUFFIX.search(norm)
+    """A stack-config key that names a credential, judged like env names in the components and the pack
+    (`dbPassword` is, `maxTokens`, `tokenTtl` and `vaultSecretPath` are not)."""
+    return is_secret_like_name(key.rsplit(":", 1)[-1])
 
 
 

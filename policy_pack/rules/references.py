@@ -36,6 +36,9 @@ BUILT_IN_GROUPS = frozenset((
     "coordination.k8s.io", "discovery.k8s.io", "node.k8s.io", "certificates.k8s.io",
     "flowcontrol.apiserver.k8s.io", "events.k8s.io", "resource.k8s.io", "apiregistration.k8s.io",
     "authentication.k8s.io", "authorization.k8s.io", "extensions"))
+# What Kubernetes itself creates in every namespace: the root CA bundle (root-ca-cert-publisher, GA in
+# 1.21, mounted by every projected service-account token volume) and the default ServiceAccount.
+CLUSTER_MADE = frozenset({("ConfigMap", "kube-root-ca.crt"), ("ServiceAccount", "default")})
 FLUX_KINDS = {
     "source-controller": ("source.toolkit.fluxcd.io", ("GitRepository", "OCIRepository", "HelmRepository",
                                                        "HelmChart", "Bucket")),
@@ -207,6 +210,8 @@ class Stack:
         self.urn_keys = {obj.urn: obj.label for obj in self.objects if obj.urn}
 
     def has(self, kind: str, namespace: str | None, name: str) -> bool:
+        if (kind, name) in CLUSTER_MADE:
+            return True
         key = _key(kind, namespace, name)
         return key in self.existing or key in self.producers
 
