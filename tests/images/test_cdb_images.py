@@ -1,0 +1,112 @@
+"""`cdb images` judges images pushed to a real loopback registry against the workloads that run them."""
+
+from __future__ import annotations
+
+import json
+import random
+import string
+from pathlib import Path
+
+import pytest
+
+from cdb_stack.cli import main
+from tests.images.conftest import push
+from tests.images.oci import Layout, layer
+
+
+def _aws_key() -> str:
+    rng = random.Random(14)
+    return "AK" + "IA" + "".join(rng.choice(string.ascii_uppercase + string.digits) for _ in range(16))
+
+
+def _deployment(name: str, image: str, kind: str = "Deployment", run_as_user: int | None = None,
+                probe_port: int | None = None) -> str:
+    context = f"\n          securityContext: {{runAsNonRoot: true, runAsUser: {run_as_user}}}" if run_as_user \
+        else "\n          securityContext: {runAsNonRoot: true}"
+    probe = f"\n          readinessProbe: {{httpGet: {{path: /ready, port: {probe_port}}}}}" if probe_port else ""
+    return (f"apiVersion: apps/v1\nkind: {kind}\nmetadata: {{name: {name}, namespace: apps}}\nspec:\n"
+            f"  template:\n    spec:\n      containers:\n        - name: main\n          image: {image}"
+            f"{context}{probe}\n---\n")
+
+
+def _cdb(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def pushed(registry: str, tmp_path: Path) -> dict[str, str]:
+    layout = Layout(tmp_path / "build")
+    images = {
+        "good": {"User": "10001", "ExposedPorts": {"8080/tcp": {}}},
+        "root": {"ExposedPorts": {"8080/tcp": {}}},
+        "volume": {"User": "10001", "Volumes": {"/data": {}}},
+        "envkey": {"User": "10001", "Env": [f"AWS_ACCESS_KEY_ID={_aws_key()}"]},
+    }
+    refs = {}
+    for tag, runtime in images.items():
+        layout.add(tag, runtime, [layer({"app/run": b"run"})])
+    key_file = f"[default]\naws_access_key_id = {_aws_key()}\n".encode()
+    layout.add("deleted", {"User": "10001"}, [layer({"root/.aws/credentials": key_file}),
+                                                layer({"root/.aws/.wh.credentials": b""})])
+    for tag in (*images, "deleted"):
+        push(f"oci:{layout.root}:{tag}", f"{registry}/cdb/{tag}:1")
+        refs[tag] = f"{registry}/cdb/{tag}:1"
+    return refs
+
+
+def _run(capsys, tmp_path: Path, manifest: str, *extra: str) -> tuple[int, str, str]:
+    path = tmp_path / "workloads.yaml"
+    path.write_text(manifest)
+    return _cdb(capsys, "images", str(path), "--cache-dir", str(tmp_path / "cache"), *extra)
+
+
+def test_a_root_image_is_a_finding_unless_the_workload_sets_run_as_user(pushed, capsys, tmp_path):
+    code, out, _ = _run(capsys, tmp_path, _deployment("api", pushed["root"]))
+    assert code == 1
+    assert f"{pushed['root']} [Deployment/apps/api container main] clause 5: image-runs-as-root" in out
+    code, out, _ = _run(capsys, tmp_path, _deployment("api", pushed["root"], run_as_user=10001))
+    assert code == 0, out
+
+
+def test_a_volume_is_refused_in_a_deployment_and_allowed_in_a_statefulset(pushed, capsys, tmp_path):
+    code, out, _ = _run(capsys, tmp_path, _deployment("web", pushed["volume"]))
+    assert code == 1 and "image-volume-in-stateless: image declares VOLUME /data for a stateless Deployment" in out
+    code, out, _ = _run(capsys, tmp_path, _deployment("db", pushed["volume"], kind="StatefulSet"))
+    assert code == 0, out
+
+
+def test_credentials_in_env_and_in_a_file_a_later_layer_deleted_are_found(pushed, capsys, tmp_path):
+    code, out, _ = _run(capsys, tmp_path, _deployment("a", pushed["envkey"]) + _deployment("b", pushed["deleted"]))
+    assert code == 1
+    assert "image-credential: AWSKeyDetector in image ENV" in out
+    assert ("image-deleted-secret: AWSKeyDetector in /root/.aws/credentials added in layer 0 and deleted in "
+            "layer 1") in out
+    assert _aws_key() not in out
+
+
+def test_probe_ports_must_be_among_the_exposed_ports(pushed, capsys, tmp_path):
+    code, out, _ = _run(capsys, tmp_path, _deployment("api", pushed["good"], probe_port=9090))
+    assert code == 1 and "probe port 9090 is not among the image's exposed ports (8080)" in out
+    code, out, _ = _run(capsys, tmp_path, _deployment("api", pushed["good"], probe_port=8080))
+    assert code == 0, out
+
+
+def test_json_and_sarif_name_image_workload_clause_and_digest(pushed, capsys, tmp_path):
+    code, out, _ = _run(capsys, tmp_path, _deployment("api", pushed["root"]), "--format", "json")
+    report = json.loads(out)
+    assert code == 1 and report["images"][pushed["root"]].startswith("sha256:")
+    assert report["findings"][0] | {"message": ""} == {
+        "image": pushed["root"], "workload": "Deployment/apps/api container main", "rule": "image-runs-as-root",
+        "message": "", "clause": "5"}
+    code, out, _ = _run(capsys, tmp_path, _deployment("api", pushed["root"]), "--format", "sarif")
+    result = json.loads(out)["runs"][0]["results"][0]
+    assert result["ruleId"] == "image-runs-as-root" and result["properties"]["clause"] == "5"
+
+
+def test_an_image_that_cannot_be_read_is_one_line_and_exit_2(registry, capsys, tmp_path):
+    code, out, err = _run(capsys, tmp_path, _deployment("api", f"{registry}/cdb/missing:1"))
+    assert code == 2 and out == ""
+    assert err == f"cdb images: error: {registry}/cdb/missing:1: not found in {registry}/cdb/missing; " \
+                  "check the name and tag\n"
