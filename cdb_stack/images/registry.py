@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 
@@ -32,6 +35,17 @@ def split_reference(target: str) -> tuple[str, str, str]:
     return registry, repository, digest if at else tag
 
 
+def auth_files() -> list[str]:
+    """Credential files as skopeo and Docker look for them; oras alone reads only ~/.docker/config.json."""
+    candidates = [os.environ.get("REGISTRY_AUTH_FILE")]
+    if os.environ.get("XDG_RUNTIME_DIR"):
+        candidates.append(str(Path(os.environ["XDG_RUNTIME_DIR"]) / "containers" / "auth.json"))
+    candidates.append(str(Path.home() / ".config" / "containers" / "auth.json"))
+    if os.environ.get("DOCKER_CONFIG"):
+        candidates.append(str(Path(os.environ["DOCKER_CONFIG"]) / "config.json"))
+    return [c for c in candidates if c and Path(c).is_file()]
+
+
 class Registry:
     def __init__(self, ref: ImageRef, name: str):
         import oras.provider  # imported here: only registry reads need it
@@ -40,11 +54,32 @@ class Registry:
         self.registry, self.repository, self.reference = split_reference(ref.target)
         # Plain HTTP only on loopback, as Docker treats localhost registries; everywhere else TLS.
         insecure = bool(_LOOPBACK.match(self.registry))
-        self._client = oras.provider.Registry(self.registry, insecure=insecure)
-        self._container = self._client.get_container(f"{self.registry}/{self.repository}:latest")
-        self._client.auth.load_configs(self._container)
-        self._client.session.request = _with_timeout(self._client.session.request)
         self._base = f"{'http' if insecure else 'https'}://{self.registry}/v2/{self.repository}"
+        # The API version check tells the auth scheme: oras's token backend reads any challenge as a
+        # token realm, so a registry asking for Basic auth gets the basic backend.
+        backend = "basic" if self._challenge(insecure).lower().startswith("basic") else "token"
+        self._client = oras.provider.Registry(self.registry, insecure=insecure, auth_backend=backend)
+        self._container = self._client.get_container(f"{self.registry}/{self.repository}:latest")
+        self._client.auth.load_configs(self._container, configs=auth_files())
+        if backend == "basic" and not getattr(self._client.auth, "_basic_auth", None):
+            raise ImageError(f"{name}: registry {self.registry} refused access: it asks for credentials and no "
+                             "credential file has any for it; log in with `skopeo login` / `docker login`")
+        self._client.session.request = _with_timeout(self._client.session.request)
+
+    def _challenge(self, insecure: bool) -> str:
+        url = f"{'http' if insecure else 'https'}://{self.registry}/v2/"
+        try:
+            with requests.get(url, timeout=_TIMEOUT) as response:
+                return response.headers.get("WWW-Authenticate", "")
+        except requests.RequestException as exc:
+            raise self._unreachable(exc) from None
+
+    def _unreachable(self, exc: requests.RequestException) -> ImageError:
+        if isinstance(exc, requests.Timeout):
+            return ImageError(f"{self.name}: registry {self.registry} did not answer within {_TIMEOUT} s")
+        host = urlsplit(exc.request.url).netloc if exc.request is not None and exc.request.url else self.registry
+        what = f"registry {self.registry}" if host == self.registry else f"the token service {host} of {self.registry}"
+        return ImageError(f"{self.name}: {what} is unreachable; check the address and that it is running")
 
     def _get(self, url: str, headers: dict, stream: bool = False) -> requests.Response:
         # oras's do_request is wrapped in a retry that sleeps 3 s, 5 s, 11 s ... on every error: an
@@ -52,11 +87,8 @@ class Registry:
         request = type(self._client).do_request.__wrapped__  # type: ignore[attr-defined]
         try:
             response = request(self._client, url, "GET", headers=dict(headers), stream=stream)
-        except requests.ConnectionError:
-            raise ImageError(f"{self.name}: registry {self.registry} is unreachable; check the address and "
-                             "that it is running") from None
-        except requests.Timeout:
-            raise ImageError(f"{self.name}: registry {self.registry} did not answer within {_TIMEOUT} s") from None
+        except requests.RequestException as exc:
+            raise self._unreachable(exc) from None
         except ValueError as exc:  # oras: "Cannot respond to request for authentication."
             raise ImageError(f"{self.name}: registry {self.registry} refused access ({exc}); log in with "
                              "`skopeo login` / `docker login` or fix the credentials in the Docker config") from None

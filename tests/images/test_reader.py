@@ -3,6 +3,7 @@ registry filled by skopeo, and the ways they break."""
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 from pathlib import Path
@@ -118,3 +119,31 @@ def test_registry_failures_are_one_line_naming_the_image(registry, tmp_path):
     with pytest.raises(ImageError, match=rf"^docker://{nobody}/x:1: registry {nobody} is unreachable"):
         read_image(f"docker://{nobody}/x:1", BlobCache(cache_root))
     assert _cache_files(cache_root) == []
+
+
+def _auth_file(folder: Path, registry: str, user: str, password: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    (folder / "config.json").write_text(json.dumps({"auths": {registry: {"auth": token}}}))
+    return folder / "config.json"
+
+
+def test_a_private_registry_is_read_with_the_docker_config_and_refused_with_wrong_credentials(
+        private_registry, layout, tmp_path, monkeypatch):
+    address, user, password = private_registry
+    layout.add("v1", RUNTIME, [layer({"a": b"1"})])
+    subprocess.run(["skopeo", "copy", "--quiet", "--dest-tls-verify=false", "--insecure-policy",
+                    "--dest-creds", f"{user}:{password}", f"oci:{layout.root}:v1",
+                    f"docker://{address}/team/private:v1"], check=True, capture_output=True, timeout=120)
+    cache_root = tmp_path / "cache"
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # no credentials of the machine's user leak in
+    monkeypatch.delenv("REGISTRY_AUTH_FILE", raising=False)
+    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
+    with pytest.raises(ImageError, match=rf"^{address}/team/private:v1: registry {address} refused access"):
+        read_image(f"{address}/team/private:v1", BlobCache(cache_root))
+    monkeypatch.setenv("DOCKER_CONFIG", str(_auth_file(tmp_path / "wrong", address, user, "not-it").parent))
+    with pytest.raises(ImageError, match=r"refused access.*docker login"):
+        read_image(f"{address}/team/private:v1", BlobCache(cache_root))
+    assert _cache_files(cache_root) == []
+    monkeypatch.setenv("DOCKER_CONFIG", str(_auth_file(tmp_path / "right", address, user, password).parent))
+    assert read_image(f"{address}/team/private:v1", BlobCache(cache_root)).runtime["User"] == "10001"
