@@ -27,6 +27,10 @@ RULES = {
                             "the lower layer. Rebuild without ever adding it (multi-stage or a build secret).",
     "image-probe-port-not-exposed": "A probe uses a port the image does not expose. EXPOSE the port in "
                                     "the image or fix the probe.",
+    "image-not-pinned": "In a stack that requires pinning (prod), a tag without a checked digest in "
+                        "images.lock: what runs may not be what was checked. Run `cdb images --stack S --lock`.",
+    "image-digest-changed": "The tag resolves to another digest than images.lock recorded: the image changed "
+                            "after it was checked. Check it again and --lock.",
 }
 
 

@@ -103,10 +103,11 @@ class Image:
     """A verified image: every byte here matched its digest."""
 
     name: str  # the reference as the user wrote it
-    digest: str  # manifest digest: what a pinned reference names
-    manifest: dict[str, Any]
+    digest: str  # what the reference resolves to (an index's digest for a multi-platform image)
+    manifest: dict[str, Any]  # the platform's image manifest
     config: dict[str, Any]
     layers: list[Layer] = field(default_factory=list)
+    platform_digest: str = ""  # the platform manifest's digest (equal to `digest` for a single image)
 
     @property
     def runtime(self) -> dict[str, Any]:

@@ -65,7 +65,8 @@ def read_image(text: str, cache: BlobCache, platform: str = DEFAULT_PLATFORM,
         if pinned and descriptor["digest"] != pinned:
             raise ImageError(f"{text}: the registry sent a manifest with digest {descriptor['digest']}; "
                              "refusing it")
-        manifest = load_json(reader.fetch(descriptor["digest"], _MANIFEST_BOUND, manifest=True), text)
+        resolved = descriptor["digest"]
+        manifest = load_json(reader.fetch(resolved, _MANIFEST_BOUND, manifest=True), text)
         if _media_type(manifest, descriptor) in INDEX_TYPES or ("manifests" in manifest and "config" not in manifest):
             descriptor = _pick_platform(text, manifest, platform)
             manifest = load_json(reader.fetch(descriptor["digest"], _MANIFEST_BOUND, manifest=True), text)
@@ -74,7 +75,7 @@ def read_image(text: str, cache: BlobCache, platform: str = DEFAULT_PLATFORM,
             raise ImageError(f"{text}: {media_type or 'untyped'} manifest is not an image manifest")
         config_descriptor = manifest.get("config") or {}
         config = load_json(reader.fetch(config_descriptor.get("digest", ""), _MANIFEST_BOUND), f"{text}: config")
-        image = Image(text, descriptor["digest"], manifest, config)
+        image = Image(text, resolved, manifest, config, platform_digest=descriptor["digest"])
         if layers:
             for layer in manifest.get("layers") or []:
                 size = int(layer.get("size") or 0)
