@@ -20,3 +20,10 @@ def test_the_required_tests_job_runs_cdb_images_on_prod_as_sarif_and_uploads_it_
     assert runs and uploads and uploads[0] > runs[0]
     assert steps[uploads[0]]["if"].startswith("always()")
     assert job["permissions"].get("security-events") == "write"
+
+
+def test_the_main_workflow_refuses_to_roll_out_an_image_whose_digest_was_not_checked():
+    jobs = yaml.safe_load((WORKFLOW.parent / "deliver.yml").read_text())["jobs"]
+    runs = [step.get("run", "") for step in jobs["tests"]["steps"]]
+    assert any("cdb images --stack" in run and "--require-pinned" in run for run in runs)
+    assert "tests" in jobs["rollout"]["needs"]
