@@ -27,6 +27,8 @@ RULES = {
                             "the lower layer. Rebuild without ever adding it (multi-stage or a build secret).",
     "image-probe-port-not-exposed": "A probe uses a port the image does not expose. EXPOSE the port in "
                                     "the image or fix the probe.",
+    "image-health-path-mismatch": "The image's health-path label (org.cdb.health.liveness/readiness/startup) "
+                                  "names another path than the workload's httpGet probe. Fix the probe or label.",
     "image-not-pinned": "In a stack that requires pinning (prod), a tag without a checked digest in "
                         "images.lock: what runs may not be what was checked. Run `cdb images --stack S --lock`.",
     "image-digest-changed": "The tag resolves to another digest than images.lock recorded: the image changed "
@@ -81,8 +83,32 @@ def probe_ports_exposed(image: Image, workload: Workload | None) -> list[str]:
     return problems
 
 
+# Our health-path label convention: the image states the HTTP paths it serves its probes on, so a
+# manifest whose probes ask elsewhere is caught before the kubelet restarts the pod in a loop.
+HEALTH_LABELS = {"livenessProbe": "org.cdb.health.liveness", "readinessProbe": "org.cdb.health.readiness",
+                 "startupProbe": "org.cdb.health.startup"}
+
+
+def health_paths_match(image: Image, workload: Workload | None) -> list[str]:
+    if workload is None:
+        return []
+    labels = image.runtime.get("Labels") or {}
+    problems = []
+    for probe, label in HEALTH_LABELS.items():
+        declared = labels.get(label)
+        if declared is None:
+            continue
+        used = workload.probe_paths.get(probe)
+        if used is None:
+            problems.append(f"image label {label}={declared} but the workload has no httpGet {probe}")
+        elif used != declared:
+            problems.append(f"{probe} asks {used}, the image's label {label} says {declared}")
+    return problems
+
+
 PER_WORKLOAD = (("image-runs-as-root", runs_as_root), ("image-volume-in-stateless", volume_in_stateless),
-                ("image-probe-port-not-exposed", probe_ports_exposed))
+                ("image-probe-port-not-exposed", probe_ports_exposed),
+                ("image-health-path-mismatch", health_paths_match))
 
 
 def _layer_tar(data: bytes, where: str) -> tarfile.TarFile:

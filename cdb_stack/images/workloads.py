@@ -28,6 +28,7 @@ class Workload:
     probe_ports: list[int | str] = field(default_factory=list)
     named_ports: dict[str, int] = field(default_factory=dict)
     source: str = ""
+    probe_paths: dict[str, str] = field(default_factory=dict)  # livenessProbe -> /healthz
 
     @property
     def label(self) -> str:
@@ -54,6 +55,15 @@ def _probe_ports(container: dict) -> list[int | str]:
     return ports
 
 
+def _probe_paths(container: dict) -> dict[str, str]:
+    paths = {}
+    for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+        path = _dig(container, (probe, "httpGet", "path"))
+        if isinstance(path, str):
+            paths[probe] = path
+    return paths
+
+
 def _workloads(doc: dict, source: str) -> list[Workload]:
     kind = str(doc.get("kind") or "")
     spec = _dig(doc, _POD_SPEC_PATHS.get(kind, ("spec", "template", "spec")))
@@ -71,7 +81,7 @@ def _workloads(doc: dict, source: str) -> list[Workload]:
         found.append(Workload(kind, str(meta.get("name", "?")), str(meta.get("namespace", "default")),
                               str(container.get("name", "?")), str(container["image"]),
                               user if isinstance(user, int) else pod_user if isinstance(pod_user, int) else None,
-                              _probe_ports(container), named, source))
+                              _probe_ports(container), named, source, _probe_paths(container)))
     return found
 
 

@@ -142,3 +142,37 @@ def test_an_image_with_findings_is_not_recorded_in_the_lock(pushed, capsys, tmp_
     code, out, _ = _cdb(capsys, "images", "--stack", "prod", "--lock", "--cache-dir", str(tmp_path / "cache"))
     assert code == 1 and "image-runs-as-root" in out and "image-not-pinned" in out
     assert list(json.loads(Path("images.lock").read_text())["stacks"]["prod"]) == [pushed["good"]]
+
+
+def _with_probe(manifest: str, probe: str, path: str) -> str:
+    return manifest.replace("\n---\n", f"\n          {probe}: {{httpGet: {{path: {path}, port: 8080}}}}\n---\n")
+
+
+def test_health_path_labels_must_match_the_probes(registry, capsys, tmp_path):
+    layout = Layout(tmp_path / "build")
+    layout.add("v1", {"User": "10001", "ExposedPorts": {"8080/tcp": {}},
+                      "Labels": {"org.cdb.health.liveness": "/livez", "org.cdb.health.readiness": "/readyz"}},
+               [layer({"app/run": b"run"})])
+    push(f"oci:{layout.root}:v1", f"{registry}/cdb/health:1")
+    base = _deployment("api", f"{registry}/cdb/health:1")
+    right = _with_probe(_with_probe(base, "livenessProbe", "/livez"), "readinessProbe", "/readyz")
+    assert _run(capsys, tmp_path, right)[0] == 0
+    code, out, _ = _run(capsys, tmp_path, _with_probe(_with_probe(base, "livenessProbe", "/healthz"),
+                                                      "readinessProbe", "/readyz"))
+    assert code == 1 and "image-health-path-mismatch: livenessProbe asks /healthz, the image's label " \
+                         "org.cdb.health.liveness says /livez" in out
+    code, out, _ = _run(capsys, tmp_path, _with_probe(base, "livenessProbe", "/livez"))
+    assert "org.cdb.health.readiness=/readyz but the workload has no httpGet readinessProbe" in out
+
+
+def test_the_rendered_prod_stack_names_every_image_with_its_workload():
+    from cdb_stack.images.workloads import read_manifests
+
+    root = Path(__file__).resolve().parents[2]
+    workloads = read_manifests([root / "deploy" / "prod"])
+    images = {w.image for w in workloads}
+    assert "hashicorp/vault:2.0.4" in images and "ghcr.io/cdb/orders-api:1.4.2" in images
+    vault = next(w for w in workloads if w.image == "hashicorp/vault:2.0.4")
+    assert vault.kind == "StatefulSet" and not vault.stateless
+    orders = next(w for w in workloads if w.image == "ghcr.io/cdb/orders-api:1.4.2")
+    assert orders.kind == "Deployment" and orders.probe_ports
