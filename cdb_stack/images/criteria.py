@@ -23,7 +23,7 @@ RULES = {
                                  "VOLUME, or run it as declared platform state (StatefulSet).",
     "image-credential": "A credential in the image's ENV, labels or files: anyone who can pull it can read "
                         "it. Remove it and rebuild; deliver it from Vault at run time; rotate it.",
-    "image-deleted-secret": "A secret file added in a lower layer and deleted in a later one stays in "
+    "image-credential-in-lower-layer": "A secret file added in a lower layer and deleted in a later one stays in "
                             "the lower layer. Rebuild without ever adding it (multi-stage or a build secret).",
     "image-probe-port-not-exposed": "A probe uses a port the image does not expose. EXPOSE the port in "
                                     "the image or fix the probe.",
@@ -163,7 +163,7 @@ def credentials(image: Image) -> list[tuple[str, str]]:
             layer, inner = int(where.parts[1][len("layer"):]), str(PurePosixPath(*where.parts[2:]))
             later = deleted.get(inner)
             if later is not None and later > layer:
-                found.append(("image-deleted-secret", f"{finding.detector} in /{inner} added in layer {layer} and "
+                found.append(("image-credential-in-lower-layer", f"{finding.detector} in /{inner} added in layer {layer} and "
                               f"deleted in layer {later}: still readable from layer {layer}"))
             else:
                 found.append(("image-credential", f"{finding.detector} in /{inner} (layer {layer}) line {finding.line}"))

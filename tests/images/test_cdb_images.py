@@ -81,7 +81,7 @@ def test_credentials_in_env_and_in_a_file_a_later_layer_deleted_are_found(pushed
     code, out, _ = _run(capsys, tmp_path, _deployment("a", pushed["envkey"]) + _deployment("b", pushed["deleted"]))
     assert code == 1
     assert "image-credential: AWSKeyDetector in image ENV" in out
-    assert ("image-deleted-secret: AWSKeyDetector in /root/.aws/credentials added in layer 0 and deleted in "
+    assert ("image-credential-in-lower-layer: AWSKeyDetector in /root/.aws/credentials added in layer 0 and deleted in "
             "layer 1") in out
     assert _aws_key() not in out
 
