@@ -80,8 +80,8 @@ def run(args: argparse.Namespace) -> int:
             if not found and args.lock:
                 checked[name] = image.digest
             if require_pinned and name not in checked:
-                for label in [u.label for u in users] or ["(no workload named)"]:
-                    found += lock.pinning(name, image.digest, locked, label)
+                for label, source in [(u.label, u.source) for u in users] or [("(no workload named)", "")]:
+                    found += lock.pinning(name, image.digest, locked, label, source)
             findings += found
     if args.lock:
         lock.save(args.lock_file, args.stack, {**{k: v for k, v in locked.items() if k in by_image}, **checked})

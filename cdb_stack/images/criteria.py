@@ -43,6 +43,7 @@ class Finding:
     rule: str
     message: str
     clause: str = CLAUSE
+    source: str = ""  # the manifest file that declares the workload, for code scanning locations
 
 
 def _numeric_user(user: str) -> int | None:
@@ -122,20 +123,27 @@ def _layer_tar(data: bytes, where: str) -> tarfile.TarFile:
 def _unpack(image: Image, folder: Path) -> dict[str, int]:
     """Regular files of each layer under folder/layerN/...; returns path -> layer that deleted it."""
     deleted: dict[str, int] = {}
+    unreadable: list[str] = []
     for number, layer in enumerate(image.layers):
         with _layer_tar(layer.data, image.name) as tar:
             for member in tar.getmembers():
-                path = PurePosixPath(member.name.lstrip("./").lstrip("/"))
-                if ".." in path.parts or not path.parts:
+                path = PurePosixPath(member.name.removeprefix("./").lstrip("/"))
+                if ".." in path.parts or not path.parts or str(path) == ".":
                     continue
                 if path.name.startswith(".wh.") and path.name != ".wh..wh..opq":
                     deleted[str(path.parent / path.name[4:])] = number
                     continue
                 if member.isfile() and member.size <= _FILE_BOUND:
                     target = folder / f"layer{number}" / path
-                    target.parent.mkdir(parents=True, exist_ok=True)
                     handle = tar.extractfile(member)
-                    target.write_bytes(handle.read() if handle else b"")
+                    try:
+                        target.parent.mkdir(parents=True, exist_ok=True)
+                        target.write_bytes(handle.read() if handle else b"")
+                    except OSError:  # a path both file and folder in one layer: not a real image's layout
+                        unreadable.append(f"/{path} (layer {number})")
+    if unreadable:
+        raise ImageError(f"{image.name}: layer files that cannot be unpacked for the secret scan: "
+                         f"{', '.join(unreadable[:5])}")
     return deleted
 
 
@@ -175,7 +183,9 @@ def judge(image: Image, workloads: list[Workload]) -> list[Finding]:
     secrets = credentials(image)
     for workload in workloads or [None]:
         label = workload.label if workload else "(no workload named)"
+        source = workload.source if workload else ""
         for rule, check in PER_WORKLOAD:
-            findings += [Finding(image.name, label, rule, message) for message in check(image, workload)]
-        findings += [Finding(image.name, label, rule, message) for rule, message in secrets]
+            findings += [Finding(image.name, label, rule, message, CLAUSE, source)
+                         for message in check(image, workload)]
+        findings += [Finding(image.name, label, rule, message, CLAUSE, source) for rule, message in secrets]
     return sorted(set(findings))

@@ -45,16 +45,16 @@ def save(path: Path, stack: str, entries: dict[str, str]) -> None:
         raise
 
 
-def pinning(name: str, digest: str, locked: dict[str, str], workload: str) -> list[Finding]:
+def pinning(name: str, digest: str, locked: dict[str, str], workload: str, source: str = "") -> list[Finding]:
     if "@sha256:" in name:
         return []  # the reader verified the manifest against the pinned digest
     recorded = locked.get(name)
     if recorded is None:
         return [Finding(name, workload, "image-not-pinned",
                         f"tag is not pinned: it resolves to {digest} now; check and record it with "
-                        "`cdb images --stack STACK --lock`, or pin name@digest in the manifest", CLAUSE)]
+                        "`cdb images --stack STACK --lock`, or pin name@digest in the manifest", CLAUSE, source)]
     if recorded != digest:
         return [Finding(name, workload, "image-digest-changed",
                         f"tag now resolves to {digest}, images.lock recorded {recorded}: what runs is not what "
-                        "was checked; check it again and --lock", CLAUSE)]
+                        "was checked; check it again and --lock", CLAUSE, source)]
     return []

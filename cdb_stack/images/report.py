@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from cdb_stack.images.criteria import CLAUSE, RULES, Finding
 
@@ -21,6 +22,21 @@ def render(findings: list[Finding], images: dict[str, str], fmt: str) -> str:
     return "\n".join(lines + [verdict]) + "\n"
 
 
+def _location(finding: Finding) -> dict:
+    location: dict = {"logicalLocations": [{"name": finding.workload, "kind": "resource"}]}
+    if finding.source:
+        location["physicalLocation"] = {"artifactLocation": {"uri": _relative(finding.source)},
+                                        "region": {"startLine": 1}}
+    return location
+
+
+def _relative(path: str) -> str:
+    try:
+        return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return Path(path).as_posix()
+
+
 def _sarif(findings: list[Finding], images: dict[str, str]) -> dict:
     rules = sorted(RULES)
     return {
@@ -34,7 +50,7 @@ def _sarif(findings: list[Finding], images: dict[str, str]) -> dict:
                 "ruleId": f.rule, "ruleIndex": rules.index(f.rule), "level": "error",
                 "message": {"text": f"{f.image} ({images.get(f.image, 'digest unknown')}) in {f.workload}: "
                                     f"{f.message} (clause {f.clause})"},
-                "locations": [{"logicalLocations": [{"name": f.workload, "kind": "resource"}]}],
+                "locations": [_location(f)],
                 "properties": {"image": f.image, "workload": f.workload, "clause": f.clause},
             } for f in findings],
         }],

@@ -50,7 +50,8 @@ def pushed(registry: str, tmp_path: Path) -> dict[str, str]:
     key_file = f"[default]\naws_access_key_id = {_aws_key()}\n".encode()
     layout.add("deleted", {"User": "10001"}, [layer({"root/.aws/credentials": key_file}),
                                                 layer({"root/.aws/.wh.credentials": b""})])
-    for tag in (*images, "deleted"):
+    layout.add("dotenv", {"User": "10001"}, [layer({"./.env": key_file})])
+    for tag in (*images, "deleted", "dotenv"):
         push(f"oci:{layout.root}:{tag}", f"{registry}/cdb/{tag}:1")
         refs[tag] = f"{registry}/cdb/{tag}:1"
     return refs
@@ -84,6 +85,8 @@ def test_credentials_in_env_and_in_a_file_a_later_layer_deleted_are_found(pushed
     assert ("image-credential-in-lower-layer: AWSKeyDetector in /root/.aws/credentials added in layer 0 and deleted in "
             "layer 1") in out
     assert _aws_key() not in out
+    code, out, _ = _run(capsys, tmp_path, _deployment("c", pushed["dotenv"]))
+    assert code == 1 and "image-credential: AWSKeyDetector in /.env (layer 0)" in out
 
 
 def test_probe_ports_must_be_among_the_exposed_ports(pushed, capsys, tmp_path):
@@ -99,10 +102,12 @@ def test_json_and_sarif_name_image_workload_clause_and_digest(pushed, capsys, tm
     assert code == 1 and report["images"][pushed["root"]].startswith("sha256:")
     assert report["findings"][0] | {"message": ""} == {
         "image": pushed["root"], "workload": "Deployment/apps/api container main", "rule": "image-runs-as-root",
-        "message": "", "clause": "5"}
+        "message": "", "clause": "5", "source": str(tmp_path / "workloads.yaml")}
     code, out, _ = _run(capsys, tmp_path, _deployment("api", pushed["root"]), "--format", "sarif")
     result = json.loads(out)["runs"][0]["results"][0]
     assert result["ruleId"] == "image-runs-as-root" and result["properties"]["clause"] == "5"
+    # code scanning needs a file: the manifest that declares the workload
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith("workloads.yaml")
 
 
 def test_an_image_that_cannot_be_read_is_one_line_and_exit_2(registry, capsys, tmp_path):
