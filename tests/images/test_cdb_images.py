@@ -181,3 +181,17 @@ def test_the_rendered_prod_stack_names_every_image_with_its_workload():
     assert vault.kind == "StatefulSet" and not vault.stateless
     orders = next(w for w in workloads if w.image == "ghcr.io/cdb/orders-api:1.4.2")
     assert orders.kind == "Deployment" and orders.probe_ports
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["images", "--lock", "x:1"], "--lock records digests per stack: add --stack STACK"),
+    (["images", "--platform", "linux", "oci:/nowhere"], "--platform linux: write OS/ARCH[/VARIANT]"),
+    (["images", "oci:/nowhere/at/all:v1"], "oci:/nowhere/at/all:v1: /nowhere/at/all is not a folder"),
+    (["images", "ftp://example/x"], "ftp://example/x: unknown transport"),
+    (["images"], "name images, manifests or --stack"),
+])
+def test_bad_input_is_one_line_and_exit_2(argv, message, capsys, tmp_path):
+    code, out, err = _cdb(capsys, *argv, "--cache-dir", str(tmp_path / "cache"))
+    assert code == 2 and out == ""
+    assert err.startswith("cdb images: error: ") and message in err and err.count("\n") == 1
+    assert not (tmp_path / "cache").exists()
