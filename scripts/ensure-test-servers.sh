@@ -82,3 +82,26 @@ ensure_promtool() {
 }
 
 ensure_promtool
+
+# Image checks (cdb images): the CNCF distribution registry on loopback, skopeo to push and inspect,
+# umoci for OCI layouts. All three are Debian packages.
+ensure_image_tools() {
+    local missing=()
+    command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
+    command -v skopeo >/dev/null 2>&1 || missing+=(skopeo)
+    command -v umoci >/dev/null 2>&1 || missing+=(umoci)
+    if [ "${#missing[@]}" -eq 0 ]; then
+        say "docker-registry, skopeo, umoci present"
+        return
+    fi
+    if ! command -v apt-get >/dev/null 2>&1; then
+        say "${missing[*]} missing and apt-get is not available: install them by hand" >&2
+        exit 1
+    fi
+    say "installing Debian packages ${missing[*]} (apt-get install --no-install-recommends)"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get "${APT_WAIT[@]}" update -q
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get "${APT_WAIT[@]}" install -y -q --no-install-recommends "${missing[@]}"
+    # The package starts a system registry on :5000; the tests never use it (their own, on free ports).
+}
+
+ensure_image_tools

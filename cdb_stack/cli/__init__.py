@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cdb_stack.cli.policies",
     "cdb_stack.cli.render",
     "cdb_stack.cli.vault",
+    "cdb_stack.cli.images",
 )
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
