@@ -12,6 +12,7 @@ from typing import IO
 
 from cdb_stack.engine.model import Verdict
 from cdb_stack.engine.report.json_report import render_json
+from cdb_stack.engine.report.markdown import render_markdown
 from cdb_stack.engine.report.sarif import render_sarif
 from cdb_stack.engine.report.text import render_text
 from cdb_stack.errors import CdbError
@@ -20,6 +21,7 @@ FORMATS: dict[str, Callable[[Verdict], str]] = {
     "text": render_text,
     "json": render_json,
     "sarif": render_sarif,
+    "markdown": render_markdown,
 }
 
 
@@ -41,4 +43,4 @@ def use_color(stream: IO[str]) -> bool:
     return bool(isatty and isatty())
 
 
-__all__ = ["FORMATS", "render", "render_json", "render_sarif", "render_text", "use_color"]
+__all__ = ["FORMATS", "render", "render_json", "render_markdown", "render_sarif", "render_text", "use_color"]

@@ -33,7 +33,12 @@ def diff_dict(diff: Diff) -> dict[str, Any]:
 
 
 def value_text(value: Any) -> str:
-    text = "(none)" if value is None else value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    if value is None:
+        text = "(none)"
+    elif isinstance(value, str) and value.isprintable():
+        text = value
+    else:  # structures, and strings with line breaks: one line, quoted
+        text = json.dumps(value, ensure_ascii=False)
     return text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 1] + "…"
 
 
