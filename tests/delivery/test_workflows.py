@@ -96,7 +96,9 @@ def test_pull_requests_run_plan_then_tests_with_sarif_and_a_guarded_pulumi_previ
     pulumi_steps = [s for s in plan["steps"] if "pulumi preview" in str(s.get("run", ""))]
     assert pulumi_steps and all("steps.pulumi-creds.outputs.present == 'true'" in s["if"] for s in pulumi_steps)
     assert "--policy-pack policy_pack" in pulumi_steps[0]["run"]
-    assert any("gh pr comment" in str(s.get("run", "")) for s in plan["steps"])
+    comments = [s for s in plan["steps"] if "scripts/pr-comment.sh" in str(s.get("run", ""))]
+    assert {c["run"].split('"')[1] for c in comments} == {"<!-- cdb-preview:$STACK -->", "<!-- pulumi-preview:$STACK -->"}
+    assert "gh pr comment" not in text  # a new comment per push is what the marker replaces
     tests = steps_text(jobs["tests"])
     assert "make test" in tests and "cdb scan" in tests and "--check --out" in tests
 
