@@ -13,11 +13,15 @@ from tests.delivery.conftest import ROOT
 SCRIPT = ROOT / "scripts" / "pr-comment.sh"
 MARKER = "<!-- cdb-preview:dev -->"
 FAKE_GH = """#!/usr/bin/env python3
-import json, os, sys
+import json, os, shutil, subprocess, sys
 args = sys.argv[1:]
 with open(os.environ["GH_LOG"], "a") as log:
     log.write(json.dumps(args) + "\\n")
-if "--jq" in args:  # the listing: apply the script's filter the way gh does, with jq's semantics spelt out
+if "--jq" in args and shutil.which("jq"):  # the listing, filtered by the script's own jq expression
+    query = args[args.index("--jq") + 1]
+    sys.stdout.write(subprocess.run(["jq", "-r", query, os.environ["GH_COMMENTS"]], capture_output=True,
+                                    text=True, check=True).stdout)
+elif "--jq" in args:  # no jq here: the same filter spelt out
     comments = json.load(open(os.environ["GH_COMMENTS"]))
     query = args[args.index("--jq") + 1]
     marker = query.split('contains("')[1].split('")')[0]
