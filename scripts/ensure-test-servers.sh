@@ -82,3 +82,21 @@ ensure_promtool() {
 }
 
 ensure_promtool
+
+# chromium (Debian package): the HTML report (cdb preview --format html) is tested in headless Chromium.
+ensure_chromium() {
+    if command -v chromium >/dev/null 2>&1; then
+        say "chromium present: $(command -v chromium)"
+        return
+    fi
+    if ! command -v apt-get >/dev/null 2>&1; then
+        say "chromium is missing and apt-get is not available: install the chromium package by hand" >&2
+        exit 1
+    fi
+    say "chromium missing: installing Debian package chromium (apt-get install --no-install-recommends)"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get "${APT_WAIT[@]}" update -q
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get "${APT_WAIT[@]}" install -y -q --no-install-recommends chromium
+    say "chromium installed: $(command -v chromium)"
+}
+
+ensure_chromium

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import IO
 
 from cdb_stack.engine.model import Verdict
+from cdb_stack.engine.report.html import render_html
 from cdb_stack.engine.report.json_report import render_json
 from cdb_stack.engine.report.markdown import render_markdown
 from cdb_stack.engine.report.sarif import render_sarif
@@ -22,6 +23,7 @@ FORMATS: dict[str, Callable[[Verdict], str]] = {
     "json": render_json,
     "sarif": render_sarif,
     "markdown": render_markdown,
+    "html": render_html,
 }
 
 
