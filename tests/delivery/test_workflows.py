@@ -159,3 +159,10 @@ def test_the_pull_request_jobs_report_the_status_checks_branch_protection_requir
     workflow = yaml.safe_load((Path(__file__).resolve().parents[2] / ".github/workflows/pull-request.yml").read_text())
     names = {job.get("name", key) for key, job in workflow["jobs"].items()}
     assert set(REQUIRED_STATUS_CHECKS) <= names
+
+
+def test_the_main_workflow_keeps_the_picture_of_the_stack_as_an_artifact():
+    plan = load("deliver.yml")["jobs"]["plan"]
+    [make] = [s for s in plan["steps"] if "--format html --output cdb-stack.html" in str(s.get("run", ""))]
+    [keep] = [s for s in plan["steps"] if s.get("with", {}).get("path") == "cdb-stack.html"]
+    assert make["if"] == "always()" and "upload-artifact@" in keep["uses"]
