@@ -15,16 +15,18 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from pulumi.runtime import rpc
+
 SECRET_TEXT = "[secret]"
 UNKNOWN_TEXT = "(known after apply)"
 ACTIONS = ("create", "update", "replace", "delete", "same")
 SYMBOLS = {"create": "+", "update": "~", "replace": "+-", "delete": "-", "same": " "}
 
-# Wire-form markers (pulumi/runtime/rpc.py), as the engine records a program's inputs.
-_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
-_SIG_KEY = "4dabf18193072939515e22adb298388d"
-_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
-_OUTPUT_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
+# Wire-form markers, as the engine records a program's inputs (from the SDK, not copied).
+_UNKNOWN = rpc.UNKNOWN
+_SIG_KEY = rpc._special_sig_key
+_SECRET_SIG = rpc._special_secret_sig
+_OUTPUT_SIG = rpc._special_output_value_sig
 
 # Fields the API server refuses to change on a live object (so the provider replaces it), by
 # (API group, kind). A path covers everything below it.

@@ -6,7 +6,9 @@ import pytest
 
 from cdb_stack.engine.diff import SECRET_TEXT, UNKNOWN_TEXT, Identity, diff, identity, prepare
 
-SECRET_SIG = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
+from pulumi.runtime import rpc
+
+SECRET_SIG = {rpc._special_sig_key: rpc._special_secret_sig}
 
 
 def deployment(**spec):
@@ -129,7 +131,7 @@ def test_a_whole_secret_subtree_added_shows_no_value_inside_it():
 
 
 def test_a_value_unknown_until_deploy_is_shown_as_known_after_apply():
-    unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+    unknown = rpc.UNKNOWN
     change = one(obj("v1", "ConfigMap", "c", data={"ip": "1.2.3.4"}), obj("v1", "ConfigMap", "c", data={"ip": unknown}))
     assert change.fields[0].new == UNKNOWN_TEXT
 
