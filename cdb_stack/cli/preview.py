@@ -30,6 +30,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--stack", "-s", required=True, help="stack name; its config is read from Pulumi.<STACK>.yaml")
     p.add_argument("--cwd", "-C", default=".", metavar="DIR", help="the Pulumi project directory (default: .)")
+    p.add_argument(
+        "--diff", metavar="BASE",
+        help="compare the stack's Kubernetes objects with BASE: a Git revision (its committed deploy/<STACK>) or a "
+             "folder written by cdb render; each is create, update, delete, replace or unchanged",
+    )
     common.add_output_options(p)
     p.set_defaults(handler=handle)
 
@@ -41,4 +46,16 @@ def handle(args: argparse.Namespace) -> int:
     with rare_collections():
         with ui.progress(f"previewing stack {args.stack}"):
             verdict = preview(args.cwd, args.stack, args.policy_pack, common.policy_config(args))
+            if args.diff and not verdict.errors:
+                verdict.diff = _diff(args, verdict)
         return common.emit(verdict, args)
+
+
+def _diff(args: argparse.Namespace, verdict):
+    import tempfile
+    from pathlib import Path
+
+    from cdb_stack.engine.diff_sources import diff_against
+
+    with tempfile.TemporaryDirectory(prefix="cdb-diff-") as scratch:
+        return diff_against(args.diff, Path(args.cwd), args.stack, verdict.resources, Path(scratch))

@@ -115,6 +115,8 @@ class Verdict:
     unanswered: list[str] = field(default_factory=list)
     # A reviewer's explicit acceptance of an incomplete verdict (`--accept-incomplete`): exit 0, not 3.
     accept_incomplete: bool = False
+    # `cdb preview --diff BASE`: what the run changes against the base (an engine.diff.Diff), else None.
+    diff: Any = None
 
     @property
     def remote(self) -> list[Resource]:

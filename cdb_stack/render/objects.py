@@ -105,7 +105,7 @@ def _manifest(resource: Resource) -> Manifest:
     return Manifest(api_version, kind, meta["name"], meta.get("namespace"), body, is_flux_owned(resource.provider))
 
 
-def _skip_reason(resource: Resource) -> str | None:
+def skip_reason(resource: Resource) -> str | None:
     """Why a resource has no manifest to render, or None if it is a Kubernetes object."""
     if resource.remote:
         return "remote component: its objects exist only when `pulumi up` expands it; Pulumi applies it, Flux does not"
@@ -129,7 +129,7 @@ def collect(resources: list[Resource], project: str, stack: str) -> Rendered:
             continue  # components and the stack: containers, not objects
         if resource.type.startswith("pulumi:providers:"):
             continue
-        reason = _skip_reason(resource)
+        reason = skip_reason(resource)
         if reason is not None:
             rendered.skipped.append(Skipped(resource.type, resource.name, reason))
             continue

@@ -96,7 +96,9 @@ def test_pull_requests_run_plan_then_tests_with_sarif_and_a_guarded_pulumi_previ
     pulumi_steps = [s for s in plan["steps"] if "pulumi preview" in str(s.get("run", ""))]
     assert pulumi_steps and all("steps.pulumi-creds.outputs.present == 'true'" in s["if"] for s in pulumi_steps)
     assert "--policy-pack policy_pack" in pulumi_steps[0]["run"]
-    assert any("gh pr comment" in str(s.get("run", "")) for s in plan["steps"])
+    comments = [s for s in plan["steps"] if "scripts/pr-comment.sh" in str(s.get("run", ""))]
+    assert {c["run"].split('"')[1] for c in comments} == {"<!-- cdb-preview:$STACK -->", "<!-- pulumi-preview:$STACK -->"}
+    assert "gh pr comment" not in text  # a new comment per push is what the marker replaces
     tests = steps_text(jobs["tests"])
     assert "make test" in tests and "cdb scan" in tests and "--check --out" in tests
 
@@ -157,3 +159,10 @@ def test_the_pull_request_jobs_report_the_status_checks_branch_protection_requir
     workflow = yaml.safe_load((Path(__file__).resolve().parents[2] / ".github/workflows/pull-request.yml").read_text())
     names = {job.get("name", key) for key, job in workflow["jobs"].items()}
     assert set(REQUIRED_STATUS_CHECKS) <= names
+
+
+def test_the_main_workflow_keeps_the_picture_of_the_stack_as_an_artifact():
+    plan = load("deliver.yml")["jobs"]["plan"]
+    [make] = [s for s in plan["steps"] if "--format html --output cdb-stack.html" in str(s.get("run", ""))]
+    [keep] = [s for s in plan["steps"] if s.get("with", {}).get("path") == "cdb-stack.html"]
+    assert make["if"] == "always()" and "upload-artifact@" in keep["uses"]

@@ -11,7 +11,9 @@ from collections.abc import Callable
 from typing import IO
 
 from cdb_stack.engine.model import Verdict
+from cdb_stack.engine.report.html import render_html
 from cdb_stack.engine.report.json_report import render_json
+from cdb_stack.engine.report.markdown import render_markdown
 from cdb_stack.engine.report.sarif import render_sarif
 from cdb_stack.engine.report.text import render_text
 from cdb_stack.errors import CdbError
@@ -20,6 +22,8 @@ FORMATS: dict[str, Callable[[Verdict], str]] = {
     "text": render_text,
     "json": render_json,
     "sarif": render_sarif,
+    "markdown": render_markdown,
+    "html": render_html,
 }
 
 
@@ -41,4 +45,4 @@ def use_color(stream: IO[str]) -> bool:
     return bool(isatty and isatty())
 
 
-__all__ = ["FORMATS", "render", "render_json", "render_sarif", "render_text", "use_color"]
+__all__ = ["FORMATS", "render", "render_json", "render_markdown", "render_sarif", "render_text", "use_color"]

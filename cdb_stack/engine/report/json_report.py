@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from cdb_stack.engine.model import Finding, PackMeta, Resource, SourceLocation, Verdict
+from cdb_stack.engine.report.changes import diff_dict
 from cdb_stack.engine.report.common import (
     FRAMEWORK, TOOL_NAME, Index, is_mandatory, summarize, tool_version,
 )
@@ -42,7 +43,7 @@ def _layout(value: Any, indent: str) -> str:
 def report_dict(verdict: Verdict) -> dict[str, Any]:
     index = Index(verdict)
     summary = summarize(verdict)
-    return {
+    report = {
         "schemaVersion": SCHEMA_VERSION,
         "tool": {"name": TOOL_NAME, "version": tool_version()},
         "mode": verdict.mode,
@@ -74,6 +75,9 @@ def report_dict(verdict: Verdict) -> dict[str, Any]:
             "exitCode": summary.exit_code,
         },
     }
+    if verdict.diff is not None:  # only with --diff BASE: a new key, so schemaVersion stays
+        report["diff"] = diff_dict(verdict.diff)
+    return report
 
 
 def _source(source: SourceLocation | None) -> dict[str, Any] | None:

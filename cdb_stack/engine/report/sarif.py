@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from cdb_stack.engine.model import Finding, PolicyMeta, Resource, SourceLocation, Verdict
+from cdb_stack.engine.report.changes import diff_dict
 from cdb_stack.engine.report.common import (
     FRAMEWORK, INFORMATION_URI, TOOL_NAME, Index, clause_label, pack_label, summarize, tool_version,
 )
@@ -60,6 +61,8 @@ def sarif_dict(verdict: Verdict) -> dict[str, Any]:
             "verdict": summary.outcome, "complete": summary.complete,
         },
     }
+    if verdict.diff is not None:  # SARIF has no place for a plan: a property bag carries it
+        run["properties"]["diff"] = diff_dict(verdict.diff)
     return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
 
 

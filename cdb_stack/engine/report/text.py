@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 from cdb_stack.engine.model import Finding, Resource, Verdict
+from cdb_stack.engine.report.changes import diff_lines
 from cdb_stack.engine.report.common import (
     Index, Summary, clause_label, is_mandatory, pack_label, plural, summarize,
 )
@@ -31,16 +32,18 @@ def render_text(verdict: Verdict, color: bool = False, tree: bool = True) -> str
     index = Index(verdict)
     summary = summarize(verdict)
     lines: list[str] = [_header(verdict, paint), ""]
-    if tree:
+    if tree and verdict.diff is None:  # against a base, the changes replace the all-create tree
         lines += _tree(verdict, index, paint)
         lines += [""]
+    if verdict.diff is not None:
+        lines += diff_lines(verdict.diff) + [""]
     lines += [paint("Policies:", "bold")]
     lines += _violations(verdict, index, paint)
     lines += _unchecked(verdict, index, paint)
     lines += _remote(verdict, paint)
     lines += _unanswered(verdict, paint)
     lines += _errors(verdict, paint)
-    lines += _counts(summary, paint)
+    lines += _counts(summary, paint, verdict.diff)
     lines += ["", _verdict_line(summary, paint)]
     return "\n".join(lines) + "\n"
 
@@ -163,8 +166,9 @@ def _errors(verdict: Verdict, paint: _Painter) -> list[str]:
     return ["", paint("Errors:", "red")] + [f"    error: {e}" for e in verdict.errors]
 
 
-def _counts(summary: Summary, paint: _Painter) -> list[str]:
-    lines = ["", paint("Resources:", "bold"), f"    {paint('+', 'green')} {summary.create} to create", ""]
+def _counts(summary: Summary, paint: _Painter, diff=None) -> list[str]:
+    plan = diff.summary() if diff is not None else f"{paint('+', 'green')} {summary.create} to create"
+    lines = ["", paint("Resources:", "bold"), f"    {plan}", ""]
     lines.append(f"Policy violations: {summary.mandatory} mandatory, {summary.advisory} advisory")
     lines.append(f"Not checked: {summary.unchecked}")
     if summary.remote:
