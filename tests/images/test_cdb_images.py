@@ -176,8 +176,8 @@ def test_the_rendered_prod_stack_names_every_image_with_its_workload():
     root = Path(__file__).resolve().parents[2]
     workloads = read_manifests([root / "deploy" / "prod"])
     images = {w.image for w in workloads}
-    assert "hashicorp/vault:2.0.4" in images and "ghcr.io/cdb/orders-api:1.4.2" in images
-    vault = next(w for w in workloads if w.image == "hashicorp/vault:2.0.4")
+    assert "quay.io/openbao/openbao:2.7.2" in images and "ghcr.io/cdb/orders-api:1.4.2" in images
+    vault = next(w for w in workloads if w.image == "quay.io/openbao/openbao:2.7.2")
     assert vault.kind == "StatefulSet" and not vault.stateless
     orders = next(w for w in workloads if w.image == "ghcr.io/cdb/orders-api:1.4.2")
     assert orders.kind == "Deployment" and orders.probe_ports
