@@ -13,6 +13,7 @@ from typing import Any
 
 from .access import get, items
 from .podspec import Container, PodTemplate, containers
+from .redis import image_name
 
 # Repository names (the last path segment, lower case) -> the software, as messages name it.
 SERVING_IMAGES: dict[str, str] = {
@@ -57,14 +58,8 @@ _COMMANDS = re.compile(
 
 
 def _repository(image: Any) -> tuple[str, str] | None:
-    if not isinstance(image, str) or not image:
-        return None
-    name = image.split("@", 1)[0]
-    slash, colon = name.rfind("/"), name.rfind(":")
-    if colon > slash:
-        name = name[:colon]
-    parts = name.lower().split("/")
-    return (parts[-2] if len(parts) > 1 else "library"), parts[-1]
+    """(namespace, name) of the image's repository, lower-cased (registries are case-insensitive there)."""
+    return image_name(image.lower() if isinstance(image, str) else image)
 
 
 def container_software(container: Container) -> str | None:
