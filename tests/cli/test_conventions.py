@@ -69,19 +69,17 @@ def test_ctrl_c_exits_130_and_says_nothing_was_written(tmp_path, capsys, monkeyp
 
 def test_sigint_to_a_running_check_exits_130(tmp_path):
     """A real Ctrl-C: the signal arrives while the pack loads or the manifests are parsed."""
-    many = "".join(CONFIG_MAP.replace("settings", f"s{i}") + "---\n" for i in range(3000))
+    many = "".join(CONFIG_MAP.replace("settings", f"s{i}") + "---\n" for i in range(20000))
     (tmp_path / "many.yaml").write_text(many)
     process = subprocess.Popen([sys.executable, "-c", "from cdb_stack.cli import run; run()", "check",
                                 str(tmp_path / "many.yaml"), "--output", str(tmp_path / "r.json")],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     import time
 
-    time.sleep(1.5)  # inside imports, the pack's start or the parse: each must end the same way
+    time.sleep(0.8)  # inside imports, the pack's start or the parse: each must end the same way
     if process.poll() is None:
         process.send_signal(2)
     _, err = process.communicate(timeout=120)
-    if process.returncode in (0, 1):  # the check won the race: nothing to interrupt
-        pytest.skip("the check finished before the signal arrived")
     assert process.returncode == 130, err
     assert "Traceback" not in err and not (tmp_path / "r.json").exists()
 
