@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-import rfc8785
 
+from cdb_stack.canonical import canonical_bytes
 from cdb_stack.errors import CdbError
 
 SCHEMA_VERSION = 2
@@ -63,11 +63,7 @@ def parse_time(text: str, where: str) -> datetime:
 
 def canonical(value: Any, where: str = "audit record") -> bytes:
     """RFC 8785 (JCS) bytes: one form per JSON value, so any other writer computes the same hash."""
-    try:
-        return rfc8785.dumps(value)
-    except rfc8785.CanonicalizationError as exc:
-        raise CdbError(f"{where}: {exc}; only finite numbers (integers within +-2**53) are JSON the audit hash "
-                       "can cover; fix the input (e.g. NaN or Infinity in the file)") from None
+    return canonical_bytes(value, where, "fix the input (e.g. NaN or Infinity in the file)")
 
 
 def _legacy_canonical(value: Any) -> bytes:

@@ -18,9 +18,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 import orjson
-import rfc8785
 from rfc3339_validator import validate_rfc3339
 
+from cdb_stack.canonical import canonical_bytes
 from cdb_stack.errors import CdbError
 
 ENVELOPE_FIELDS = ("id", "source", "type", "schema_version", "time", "key", "data")
@@ -32,11 +32,7 @@ class EventError(CdbError):
 
 def canonical_json(value: Any, place: str = "value") -> bytes:
     """RFC 8785 (JCS) bytes of `value`: the form every hash and comparison is taken over."""
-    try:
-        return rfc8785.dumps(value)
-    except rfc8785.CanonicalizationError as exc:
-        raise EventError(f"{place}: {exc}; only finite numbers (integers within +-2**53) have one canonical "
-                         "JSON form; send the value as a string") from None
+    return canonical_bytes(value, place, "send the value as a string", EventError)
 
 
 def wire_json(value: Any, place: str = "event") -> bytes:
