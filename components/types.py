@@ -4,12 +4,11 @@ Each type validates on construction (one-line errors via `Intent`) and renders t
 Kubernetes dict with `to_k8s()`. Environment and config sources live in `components.config`.
 """
 
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from components import defaults, names, quantity
+from components import defaults, image_ref, names, quantity
 from components.intent import Intent
 
 Port = Annotated[int | str, AfterValidator(names.port)]
@@ -140,31 +139,18 @@ class Resources(Intent):
         }
 
 
-_REPOSITORY = re.compile(
-    r"^(?:(?:[A-Za-z0-9-]+\.)*[A-Za-z0-9-]+(?::\d+)?/)?"  # optional registry host[:port]
-    r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$"
-)
-_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-_DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
-
-
 def split_image_ref(ref: str) -> dict[str, str | None]:
     """Split 'registry/repo:tag@sha256:...' into repository, tag and digest (unvalidated)."""
-    rest, _, digest = ref.strip().partition("@")
-    slash = rest.rfind("/")
-    colon = rest.rfind(":")
-    tag = None
-    if colon > slash:
-        rest, tag = rest[:colon], rest[colon + 1 :]
-    return {"repository": rest, "tag": tag, "digest": digest or None}
+    parts = image_ref.split(ref.strip())
+    return {"repository": parts.repository, "tag": parts.tag, "digest": parts.digest}
 
 
 class Image(Intent):
-    """A pinned container image: a tag other than 'latest', and/or a sha256 digest. Accepts a string."""
+    """A pinned container image: a tag other than 'latest', and/or a sha256/sha512 digest. Accepts a string."""
 
     repository: str = Field(description="Image repository, with registry if not Docker Hub, e.g. 'nats'")
     tag: str | None = Field(default=None, description="Version tag, never 'latest', e.g. '2.14.2-alpine'")
-    digest: str | None = Field(default=None, description="Content digest 'sha256:<64 hex>' (pins the exact image)")
+    digest: str | None = Field(default=None, description="Content digest 'sha256:<64 hex>' or 'sha512:<128 hex>' (pins the exact image)")
 
     @model_validator(mode="before")
     @classmethod
@@ -174,14 +160,14 @@ class Image(Intent):
     @model_validator(mode="after")
     def _pinned(self) -> "Image":
         ref = self.ref
-        if not _REPOSITORY.match(self.repository):
+        if not image_ref.is_repository(self.repository):
             raise ValueError(f"image {ref!r} has an invalid repository; write e.g. 'ghcr.io/org/app:1.2.3'")
         if self.tag is not None and self.tag.lower() == "latest":
             raise ValueError(f"image {ref!r} uses the mutable tag 'latest'; pin a version tag or a sha256 digest")
-        if self.tag is not None and not _TAG.match(self.tag):
+        if self.tag is not None and not image_ref.is_tag(self.tag):
             raise ValueError(f"image {ref!r} has an invalid tag; use letters, digits, '_', '.' and '-'")
-        if self.digest is not None and not _DIGEST.match(self.digest):
-            raise ValueError(f"image {ref!r} has an invalid digest; write '@sha256:' and 64 lower-case hex digits")
+        if self.digest is not None and not image_ref.is_digest(self.digest):
+            raise ValueError(f"image {ref!r} has an invalid digest; {image_ref.DIGEST_HINT}")
         if self.tag is None and self.digest is None:
             raise ValueError(f"image {ref!r} has no tag; pin a version, e.g. '{self.repository}:1.2.3', or a sha256 digest")
         return self

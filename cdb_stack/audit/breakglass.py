@@ -20,7 +20,7 @@ from typing import Any
 
 from cdb_stack.errors import CdbError
 
-from components import conventions
+from components import conventions, goduration
 
 # The keys the policy pack reads (components/conventions.py mirrors policy_pack/rules/conventions.py).
 PREFIX = conventions.BREAK_GLASS_PREFIX
@@ -28,15 +28,20 @@ REASONS = ("incident", "security")
 # Clause 2.4 asks for the change to be codified "sofort" (at once); a week is the outer bound we accept.
 MAX_WINDOW = timedelta(days=7)
 _TICKET = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*[-#]?[0-9A-Za-z]+$")
-_DURATION = re.compile(r"^(\d+)([mhd])$")
+_DAYS = re.compile(r"([0-9]+)d")
 
 
 def parse_duration(text: str) -> timedelta:
-    match = _DURATION.match(text.strip())
-    if not match:
-        raise CdbError(f"--expires-in {text!r}: use minutes, hours or days like 90m, 4h, 2d")
-    amount, unit = int(match[1]), match[2]
-    return {"m": timedelta(minutes=amount), "h": timedelta(hours=amount), "d": timedelta(days=amount)}[unit]
+    """`--expires-in`: whole days (`2d`, Go has no day unit) or a Go duration (`90m`, `4h`, `1h30m`)."""
+    text = text.strip()
+    days = _DAYS.fullmatch(text)
+    if days:
+        return timedelta(days=int(days[1]))
+    try:
+        nanoseconds = goduration.nanoseconds(text)
+    except goduration.DurationError:
+        raise CdbError(f"--expires-in {text!r}: use minutes, hours or days like 90m, 4h, 1h30m, 2d") from None
+    return timedelta(microseconds=nanoseconds // 1000)
 
 
 def validate(ticket: str, reason: str, responsible: str, at: datetime, expires: datetime) -> None:

@@ -7,7 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from cdb_stack.images.model import check_digest, sha256_digest, verify
+from cdb_stack.images.model import ImageError, check_digest, verify
 
 
 def default_cache_dir() -> Path:
@@ -35,7 +35,9 @@ class BlobCache:
         except OSError:
             return None
         # A cache file altered on disk is dropped, not trusted.
-        if sha256_digest(data) != digest:
+        try:
+            verify(data, digest, "cache")
+        except ImageError:
             path.unlink(missing_ok=True)
             return None
         return data

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from cdb_stack.images.criteria import CLAUSE, Finding
 from cdb_stack.images.model import ImageError, check_digest
+from components import image_ref
 
 LOCK_FILE = "images.lock"
 
@@ -46,7 +47,7 @@ def save(path: Path, stack: str, entries: dict[str, str]) -> None:
 
 
 def pinning(name: str, digest: str, locked: dict[str, str], workload: str, source: str = "") -> list[Finding]:
-    if "@sha256:" in name:
+    if image_ref.split(name).digest:
         return []  # the reader verified the manifest against the pinned digest
     recorded = locked.get(name)
     if recorded is None:

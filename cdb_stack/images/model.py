@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cdb_stack.errors import CdbError
+from components import image_ref
 
 # skopeo's transport names; `docker://` is the default when none is given.
 TRANSPORTS = ("docker", "oci", "oci-archive", "docker-archive")
@@ -20,7 +21,6 @@ INDEX_TYPES = ("application/vnd.oci.image.index.v1+json",
 MANIFEST_TYPES = ("application/vnd.oci.image.manifest.v1+json",
                   "application/vnd.docker.distribution.manifest.v2+json")
 
-_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 
 class ImageError(CdbError):
@@ -64,17 +64,29 @@ def parse_platform(text: str) -> tuple[str, str, str | None]:
 
 
 def sha256_digest(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
+    return image_ref.content_digest(data, "sha256")
 
 
 def check_digest(digest: str, where: str) -> str:
-    if not isinstance(digest, str) or not _DIGEST.match(digest):
-        raise ImageError(f"{where}: {digest!r} is not a sha256 digest; only sha256 content addresses are read")
+    """A digest under an algorithm the OCI image-spec registers (sha256, sha512), as the pack accepts."""
+    if not image_ref.is_digest(digest):
+        raise ImageError(f"{where}: {digest!r} is not a sha256 or sha512 digest; only registered content "
+                         "addresses are read")
+    return digest
+
+
+def pinned_digest(target: str, where: str) -> str | None:
+    """The digest a registry reference pins (`name@sha512:...`), checked; None for a tag."""
+    digest = image_ref.split(target).digest
+    if digest is None:
+        return None
+    if not image_ref.is_digest(digest):
+        raise ImageError(f"{where}: the digest {digest!r} is malformed; {image_ref.DIGEST_HINT}")
     return digest
 
 
 def verify(data: bytes, digest: str, where: str) -> bytes:
-    actual = sha256_digest(data)
+    actual = image_ref.content_digest(data, check_digest(digest, where).partition(":")[0])
     if actual != digest:
         raise ImageError(f"{where}: blob {digest} has digest {actual}; the content was altered or truncated, "
                          "refusing it (re-push or re-export the image)")

@@ -7,7 +7,7 @@ from cdb_stack.images.cache import BlobCache
 from cdb_stack.images.layout import DockerArchive, OciLayout
 from cdb_stack.images.model import (
     DEFAULT_MAX_LAYER_BYTES, DEFAULT_PLATFORM, INDEX_TYPES, MANIFEST_TYPES, Image, ImageError, Layer,
-    check_digest, load_json, parse_platform, parse_reference, sha256_digest,
+    check_digest, load_json, parse_platform, parse_reference, pinned_digest,
 )
 
 _MANIFEST_BOUND = 4 * 1024 * 1024  # manifests and configs are small; a huge one is an attack or an error
@@ -61,7 +61,8 @@ def read_image(text: str, cache: BlobCache, platform: str = DEFAULT_PLATFORM,
     try:
         reader = _Reader(text, source, cache, max_layer_bytes)
         descriptor = source.top()
-        pinned = text.rpartition("@")[2] if "@sha256:" in text else None
+        ref = parse_reference(text)
+        pinned = pinned_digest(ref.target, text) if ref.transport == "docker" else None
         if pinned and descriptor["digest"] != pinned:
             raise ImageError(f"{text}: the registry sent a manifest with digest {descriptor['digest']}; "
                              "refusing it")

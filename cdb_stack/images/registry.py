@@ -10,7 +10,8 @@ from urllib.parse import urlsplit
 
 import requests
 
-from cdb_stack.images.model import INDEX_TYPES, MANIFEST_TYPES, ImageError, ImageRef, sha256_digest
+from cdb_stack.images.model import INDEX_TYPES, MANIFEST_TYPES, ImageError, ImageRef
+from components import image_ref
 
 _LOOPBACK = re.compile(r"^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$")
 _ACCEPT = ", ".join(INDEX_TYPES + MANIFEST_TYPES)
@@ -19,20 +20,21 @@ _TIMEOUT = 30
 
 def split_reference(target: str) -> tuple[str, str, str]:
     """registry, repository, tag-or-digest, with Docker Hub's defaults for short names."""
-    name, at, digest = target.partition("@")
-    registry, slash, rest = name.partition("/")
+    parts = image_ref.split(target)
+    registry, slash, repository = parts.repository.partition("/")
     if not slash or not ("." in registry or ":" in registry or registry == "localhost"):
-        registry, rest = "docker.io", name
-    repository, colon, tag = rest.rpartition(":") if ":" in rest else (rest, "", "")
-    if not colon:
-        repository, tag = rest, "latest"
+        registry, repository = "docker.io", parts.repository
     if registry == "docker.io":
         registry = "registry-1.docker.io"
         if "/" not in repository:
             repository = "library/" + repository
     if not repository or repository != repository.lower():
         raise ImageError(f"{target}: not a valid repository name (lower-case registry/path[:tag][@digest])")
-    return registry, repository, digest if at else tag
+    if parts.digest is not None:
+        if not image_ref.is_digest(parts.digest):
+            raise ImageError(f"{target}: the digest {parts.digest!r} is malformed; {image_ref.DIGEST_HINT}")
+        return registry, repository, parts.digest
+    return registry, repository, parts.tag or "latest"
 
 
 def auth_files() -> list[str]:
@@ -105,7 +107,9 @@ class Registry:
         response = self._get(f"{self._base}/manifests/{self.reference}", {"Accept": _ACCEPT})
         data = response.content
         media_type = response.headers.get("Content-Type", "").split(";")[0].strip()
-        digest = sha256_digest(data)
+        # A manifest pinned by digest is addressed under the pin's algorithm, so the reader can compare.
+        algorithm = self.reference.partition(":")[0] if image_ref.is_digest(self.reference) else "sha256"
+        digest = image_ref.content_digest(data, algorithm)
         self._manifests = {digest: data}
         return {"mediaType": media_type, "digest": digest, "size": len(data)}
 

@@ -9,13 +9,13 @@ bound by a stream that denies delete and purge. Publishes `event_bus.url`, `even
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from pydantic import Field
 
+from components import goduration
 from components.errors import ComponentArgsError
 from components.nats import NACK_IMAGE, NATS_IMAGE, NatsJetStream, NatsJetStreamArgs
 from components.nats.args import EXPORTER_IMAGE
@@ -27,7 +27,6 @@ from cdb_stack.settings_base import Compute, Name, Strict, compute
 
 KEY = "eventBus"
 PRODUCTION_REPLICAS = 3
-_DURATION = re.compile(r"^(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?$")
 
 
 class StreamSettings(Strict):
@@ -90,11 +89,14 @@ class Planned:
 
 
 def parse_duration(text: str, where: str) -> timedelta:
-    """A Go duration of hours, minutes and seconds ('2m', '1h30m', '168h')."""
-    match = _DURATION.match(text)
-    if not text or match is None:
-        raise ValueError(f"{where}: {text!r} is not a duration; write hours, minutes, seconds like '2m', '1h30m' or '168h'")
-    return timedelta(hours=int(match["h"] or 0), minutes=int(match["m"] or 0), seconds=int(match["s"] or 0))
+    """A Go duration as NACK reads it ('2m', '1h30m', '168h'); JetStream keeps whole seconds here."""
+    try:
+        nanoseconds = goduration.nanoseconds(text)
+    except goduration.DurationError as exc:
+        raise ValueError(f"{where}: {exc}") from None
+    if nanoseconds % 10**9:
+        raise ValueError(f"{where}: {text!r} is not a whole number of seconds; write e.g. '2m' or '90s'")
+    return timedelta(seconds=nanoseconds // 10**9)
 
 
 def _replicas(value: int | None, where: str, is_dev: bool) -> int:

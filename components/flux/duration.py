@@ -2,8 +2,9 @@
 
 Flux's CRDs admit a duration only if it matches `^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$` (the `interval`
 pattern of GitRepository, Kustomization, HelmRelease and FluxInstance `sync.interval`), and the
-controllers then read it with Go's `time.ParseDuration`: the parts are summed, so `1m30s` is 90 seconds
-and `0.5h` is 30 minutes. Parsing it the same way here means the bound we check is the one Flux runs.
+controllers then read it with Go's `time.ParseDuration` (components/goduration.py, shared with
+cdb_stack): the parts are summed, so `1m30s` is 90 seconds and `0.5h` is 30 minutes. Parsing it the
+same way here means the bound we check is the one Flux runs.
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
+from components import goduration
+
 # The pattern every Flux CRD puts on its interval fields (e.g. source-controller
 # config/crd/bases/source.toolkit.fluxcd.io_gitrepositories.yaml, spec.interval).
 FLUX_DURATION = re.compile(r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$")
-_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)")
-_UNIT_SECONDS = {"ms": Fraction(1, 1000), "s": Fraction(1), "m": Fraction(60), "h": Fraction(3600)}
 
 # Flux's documented floor for a reconcile interval, and the policy's ceiling.
 MIN_INTERVAL_SECONDS = 60
@@ -24,11 +25,14 @@ MAX_INTERVAL_SECONDS = 300
 
 def parse_duration(text: str) -> Fraction:
     """Seconds of a Flux duration such as '5m', '1m30s' or '90s'; ValueError for anything Flux refuses."""
-    if not isinstance(text, str) or not FLUX_DURATION.match(text):
+    if not isinstance(text, str) or not FLUX_DURATION.fullmatch(text):
         raise ValueError(
             f"{text!r} is not a Flux duration; write a number with a unit ms, s, m or h, e.g. '1m' or '1m30s'"
         )
-    return sum((Fraction(number) * _UNIT_SECONDS[unit] for number, unit in _PART.findall(text)), Fraction(0))
+    try:
+        return goduration.seconds(text)
+    except goduration.DurationError as exc:  # within the CRD pattern only beyond Go's ~292 years
+        raise ValueError(f"{text!r} is not a Flux duration: {exc}") from None
 
 
 def _seconds_text(value: Fraction) -> str:

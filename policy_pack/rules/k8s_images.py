@@ -16,8 +16,10 @@ from .metadata import pod_template_rule
 from .podspec import PodTemplate, containers
 
 CLAUSE = "5"
-_DIGEST = re.compile(r"^(sha256:[0-9a-f]{64}|sha384:[0-9a-f]{96}|sha512:[0-9a-f]{128})$")
-_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+# The OCI image-spec's registered digest algorithms, as components/image_ref.py accepts them (the pack
+# runs alone, so this is its own copy; tests/components/test_image_ref.py holds the two equal).
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128}")
+_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 PIN_HINT = "pin a version tag (app:1.4.2) or a digest (app@sha256:<64 hex digits>)"
 
 
@@ -39,12 +41,12 @@ def image_problem(image: Any) -> str | None:
         return f"image {shown(image)} contains whitespace; {PIN_HINT}"
     _, tag, digest = split_image(image)
     if digest is not None:
-        return None if _DIGEST.match(digest) else f"image {shown(image)} has a malformed digest; {PIN_HINT}"
+        return None if _DIGEST.fullmatch(digest) else f"image {shown(image)} has a malformed digest; {PIN_HINT}"
     if tag is None:
         return f"image {shown(image)} has no tag (it means latest); {PIN_HINT}"
     if tag.lower() == "latest":
         return f"image {shown(image)} uses the latest tag; {PIN_HINT}"
-    if not _TAG.match(tag):
+    if not _TAG.fullmatch(tag):
         return f"image {shown(image)} has an invalid tag {shown(tag)}; {PIN_HINT}"
     return None
 
