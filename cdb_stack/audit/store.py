@@ -11,6 +11,7 @@ Configuration comes from the environment only, never from the repository:
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -84,12 +85,15 @@ class S3Store:
     def _call(self, what: str, fn: Any, **kwargs: Any) -> Any:
         try:
             return fn(Bucket=self.settings.bucket, **kwargs)
-        except ClientError as exc:
-            if _error_code(exc) in ("PreconditionFailed", "412"):
-                raise StoreConflict(what) from exc
-            raise StoreUnavailable(f"{self.settings.where}: {what} refused ({_error_code(exc) or exc})") from exc
-        except BotoCoreError as exc:
-            raise StoreUnavailable(f"{self.settings.where}: {what} failed ({exc})") from exc
+        except (ClientError, BotoCoreError) as exc:
+            raise self._failure(what, exc) from exc
+
+    def _failure(self, what: str, exc: ClientError | BotoCoreError) -> Exception:
+        if isinstance(exc, BotoCoreError):
+            return StoreUnavailable(f"{self.settings.where}: {what} failed ({exc})")
+        if _error_code(exc) in ("PreconditionFailed", "412"):
+            return StoreConflict(what)
+        return StoreUnavailable(f"{self.settings.where}: {what} refused ({_error_code(exc) or exc})")
 
     def require_object_lock(self) -> None:
         """A bucket without Object Lock is not WORM: refuse to pretend the log is tamper-evident."""
@@ -98,29 +102,27 @@ class S3Store:
             raise StoreUnavailable(f"{self.settings.where}: Object Lock is not enabled on the bucket; create it "
                                    "with Object Lock (MinIO: `mc mb --with-lock`)")
 
+    def _pages(self, what: str, operation: str) -> Iterator[dict[str, Any]]:
+        """Every page of a listing under the records prefix, through boto3's paginator (it follows the
+        continuation token or the key and version markers the operation uses); errors as for one call."""
+        pages = self.client.get_paginator(operation).paginate(
+            Bucket=self.settings.bucket, Prefix=f"{self.settings.prefix}records/")
+        try:
+            yield from pages
+        except (ClientError, BotoCoreError) as exc:
+            raise self._failure(what, exc) from exc
+
     def list_keys(self) -> list[str]:
-        keys: list[str] = []
-        token: dict[str, str] = {}
-        while True:
-            page = self._call("listing records", self.client.list_objects_v2,
-                              Prefix=f"{self.settings.prefix}records/", **token)
-            keys.extend(item["Key"] for item in page.get("Contents", []))
-            if not page.get("IsTruncated"):
-                return sorted(keys)
-            token = {"ContinuationToken": page["NextContinuationToken"]}
+        return sorted(item["Key"] for page in self._pages("listing records", "list_objects_v2")
+                      for item in page.get("Contents", []))
 
     def version_counts(self) -> dict[str, int]:
         """More than one version of a record key means someone wrote over it (the old one stays locked)."""
         counts: dict[str, int] = {}
-        marker: dict[str, str] = {}
-        while True:
-            page = self._call("listing record versions", self.client.list_object_versions,
-                              Prefix=f"{self.settings.prefix}records/", **marker)
+        for page in self._pages("listing record versions", "list_object_versions"):
             for item in page.get("Versions", []) + page.get("DeleteMarkers", []):
                 counts[item["Key"]] = counts.get(item["Key"], 0) + 1
-            if not page.get("IsTruncated"):
-                return counts
-            marker = {"KeyMarker": page["NextKeyMarker"], "VersionIdMarker": page.get("NextVersionIdMarker", "")}
+        return counts
 
     def get(self, key: str) -> bytes:
         return self._call(f"reading {key}", self.client.get_object, Key=key)["Body"].read()

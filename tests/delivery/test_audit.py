@@ -313,3 +313,36 @@ def test_concurrent_writers_never_share_a_sequence_number(tmp_path, s3, audit_en
         assert sum(pool.map(writer, ["a", "b"])) == 6
     result = verify(S3Store(StoreSettings.from_env()), load_trusted_keys())
     assert result.intact and result.records == 6, result.problems
+
+
+def test_listings_page_through_more_than_a_thousand_records_and_their_versions(s3, audit_env):
+    """S3 answers at most 1,000 keys a request: both listings must follow the pages to the end."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from cdb_stack.audit import S3Store, StoreSettings
+
+    store = S3Store(StoreSettings.from_env())
+    keys = [store.key(seq) for seq in range(1, 1101)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda key: s3.put_object(Bucket=audit_env["CDB_AUDIT_BUCKET"], Key=key, Body=b"{}"), keys))
+    # Someone wrote over the last record: its key has two versions, on the second page of versions.
+    s3.put_object(Bucket=audit_env["CDB_AUDIT_BUCKET"], Key=keys[-1], Body=b"{ }")
+    s3.put_object(Bucket=audit_env["CDB_AUDIT_BUCKET"], Key="elsewhere/not-a-record.json", Body=b"{}")
+    requests: list[str] = []
+    store.client.meta.events.register("before-call.s3.*", lambda model, **_: requests.append(model.name))
+
+    assert store.list_keys() == keys
+    counts = store.version_counts()
+    assert len(counts) == 1100 and counts[keys[-1]] == 2 and set(counts.values()) == {1, 2}
+    assert requests.count("ListObjectsV2") == 2 and requests.count("ListObjectVersions") == 2
+
+
+def test_a_refused_listing_is_one_store_error_naming_the_bucket(s3, audit_env):
+    from cdb_stack.audit import S3Store, StoreSettings
+    from cdb_stack.audit.store import StoreUnavailable
+
+    missing = S3Store(StoreSettings.from_env({**audit_env, "CDB_AUDIT_BUCKET": "no-such-bucket-here"}))
+    with pytest.raises(StoreUnavailable, match=r"s3://no-such-bucket-here/.*listing records refused \(NoSuchBucket\)"):
+        missing.list_keys()
+    with pytest.raises(StoreUnavailable, match=r"listing record versions refused \(NoSuchBucket\)"):
+        missing.version_counts()
