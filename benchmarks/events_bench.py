@@ -6,6 +6,8 @@ Starts nats-server (JetStream, file store) and redis-server on loopback, then me
   raw JetStream publish    baseline: async publish with Nats-Msg-Id, 512 acks in flight, no validation
   dual-write               DualWritePublisher: schema validation, JetStream (acked), Redis Streams
   compare                  compare_window over N events already on both sides (read both + diff)
+  validation               SchemaRegistry.validate (jsonschema-rs) against jsonschema's is_valid alone,
+                           same events, no servers
 Targets (2 cores): dual-write >= 5,000 acknowledged events/s; compare of 100,000 events < 10 s.
 """
 
@@ -85,7 +87,7 @@ async def read_both(url: str, redis_url: str, stream: str, redis_key: str) -> tu
     async def jetstream() -> list[bytes]:
         nc = await connect(url)
         try:
-            return [m.data async for m in read_stream(nc.jetstream(), stream)]
+            return [m.data async for m in read_stream(nc, stream)]
         finally:
             await nc.close()
 
@@ -143,6 +145,30 @@ async def measure_compare(url: str, redis_url: str, stream: str) -> tuple[list[t
     return rows, compare_s, report
 
 
+def measure_validation(registry: SchemaRegistry, count: int) -> list[tuple[str, float, str]]:
+    """Validation alone: the registry's path (jsonschema-rs) against jsonschema (the message judge)."""
+    from jsonschema import Draft202012Validator
+
+    from cdb_stack.events.schemas import _FORMATS
+
+    events = make_events(count)
+    envelope = Draft202012Validator(registry.envelope, format_checker=_FORMATS)
+    data = Draft202012Validator(registry.schemas[next(k for k in registry.schemas if str(k) == "orders.created v1")],
+                                format_checker=_FORMATS)
+    docs = [(e.to_dict(), e.data) for e in events]
+    started = time.perf_counter()
+    for doc, payload in docs:
+        if not (envelope.is_valid(doc) and data.is_valid(payload)):
+            raise SystemExit("benchmark event refused by jsonschema")
+    judge_s = time.perf_counter() - started
+    started = time.perf_counter()
+    for event in events:
+        registry.validate(event)
+    ours_s = time.perf_counter() - started
+    return [("validate: jsonschema (baseline)", judge_s, "envelope + data, is_valid"),
+            ("validate: registry (jsonschema-rs)", ours_s, f"{judge_s / ours_s:.1f}x faster than the baseline")]
+
+
 def row(name: str, events: int, seconds: float, note: str = "") -> str:
     return f"| {name:<34} | {events:>9,} | {seconds:>8.2f} | {events / seconds:>10,.0f} | {note} |"
 
@@ -195,6 +221,8 @@ def main() -> int:
               f"{ratio:.2f}x of baseline (median; rounds: {rounds}); target >= 0.60x"))  # fmt: skip
     for name, seconds, note in compare_rows:
         print(row(name, args.compare_events, seconds, note))
+    for name, seconds, note in measure_validation(registry, args.events):
+        print(row(name, args.events, seconds, note))
     ok = ratio >= 0.6 and compare_s < 10
     print(f"targets {'met' if ok else 'NOT met'}")
     return 0 if ok else 1

@@ -125,6 +125,11 @@ def _sort_key(entry: Entry) -> tuple:
     return tuple(int(part) for part in entry.clause.split(".")), entry.name
 
 
+def sorted_entries() -> list[Entry]:
+    """Entries in clause order, then by name (the order of every rendering)."""
+    return sorted(entries(), key=_sort_key)
+
+
 def render_json() -> str:
     return json.dumps({
         "framework": {"name": "CDB_INFRA_POLICY", "version": "1.0.0"},

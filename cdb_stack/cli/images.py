@@ -86,5 +86,22 @@ def run(args: argparse.Namespace) -> int:
     if args.lock:
         lock.save(args.lock_file, args.stack, {**{k: v for k, v in locked.items() if k in by_image}, **checked})
         ui.note(f"cdb images: {len(checked)} checked digest(s) recorded in {args.lock_file} for {args.stack}")
-    write_output(render(findings, digests, args.format), args.output)
+    if args.format == "text" and not args.output and ui.tables():
+        write_output(_tables(findings, digests), None)
+    else:
+        write_output(render(findings, digests, args.format), args.output)
     return 1 if findings else 0
+
+
+def _tables(findings: list, digests: dict[str, str]) -> str:
+    """The text report as tables, for a terminal: each image with its digest, then the findings; the
+    closing verdict line is the plain report's own."""
+    from cdb_stack.images.report import render
+
+    counts = {name: sum(1 for f in findings if f.image == name) for name in digests}
+    out = ui.table(("Image", "Digest", "Findings"), [(name, digest, str(counts[name]) if counts[name] else "-")
+                                                    for name, digest in sorted(digests.items())], title="Images")
+    if findings:
+        out += ui.table(("Image", "Workload", "Clause", "Rule", "Finding"),
+                        [(f.image, f.workload, f.clause, f.rule, f.message) for f in findings], title="Findings")
+    return out + render(findings, digests, "text").splitlines()[-1] + "\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from cdb_stack.cli import common
+from cdb_stack.cli import common, ui
 
 HELP = """\
 List every policy of the pack (name, clause, severity, description, remediation) and, clause by
@@ -27,5 +27,22 @@ def register(sub: argparse._SubParsersAction) -> None:
 def handle(args: argparse.Namespace) -> int:
     from cdb_stack.catalogue import RENDERERS
 
+    if args.format == "text" and not args.output and ui.tables():
+        common.write_output(_tables(), None)
+        return 0
     common.write_output(RENDERERS[args.format](), args.output)
     return 0
+
+
+def _tables() -> str:
+    """The text catalogue as two tables, for a terminal (the plain text stays for pipes and files)."""
+    from cdb_stack.catalogue import SENTENCES, sorted_entries
+
+    policies = ui.table(("Policy", "Clause", "Severity", "Scope", "What it requires / how to fix it"),
+                        [(e.name, e.clause, e.severity, e.kind, f"{e.description}\nfix: {e.remediation}")
+                         for e in sorted_entries()], title="Policies", lines=True)
+    sentences = ui.table(("Clause", "Sentence", "Enforced by"),
+                         [(clause, sentence, "\n".join([*(f"policy: {p}" for p in names),
+                                                        *(f"process: {q}" for q in process)]) or "-")
+                          for clause, sentence, names, process in SENTENCES], title="Clause by clause", lines=True)
+    return policies + "\n" + sentences

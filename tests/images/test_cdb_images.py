@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import random
 import string
 from pathlib import Path
@@ -195,3 +196,26 @@ def test_bad_input_is_one_line_and_exit_2(argv, message, capsys, tmp_path):
     assert code == 2 and out == ""
     assert err.startswith("cdb images: error: ") and message in err and err.count("\n") == 1
     assert not (tmp_path / "cache").exists()
+
+
+def test_at_a_terminal_the_report_is_a_table_of_images_with_digests_and_one_of_findings(pushed, tmp_path):
+    from tests.cli.terminal import in_pipe, in_terminal, person_env
+
+    path = tmp_path / "workloads.yaml"
+    path.write_text(_deployment("api", pushed["root"]) + _deployment("web", pushed["good"], run_as_user=10001))
+    argv = ("images", str(path), "--cache-dir", str(tmp_path / "cache"), "--color", "never")
+    env = person_env(160)
+    code, shown = in_terminal(*argv, env=env)
+    piped = in_pipe(*argv, env=env)
+    assert code == piped.returncode == 1
+    digests = json.loads(in_pipe(*argv[:-2], "--format", "json", env=env).stdout)["images"]
+    assert re.search(r"┃ Image +┃ Digest +┃ Findings ┃", shown)
+    assert re.search(rf"│ {re.escape(pushed['root'])} +│ {digests[pushed['root']]} │ 1 +│", shown)
+    assert re.search(rf"│ {re.escape(pushed['good'])} +│ {digests[pushed['good']]} │ - +│", shown)
+    assert re.search(rf"│ {re.escape(pushed['root'])} │ Deployment/apps/api container main │ 5 +│ image-runs-as-root │",
+                     shown)
+    assert shown.rstrip().endswith("1 finding(s) in 2 image(s)")
+    # In a pipe: the plain lines, as before.
+    assert "│" not in piped.stdout
+    assert piped.stdout.splitlines()[-1] == "1 finding(s) in 2 image(s)"
+    assert piped.stdout.startswith(f"{pushed['root']} [Deployment/apps/api container main] clause 5: image-runs-as-root")
