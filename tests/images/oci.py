@@ -11,8 +11,8 @@ import tarfile
 from pathlib import Path
 
 
-def _digest(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
+def _digest(data: bytes, algorithm: str = "sha256") -> str:
+    return f"{algorithm}:{hashlib.new(algorithm, data).hexdigest()}"
 
 
 def layer(files: dict[str, bytes]) -> bytes:
@@ -29,20 +29,20 @@ def layer(files: dict[str, bytes]) -> bytes:
 class Layout:
     """An OCI layout folder; `add` writes one image (or one platform of an index) and returns its digest."""
 
-    def __init__(self, root: Path):
-        self.root = root
-        (root / "blobs" / "sha256").mkdir(parents=True, exist_ok=True)
+    def __init__(self, root: Path, algorithm: str = "sha256"):
+        self.root, self.algorithm = root, algorithm
+        (root / "blobs" / algorithm).mkdir(parents=True, exist_ok=True)
         (root / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
         self.index: list[dict] = []
         self._write_index()
 
     def blob(self, data: bytes) -> str:
-        digest = _digest(data)
-        (self.root / "blobs" / "sha256" / digest.split(":")[1]).write_bytes(data)
+        digest = _digest(data, self.algorithm)
+        (self.root / "blobs" / self.algorithm / digest.split(":")[1]).write_bytes(data)
         return digest
 
     def manifest(self, runtime: dict | None = None, layers: list[bytes] = (), arch: str = "amd64") -> dict:
-        diff_ids = [_digest(gzip.decompress(data)) for data in layers]
+        diff_ids = [_digest(gzip.decompress(data), self.algorithm) for data in layers]
         config = json.dumps({"architecture": arch, "os": "linux", "config": runtime or {},
                              "rootfs": {"type": "layers", "diff_ids": diff_ids}}).encode()
         manifest = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",

@@ -54,6 +54,20 @@ def test_a_blob_altered_on_disk_is_refused_and_not_cached(layout: Layout, tmp_pa
     assert not [name for name in cached if name.startswith(".blob.")]
 
 
+def test_a_layout_addressed_in_sha512_is_read_and_verified_under_sha512(tmp_path):
+    layout = Layout(tmp_path / "layout512", algorithm="sha512")
+    digest = layout.add("v1", RUNTIME, [layer({"app/run": b"#!/bin/sh\n"})])
+    cache_root = tmp_path / "cache"
+    image = read_image(f"oci:{layout.root}:v1", BlobCache(cache_root))
+    assert digest.startswith("sha512:") and image.digest == digest
+    assert image.layers[0].digest.startswith("sha512:") and image.runtime["User"] == "10001"
+    assert {p.relative_to(cache_root).parts[0] for p in _cache_files(cache_root)} == {"sha512"}
+    victim = layout.root / "blobs/sha512" / image.layers[0].digest.split(":")[1]
+    victim.write_bytes(victim.read_bytes() + b"x")
+    with pytest.raises(ImageError, match=r"blob sha512:\w+ has digest sha512:\w+; .*refusing it"):
+        read_image(f"oci:{layout.root}:v1", BlobCache(tmp_path / "fresh-cache"))
+
+
 def test_verified_blobs_are_read_from_the_cache_the_second_time(layout: Layout, tmp_path):
     layout.add("v1", RUNTIME, [layer({"a": b"1"})])
     cache = BlobCache(tmp_path / "cache")
