@@ -59,7 +59,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     glass.add_argument("--time", default=None, help="time of the manual change, ISO 8601 (default: now)")
     until = glass.add_mutually_exclusive_group(required=True)
     until.add_argument("--expires", default=None, help="end of the exception, ISO 8601 with zone")
-    until.add_argument("--expires-in", default=None, help="end of the exception after --time: 90m, 4h, 2d")
+    until.add_argument("--expires-in", default=None, help="end of the exception after --time: a Go duration (90m, 4h, 1h30m) or whole days (2d)")
     glass.set_defaults(handler=run_breakglass)
 
     check = sub.add_parser("verify", help="walk the chain; report gaps, reordering, altered, unlocked, unsigned "
