@@ -100,8 +100,8 @@ def render_svg(zmap: ZoneMap) -> str:
            f'width="100%" role="img" aria-labelledby="zone-graph-title zone-graph-desc">',
            '<title id="zone-graph-title">Zones and the network paths between them</title>',
            f'<desc id="zone-graph-desc">{escape(desc)}</desc>',
-           '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" '
-           'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="context-stroke"/></marker></defs>']
+           '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerUnits="userSpaceOnUse" '
+           'markerWidth="12" markerHeight="12" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="context-stroke"/></marker></defs>']
     for src, dst, count, change, plus, minus in drawn:
         out.append(_arrow(centre[src], centre[dst], height_of[src], height_of[dst], src, dst, count, change, plus, minus))
     for zone in names:
@@ -124,7 +124,7 @@ def _arrow(a, b, ha, hb, src, dst, count, change, plus, minus) -> str:
     mx, my = (start[0] + end[0]) / 2, (start[1] + end[1]) / 2
     dx, dy = end[0] - start[0], end[1] - start[1]
     length = math.hypot(dx, dy) or 1
-    bend = 40  # to the left of the direction of travel: the two directions of a pair never overlap
+    bend = 60  # to the left of the direction of travel: the two directions of a pair never overlap
     qx, qy = mx - dy / length * bend, my + dx / length * bend
     label = _paths(count) if count else "no paths now"
     mark = _MARK[change]
