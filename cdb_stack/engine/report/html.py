@@ -1,7 +1,8 @@
-"""`--format html`: one self-contained page (no network: inline style and script, a CSP that forbids
-fetching anything) showing zones with their objects, the reachability between zones as the pack's
-NetworkPolicy model computes it, who can reach the vault zone, every path from an AI workload, this
-change's create/update/delete, violations and not-checked items where they are, and a filterable table.
+"""`--format html`: one self-contained page (no network: inline style, script and SVG, a CSP that forbids
+fetching anything) showing a drawn picture of the zones and the arrows between them (picture.py), zones
+with their objects, the reachability between zones as the pack's NetworkPolicy model computes it, who
+can reach the vault zone, every path from an AI workload, this change's create/update/delete, violations
+and not-checked items where they are, and a filterable table.
 
 Big zones are collapsed (kinds with counts, objects in a <details>) so a 1,000-service stack stays a page.
 Status is always a word as well as a colour; the filter has a label; sections are landmarks.
