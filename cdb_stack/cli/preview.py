@@ -32,8 +32,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cwd", "-C", default=".", metavar="DIR", help="the Pulumi project directory (default: .)")
     p.add_argument(
         "--diff", metavar="BASE",
-        help="compare the stack's Kubernetes objects with BASE: a Git revision (its committed deploy/<STACK>) or a "
-             "folder written by cdb render; each is create, update, delete, replace or unchanged",
+        help="compare with BASE: a Git revision (its own program previewed in a separate process: every resource "
+             "by URN, Vault and providers included) or a folder written by cdb render (its Kubernetes objects); "
+             "each is create, update, delete, replace or unchanged",
     )
     common.add_output_options(p)
     p.set_defaults(handler=handle)

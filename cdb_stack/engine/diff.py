@@ -1,9 +1,11 @@
-"""What a change does to the stack's Kubernetes objects, like `pulumi preview --diff`: pure, no I/O.
+"""What a change does to the stack, like `pulumi preview --diff`: pure, no I/O.
 
-Objects are matched by identity (API group, kind, namespace, name): an object whose name or namespace
-changes is a different object, so it shows as a delete and a create. A matched object is `same`,
-`update` (with the changed field paths) or `replace`, when a field the API server will not change in
-place differs (the object is deleted and created again, as Pulumi's provider does).
+Two kinds of keys. Against a Git revision, whose program is previewed too, every custom resource (Vault
+mounts and policies, providers, Kubernetes objects) is matched by URN, as the engine matches state: a
+Kubernetes object whose name or namespace changes under the same URN is replaced, as Pulumi's provider
+replaces it. Against a rendered folder only Kubernetes objects exist, matched by identity (API group,
+kind, namespace, name), so a rename is a delete and a create. A matched resource is `same`, `update`
+(with the changed field paths) or `replace`, when a field the provider cannot change in place differs.
 
 Secrets never leave this module as values: anything marked secret in wire form and every value under
 a Secret's data/stringData is compared by value but shown as `[secret]`.
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Union
 
 from pulumi.runtime import rpc
 
@@ -45,6 +47,18 @@ IMMUTABLE: dict[tuple[str, str], tuple[str, ...]] = {
     ("rbac.authorization.k8s.io", "RoleBinding"): ("roleRef",),
     ("rbac.authorization.k8s.io", "ClusterRoleBinding"): ("roleRef",),
 }
+# Kubernetes objects matched by URN: the provider replaces an object whose name or namespace changes.
+IMMUTABLE_BY_URN = ("metadata.name", "metadata.namespace")
+# Other providers' inputs that force a new resource (ForceNew in the Terraform schemas pulumi-vault
+# bridges), by Pulumi type token.
+IMMUTABLE_TYPES: dict[str, tuple[str, ...]] = {
+    "vault:index/mount:Mount": ("type", "local", "sealWrap", "externalEntropyAccess"),
+    "vault:index/authBackend:AuthBackend": ("type", "local"),
+    "vault:index/audit:Audit": ("type", "path", "local", "options", "description"),
+    "vault:index/policy:Policy": ("name",),
+    "vault:kubernetes/authBackendRole:AuthBackendRole": ("backend", "roleName"),
+    "vault:kubernetes/authBackendConfig:AuthBackendConfig": ("backend",),
+}
 
 
 @dataclass(frozen=True)
@@ -70,6 +84,35 @@ class Identity:
 
 
 @dataclass(frozen=True)
+class ResourceKey:
+    """A resource as the engine knows it (by URN), with its Kubernetes identity when it is an object."""
+
+    urn: str  # the key: equal URNs are the same resource whatever else changed
+    type: str = field(compare=False)
+    name: str = field(compare=False)
+    object: Identity | None = field(default=None, compare=False)
+
+    def __str__(self) -> str:
+        return str(self.object) if self.object is not None else f"{self.type} {self.name}"
+
+    # The picture and the reports read these of either key.
+    @property
+    def group(self) -> str:
+        return self.object.group if self.object is not None else ""
+
+    @property
+    def kind(self) -> str:
+        return self.object.kind if self.object is not None else self.type
+
+    @property
+    def namespace(self) -> str:
+        return self.object.namespace if self.object is not None else ""
+
+
+Key = Union[Identity, ResourceKey]
+
+
+@dataclass(frozen=True)
 class FieldChange:
     path: str
     old: Any  # shown values: secrets already replaced by [secret], missing is None
@@ -79,7 +122,7 @@ class FieldChange:
 @dataclass(frozen=True)
 class Change:
     action: str
-    identity: Identity
+    identity: Key
     fields: tuple[FieldChange, ...] = ()
     replace_because: tuple[str, ...] = ()  # the immutable paths that changed
 
@@ -88,6 +131,9 @@ class Change:
 class Diff:
     base: str  # what was compared against, in words (a revision or a folder)
     changes: list[Change]
+    # The base's Kubernetes objects (type token, prepared body): the picture evaluates their
+    # NetworkPolicies too, to mark the paths this change adds or removes.
+    base_objects: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     @property
     def counts(self) -> Counter:
@@ -207,18 +253,26 @@ def _covers(prefix: str, path: str) -> bool:
     return path == prefix or path.startswith(prefix + ".") or path.startswith(prefix + "[")
 
 
-def compare(key: Identity, old: dict[str, Any], new: dict[str, Any]) -> Change:
-    """One matched object: same, update (with the changed paths) or replace (an immutable field changed)."""
+def immutable_paths(key: Key) -> tuple[str, ...]:
+    if isinstance(key, Identity):
+        return IMMUTABLE.get((key.group, key.kind), ())
+    if key.object is not None:
+        return IMMUTABLE_BY_URN + IMMUTABLE.get((key.group, key.kind), ())
+    return IMMUTABLE_TYPES.get(key.type, ())
+
+
+def compare(key: Key, old: dict[str, Any], new: dict[str, Any]) -> Change:
+    """One matched resource: same, update (with the changed paths) or replace (an immutable field changed)."""
     fields = tuple(field_changes(old, new))
     if not fields:
         return Change("same", key)
-    immutable = IMMUTABLE.get((key.group, key.kind), ())
+    immutable = immutable_paths(key)
     because = tuple(p for p in immutable if any(_covers(p, f.path) for f in fields))
     return Change("replace" if because else "update", key, fields, because)
 
 
-def diff(base: dict[Identity, dict[str, Any]], head: dict[Identity, dict[str, Any]], described: str) -> Diff:
-    """Objects (prepared) of the base and of this change, compared; ordered by action, then identity."""
+def diff(base: dict[Key, dict[str, Any]], head: dict[Key, dict[str, Any]], described: str) -> Diff:
+    """Resources (prepared) of the base and of this change, compared; ordered by action, then name."""
     changes = [Change("delete", k) for k in base if k not in head]
     changes += [Change("create", k) if k not in base else compare(k, base[k], head[k]) for k in head]
     order = {a: i for i, a in enumerate(ACTIONS)}

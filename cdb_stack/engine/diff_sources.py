@@ -1,22 +1,19 @@
-"""The two sides of `cdb preview --diff BASE`: the objects this run declares, and the base's.
+"""The two sides of `cdb preview --diff BASE`: what this run declares, and the base's.
 
-BASE is a rendered folder (a `cdb render` output) or a Git revision, whose committed `deploy/<stack>`
-folder is exported with `git archive` (the render --check in CI keeps that folder equal to what the
-base's code renders). Only Kubernetes objects are compared: they are what the folder holds.
+BASE is a Git revision, whose own program is previewed (engine/base_preview.py) so every resource type
+is compared by URN, or a rendered folder (a `cdb render` output), where only Kubernetes objects exist.
 """
 
 from __future__ import annotations
 
-import io
-import subprocess
-import tarfile
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from components.conventions import ANNOTATION_GIT_REVISION
-from cdb_stack.engine.diff import Diff, Identity, diff, identity, prepare
+from cdb_stack.engine.base_preview import preview_revision, resolve
+from cdb_stack.engine.diff import Diff, Identity, Key, ResourceKey, diff, identity, prepare
 from cdb_stack.engine.model import Resource
 from cdb_stack.errors import CdbError
 from cdb_stack.render.objects import skip_reason
@@ -57,43 +54,51 @@ def folder_objects(folder: Path, where: str) -> dict[Identity, dict[str, Any]]:
     return objects
 
 
-def _git(project_dir: Path, *args: str) -> bytes:
-    try:
-        done = subprocess.run(["git", "-C", str(project_dir), *args], capture_output=True, check=False, timeout=120)
-    except FileNotFoundError:
-        raise CdbError("--diff: git is not installed; pass a rendered folder as BASE instead") from None
-    if done.returncode != 0:
-        raise CdbError(f"--diff: git {args[0]} failed: {done.stderr.decode(errors='replace').strip().splitlines()[-1:]}")
-    return done.stdout
+def head_resources(resources: list[Resource]) -> dict[Key, dict[str, Any]]:
+    """Every custom resource a preview run registers (providers included), by URN, as the engine keys state."""
+    found: dict[Key, dict[str, Any]] = {}
+    for resource in resources:
+        if resource.custom:
+            found[_key(resource.urn, resource.type, resource.name, resource.properties)] = prepare(
+                resource.properties or {}, IGNORED)
+    return found
 
 
-def revision_objects(project_dir: Path, revision: str, stack: str, scratch: Path) -> tuple[dict[Identity, dict[str, Any]], str]:
-    """The objects of `deploy/<stack>` as committed at `revision`, exported into `scratch`."""
-    check = subprocess.run(["git", "-C", str(project_dir), "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"],
-                           capture_output=True, check=False, text=True)
-    if check.returncode != 0:
-        raise CdbError(f"--diff {revision}: neither a folder nor a Git revision of {project_dir}; "
-                       "pass a branch, tag or commit (in CI fetch the base branch first) or a rendered folder")
-    sha = check.stdout.strip()
-    prefix = _git(project_dir, "rev-parse", "--show-prefix").decode().strip()
-    tree = f"{prefix}deploy/{stack}"
-    listing = _git(project_dir, "ls-tree", "--name-only", sha, tree)
-    if not listing.strip():
-        raise CdbError(f"--diff {revision}: the revision has no rendered {tree}/ folder; render it there "
-                       f"(cdb render --stack {stack}) or pass a rendered folder as BASE")
-    archive = _git(project_dir, "archive", "--format=tar", sha, tree)
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(scratch, filter="data")
-    return folder_objects(scratch / tree, f"{revision}:{tree}"), f"{revision} ({sha[:12]}) {tree}"
+def base_resources(recorded: list[dict[str, Any]]) -> dict[Key, dict[str, Any]]:
+    """The same of a base revision's preview (plain dicts from its process)."""
+    return {_key(r["urn"], r["type"], r["name"], r.get("properties") or {}): prepare(r.get("properties") or {}, IGNORED)
+            for r in recorded if r.get("custom")}
+
+
+def _key(urn: str, type_: str, name: str, properties: dict[str, Any]) -> ResourceKey:
+    kube = type_.startswith("kubernetes:") and not type_.startswith("pulumi:providers:")
+    return ResourceKey(urn, type_, name, identity(properties) if kube else None)
 
 
 def diff_against(base: str, project_dir: Path, stack: str, resources: list[Resource], scratch: Path) -> Diff:
-    """This run's objects against BASE: a folder if one exists at that path, else a Git revision."""
+    """This run against BASE: a folder if one exists at that path (its Kubernetes objects), else a Git
+    revision, whose own program is previewed (every resource, by URN)."""
     folder = Path(base)
     if folder.is_dir():
         if not any(folder.rglob("*.y*ml")):
             raise CdbError(f"--diff {base}: the folder holds no YAML; pass a folder written by cdb render")
-        old, described = folder_objects(folder, base), f"folder {base}"
-    else:
-        old, described = revision_objects(project_dir, base, stack, scratch)
-    return diff(old, head_objects(resources), described)
+        old = folder_objects(folder, base)
+        found = diff(old, head_objects(resources), f"folder {base}")
+        found.base_objects = [(_token(body), body) for body in old.values()]
+        return found
+    sha = resolve(project_dir, base)
+    if sha is None:
+        raise CdbError(f"--diff {base}: neither a folder nor a Git revision of {project_dir}; "
+                       "pass a branch, tag or commit (in CI fetch the base branch first) or a rendered folder")
+    recorded, described = preview_revision(project_dir, base, sha, stack, scratch)
+    old = base_resources(recorded)
+    found = diff(old, head_resources(resources), described)
+    found.base_objects = [(key.type, body) for key, body in old.items()
+                          if isinstance(key, ResourceKey) and key.object is not None]
+    return found
+
+
+def _token(body: dict[str, Any]) -> str:
+    """The Pulumi type token of a manifest (`apps/v1` Deployment -> kubernetes:apps/v1:Deployment)."""
+    api_version = str(body.get("apiVersion", ""))
+    return f"kubernetes:{api_version if '/' in api_version else 'core/' + api_version}:{body.get('kind')}"

@@ -5,17 +5,21 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from cdb_stack.engine.diff import SYMBOLS, Change, Diff
+from cdb_stack.engine.diff import SYMBOLS, Change, Diff, ResourceKey
 
 MAX_VALUE = 120  # a changed value longer than this is cut in text: the JSON report has it whole
 
 
 def change_dict(change: Change) -> dict[str, Any]:
     key = change.identity
+    by_urn = {"urn": key.urn, "type": key.type} if isinstance(key, ResourceKey) else {}
     return {
         "action": change.action,
         "object": str(key),
-        "group": key.group, "kind": key.kind, "namespace": key.namespace, "name": key.name,
+        **by_urn,
+        # Kubernetes objects: their identity; other resources: kind is the type token, name the resource's
+        "group": key.group, "kind": key.kind, "namespace": key.namespace,
+        "name": key.object.name if isinstance(key, ResourceKey) and key.object is not None else key.name,
         "fields": [{"path": f.path, "old": f.old, "new": f.new} for f in change.fields],
         "replaceBecause": list(change.replace_because),
     }

@@ -1,7 +1,8 @@
-"""`--format html`: one self-contained page (no network: inline style and script, a CSP that forbids
-fetching anything) showing zones with their objects, the reachability between zones as the pack's
-NetworkPolicy model computes it, who can reach the vault zone, every path from an AI workload, this
-change's create/update/delete, violations and not-checked items where they are, and a filterable table.
+"""`--format html`: one self-contained page (no network: inline style, script and SVG, a CSP that forbids
+fetching anything) showing a drawn picture of the zones and the arrows between them (picture.py), zones
+with their objects, the reachability between zones as the pack's NetworkPolicy model computes it, who
+can reach the vault zone, every path from an AI workload, this change's create/update/delete, violations
+and not-checked items where they are, and a filterable table.
 
 Big zones are collapsed (kinds with counts, objects in a <details>) so a 1,000-service stack stays a page.
 Status is always a word as well as a colour; the filter has a label; sections are landmarks.
@@ -14,6 +15,7 @@ from html import escape
 
 from cdb_stack.engine.model import Verdict
 from cdb_stack.engine.report.common import summarize
+from cdb_stack.engine.report.picture import edge_table, render_svg
 from cdb_stack.engine.report.zones import Row, ZoneMap, build
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
@@ -30,6 +32,8 @@ header,main,footer{padding:0 1.5rem}main{display:grid;gap:1.5rem}
 table{border-collapse:collapse;background:#fff}th,td{border:1px solid #ccc;padding:.2rem .5rem;text-align:left}
 td.yes{background:#e3f6e8}caption{text-align:left;font-weight:bold;padding:.3rem 0}
 a:focus,input:focus,summary:focus{outline:3px solid #1d3f8f}
+:focus-visible{outline:3px solid #1d3f8f;outline-offset:2px}
+.picture svg{background:#fff;border:1px solid #ccc;max-height:80vh}
 """
 _SCRIPT = """
 const input=document.getElementById('filter');const rows=[...document.querySelectorAll('#objects tbody tr')];
@@ -50,11 +54,12 @@ def render_html(verdict: Verdict) -> str:
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
         '<meta name="viewport" content="width=device-width,initial-scale=1">',
         f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>",
-        f'<header><h1>{escape(title)}</h1><nav aria-label="Sections"><a href="#zones">Zones</a> · '
+        f'<header><h1>{escape(title)}</h1><nav aria-label="Sections"><a href="#picture">Picture</a> · '
+        '<a href="#zones">Zones</a> · '
         '<a href="#reach">Reachability</a> · <a href="#vault">Vault zone</a> · <a href="#ai">AI paths</a> · '
         '<a href="#objects-section">All objects</a></nav>',
         f"<p>{_counts(verdict, summary)}</p></header><main>",
-        _zones(zmap), _matrix(zmap), _vault(zmap), _ai(zmap), _table(zmap),
+        _picture(zmap), _zones(zmap), _matrix(zmap), _vault(zmap), _ai(zmap), _table(zmap),
         f"</main><footer><p>Reachability: the policy pack's NetworkPolicy evaluation (policy_pack/rules/netpol.py)."
         f"</p></footer><script>{_SCRIPT}</script></body></html>",
     ]
@@ -102,6 +107,17 @@ def _zones(zmap: ZoneMap) -> str:
             out.append(f"<ul>{items}</ul>")
         out.append("</article>")
     return "".join(out) + "</div></section>"
+
+
+def _picture(zmap: ZoneMap) -> str:
+    legend = ("Boxes are zones with their workloads; an arrow means pods of one zone may open connections to "
+              "pods of the other. ")
+    if zmap.base_paths is not None:
+        legend += ("Dashed arrows marked “+ added” are new with this change, dotted ones marked “− removed” are "
+                   "gone, mixed dashes marked “±” changed. ")
+    legend += "A dashed red outline and “!” mark violations; “?” marks items not checked."
+    return ('<section id="picture" class="picture" aria-labelledby="picture-h"><h2 id="picture-h">Picture</h2>'
+            f"<p>{escape(legend)}</p>{render_svg(zmap)}{edge_table(zmap)}</section>")
 
 
 def _matrix(zmap: ZoneMap) -> str:

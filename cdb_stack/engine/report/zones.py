@@ -41,14 +41,26 @@ class ZoneMap:
     vault_reachable_from: dict[str, list[str]]  # vault zone -> "pod (zone)" that can reach it
     ai_paths: list[str]
     error: str = ""  # the pack could not evaluate the policies (a malformed CIDR): shown, never hidden
+    # With --diff: the base's paths by zone pair, so the picture marks what this change adds or removes.
+    base_paths: dict[tuple[str, str], list[str]] | None = None
+
+    def edge_change(self, pair: tuple[str, str]) -> tuple[str, int, int]:
+        """("added" | "removed" | "changed" | "same", paths added, paths removed) of one zone pair."""
+        now = set(self.paths.get(pair, ()))
+        if self.base_paths is None:
+            return "same", 0, 0
+        before = set(self.base_paths.get(pair, ()))
+        added, removed = len(now - before), len(before - now)
+        if now and not before:
+            return "added", added, 0
+        if before and not now:
+            return "removed", 0, removed
+        return ("changed" if added or removed else "same"), added, removed
 
 
 def build(verdict: Verdict) -> ZoneMap:
     from policy_pack.rules.ai_isolation import ai_workloads
-    from policy_pack.rules.connectivity import NAMESPACE, NETWORK_POLICY
-    from policy_pack.rules.netpol import Cluster, NetpolError, Pod, pod_from_template, zone_paths
-    from policy_pack.rules.objects import objects
-    from policy_pack.rules.operators import stack_pods
+    from policy_pack.rules.netpol import Pod, zone_paths
     from policy_pack.rules.vault_zone import vault_zones
 
     graph = [_GraphResource(r.type, shown(normalize(r.properties)), r.urn) for r in verdict.resources
@@ -61,14 +73,14 @@ def build(verdict: Verdict) -> ZoneMap:
     paths: dict[tuple[str, str], list[str]] = {}
     reach: dict[str, list[str]] = {z: [] for z in vault}
     ai_paths: list[str] = []
-    error = ""
-    # The same pods and cluster the connectivity rule builds (policy_pack/rules/connectivity.py).
-    pods = [pod_from_template(run.label, run.workload.namespace or "default", run.template) for run in stack_pods(graph)]
-    try:
-        cluster = Cluster.from_objects(objects(graph, NAMESPACE + NETWORK_POLICY), extra_pods=pods)
-        allowed = cluster.allowed_paths()
-    except NetpolError as exc:
-        allowed, error = [], f"NetworkPolicies could not be evaluated: {exc}"
+    allowed, error = _allowed(graph)
+    base_paths = None
+    if verdict.diff is not None:
+        base_graph = [_GraphResource(token, shown(body), f"base:{i}")
+                      for i, (token, body) in enumerate(verdict.diff.base_objects)]
+        base_allowed, base_error = _allowed(base_graph)
+        base_paths = {pair: sorted({_path_text(p) for p in found}) for pair, found in zone_paths(base_allowed).items()}
+        error = error or (f"the base's {base_error}" if base_error else "")
     ai_names = {w.label for w, _ in ai_workloads(graph)}
     for (src, dst), found in sorted(zone_paths(allowed).items()):
         paths[(src, dst)] = sorted({_path_text(p) for p in found})
@@ -79,7 +91,22 @@ def build(verdict: Verdict) -> ZoneMap:
             ai_paths.append(_path_text(path))
     for zone in reach:
         reach[zone] = sorted(set(reach[zone]))
-    return ZoneMap(dict(sorted(zones.items())), paths, vault, reach, sorted(set(ai_paths)), error)
+    return ZoneMap(dict(sorted(zones.items())), paths, vault, reach, sorted(set(ai_paths)), error, base_paths)
+
+
+def _allowed(graph: list[_GraphResource]) -> tuple[list[Any], str]:
+    """Every admitted pod path of these objects: the same pods and cluster the connectivity rule builds
+    (policy_pack/rules/connectivity.py), or the error that kept the policies from being evaluated."""
+    from policy_pack.rules.connectivity import NAMESPACE, NETWORK_POLICY
+    from policy_pack.rules.netpol import Cluster, NetpolError, pod_from_template
+    from policy_pack.rules.objects import objects
+    from policy_pack.rules.operators import stack_pods
+
+    pods = [pod_from_template(run.label, run.workload.namespace or "default", run.template) for run in stack_pods(graph)]
+    try:
+        return Cluster.from_objects(objects(graph, NAMESPACE + NETWORK_POLICY), extra_pods=pods).allowed_paths(), ""
+    except NetpolError as exc:
+        return [], f"NetworkPolicies could not be evaluated: {exc}"
 
 
 def _path_text(path: Any) -> str:
