@@ -124,6 +124,10 @@ class SecretDelivery(pulumi.ComponentResource):
         labels = prov.labels(name=client.name, instance=name, component="secret-delivery")
         meta = lambda object_name: metadata(object_name, client.namespace, labels, prov.annotations())  # noqa: E731
         auth_name = f"{client.name}-vault"
+        # What the component waits for (the secret operator) each object waits for itself: `pulumi destroy`
+        # then deletes these custom resources while the operator still runs and clears its finalizers,
+        # which is what the chart's pre-delete cleanup hook exists for (components/vso_chart.py).
+        after = [d for d in ((opts.depends_on if opts else None) or []) if isinstance(d, pulumi.Resource)]
         self.auth = k8s.apiextensions.CustomResource(
             f"{name}-auth", api_version=VSO_API_VERSION, kind="VaultAuth", metadata=meta(auth_name),
             spec={
@@ -133,7 +137,7 @@ class SecretDelivery(pulumi.ComponentResource):
                 "kubernetes": {"role": client.role, "serviceAccount": client.service_account,
                                "audiences": [args.audience], "tokenExpirationSeconds": 600},
             },
-            opts=child_opts(self))
+            opts=child_opts(self, *after))
         self.secrets: dict[str, k8s.apiextensions.CustomResource] = {}
         for secret in client.secrets:
             spec: dict[str, Any] = {
@@ -150,5 +154,5 @@ class SecretDelivery(pulumi.ComponentResource):
                 spec["rolloutRestartTargets"] = [{"kind": args.restart_kind, "name": client.name}]
             self.secrets[secret] = k8s.apiextensions.CustomResource(
                 f"{name}-{secret}", api_version=VSO_API_VERSION, kind="VaultStaticSecret", metadata=meta(secret),
-                spec=spec, opts=child_opts(self, self.auth))
+                spec=spec, opts=child_opts(self, self.auth, *after))
         self.register_outputs({"secrets": sorted(self.secrets), "role": client.role})
