@@ -368,3 +368,39 @@ def test_the_ai_isolation_rule_finds_concrete_paths_with_the_same_model():
 def test_every_kind_of_pod_reference_must_resolve(pod_extra, expect):
     messages = stack_violations(system(web_=web(**pod_extra)), REFERENCES)
     assert any(expect in m and "which is not in the stack and has no producer" in m for m in messages), messages
+
+
+# --- pods Strimzi creates --------------------------------------------------------------------------------
+def strimzi(replicas: int = 3, cpu_limit: str = "2", pod_security: bool = True) -> list:
+    """A Kafka with one KRaft node pool and an entity operator, in a restricted zone with a quota."""
+    restricted = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}, "runAsNonRoot": True,
+                  "readOnlyRootFilesystem": True, "seccompProfile": {"type": "RuntimeDefault"}}
+    pod = {"securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}}
+    small = {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "200m", "memory": "256Mi"}}
+    entity: dict = {"topicOperator": {"resources": small}, "userOperator": {"resources": small}}
+    if pod_security:
+        entity["template"] = {"pod": pod, "topicOperatorContainer": {"securityContext": restricted},
+                              "userOperatorContainer": {"securityContext": restricted}}
+    kafka = ("kubernetes:kafka.strimzi.io/v1:Kafka", {"apiVersion": "kafka.strimzi.io/v1", "kind": "Kafka",
+             "metadata": {"name": "events", "namespace": "kafka"},
+             "spec": {"kafka": {"listeners": [{"name": "plain", "port": 9092, "type": "internal", "tls": False}]},
+                      "entityOperator": entity}})
+    pool = ("kubernetes:kafka.strimzi.io/v1:KafkaNodePool", {"apiVersion": "kafka.strimzi.io/v1", "kind": "KafkaNodePool",
+            "metadata": {"name": "pool", "namespace": "kafka", "labels": {"strimzi.io/cluster": "events"}},
+            "spec": {"replicas": replicas, "roles": ["controller", "broker"],
+                     "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"cpu": cpu_limit, "memory": "1Gi"}},
+                     "template": {"pod": pod, "kafkaContainer": {"securityContext": restricted}}}})
+    return nodes(namespace("kafka"), quota("kafka", **{"limits.cpu": "8", "requests.cpu": "4", "limits.memory": "8Gi",
+                                                     "requests.memory": "8Gi", "pods": "10"}), kafka, pool)
+
+
+def test_kafka_nodes_and_the_entity_operator_count_against_the_zone_quota():
+    assert stack_violations(strimzi(), QUOTA) == []
+    over = stack_violations(strimzi(cpu_limit="3"), QUOTA)  # 3 nodes x 3 CPU + the entity operator > 8
+    assert over and "limits.cpu" in over[0], over
+
+
+def test_strimzi_pods_without_security_contexts_are_refused_by_pod_security_admission():
+    assert stack_violations(strimzi(), ADMISSION) == []
+    refused = stack_violations(strimzi(pod_security=False), ADMISSION)
+    assert refused and all("events-entity-operator" in m for m in refused), refused
