@@ -91,7 +91,32 @@ def operator_documents(name: str, args: SecretOperatorArgs) -> list[dict[str, An
         upstream.stamp(prov.labels(name=VSO_CHART, instance=name, component="secret-operator"), prov.annotations(),
                        {conventions.LABEL_WORKLOAD_CLASS: conventions.WORKLOAD_CLASS_SERVICE}),
         upstream.restricted_pods(_probe_proxy),
+        _operator_flows(args),
     )
+
+
+def vault_flow(address: str) -> list[dict[str, Any]]:
+    """The manager's flow to Vault's Service, from the in-cluster address (scheme://name.namespace.svc...:port)."""
+    host, _, port = address.split("://", 1)[-1].partition(":")
+    parts = host.split(".")
+    if len(parts) < 3 or parts[2] != "svc":
+        return []  # outside the cluster: judged by the egress ipBlocks alone, nothing to declare here
+    return [{"service": f"{parts[1]}/{parts[0]}", "port": int(port.split("/")[0] or 8200),
+             "purpose": "read secrets from Vault"}]
+
+
+def _operator_flows(args: SecretOperatorArgs) -> upstream.Patch:
+    """The manager's declared flows (the pack's connectivity rule checks them): the API server and Vault."""
+    flows = conventions.flows_annotation([{"apiServer": True, "purpose": "watch VSO resources, write Secrets"},
+                                          *vault_flow(args.vault_address)])
+
+    def patch(doc: dict[str, Any]) -> dict[str, Any]:
+        template = upstream.pod_template(doc)
+        if template is not None:
+            meta = template.setdefault("metadata", {})
+            meta["annotations"] = {**(meta.get("annotations") or {}), **flows}
+        return doc
+    return patch
 
 
 def _probe_proxy(container: dict[str, Any]) -> None:
