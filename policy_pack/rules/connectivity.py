@@ -10,8 +10,9 @@ A flow to an address outside the cluster (the API server's endpoints, a registry
 against the source's egress ipBlocks alone: no policy of the stack selects the receiver. A flow to a
 workload the program does not contain (a Service, or pods, of another stack) cannot be judged at the
 receiving end, and without the receiver's labels not at the sending end either: it is listed as not
-checked with that reason (never a pass, never a violation). A Service the stack does contain but that
-cannot carry the flow (no such port, no selector, no pod behind it) is the program's own error: a violation.
+checked with that reason (never a pass, never a violation); so is a Service of the stack whose selector
+matches no pod the program runs (the pods may come from outside it). A Service of the stack that cannot
+carry the flow (no such port, no selector) is the program's own error: a violation.
 """
 
 from __future__ import annotations
@@ -178,7 +179,7 @@ def check_flows(resources: Sequence[Any]) -> Iterator[tuple[str, str | None]]:
                     continue
                 if not found:
                     service = services[flow.service]
-                    what = f"no pod behind {service.label} (selector {dict(mapping(service.spec, 'selector'))})"
+                    what = f"the pods behind {service.label} (selector {dict(mapping(service.spec, 'selector'))})"
                     yield NotJudged(f"{run.label}: {flow.described} is not checked: "
                                     f"{_absent(what, flow.service[0], namespaces)}", run.urn)
                     continue
@@ -190,7 +191,7 @@ def check_flows(resources: Sequence[Any]) -> Iterator[tuple[str, str | None]]:
                     namespace = flow.namespace or "default"
                     labels = ",".join(f"{k}={v}" for k, v in sorted((flow.match_labels or {}).items()))
                     yield NotJudged(f"{run.label}: {flow.described} is not checked: "
-                                    f"{_absent(f'no pod with {labels} in {namespace}', namespace, namespaces)}",
+                                    f"{_absent(f'a pod with {labels} in {namespace}', namespace, namespaces)}",
                                     run.urn)
                     continue
                 assert flow.port is not None

@@ -404,3 +404,13 @@ def test_strimzi_pods_without_security_contexts_are_refused_by_pod_security_admi
     assert stack_violations(strimzi(), ADMISSION) == []
     refused = stack_violations(strimzi(pod_security=False), ADMISSION)
     assert refused and all("events-entity-operator" in m for m in refused), refused
+
+
+def test_a_service_of_the_stack_whose_selector_matches_no_pod_is_not_checked():
+    flows = [{"service": "bus/events", "port": 4222}]
+    events = obj("Service", "events", "bus", spec={"selector": {"app.kubernetes.io/name": "events"},
+                                                    "ports": [{"name": "client", "port": 4222}]})
+    stack = system(web_=web(flows=flows), extra=(events,))
+    assert stack_violations(stack, FLOWS) == []
+    [(_, reason)] = not_checked(stack, FLOWS)
+    assert "the pods behind Service bus/events" in reason and "is not in the program" in reason
