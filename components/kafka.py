@@ -9,6 +9,15 @@ vendor/strimzi/<version>), registered as typed resources in the cluster's namesp
 subjects follow it, which upstream leaves at `myproject`) and stamped with our provenance; the broker
 pods are made by the operator, so the node pool's pod template carries the platform-state declaration
 and the restricted security contexts that the policy pack demands of every workload.
+
+Bootstrap order: the zone's default-deny exists before the operator starts, and the NetworkPolicy Strimzi
+writes for the brokers (KafkaCluster.generateNetworkPolicy) exists only once the operator runs; the
+operator, the entity operator and the nodes need traffic before that. So the component writes their
+policies itself, before the operator (as the Flux component does): the operator to the API server's
+endpoints and to the nodes' control-plane (9090), replication (9091) and agent (8443) ports; the nodes
+among themselves on 9090/9091; the entity operator to the API server and to 9091; the client zones to
+the listeners. Each pod declares these flows (cdb-infra.io/flows) so the pack's connectivity rule
+checks them against the policies at both ends.
 """
 
 from __future__ import annotations
@@ -25,7 +34,7 @@ from components import conventions, defaults, names, quantity, upstream, vendore
 from components.errors import ComponentArgsError
 from components.intent import Intent
 from components.kube import check_name, child_opts, metadata
-from components.network import Peer
+from components.network import Destination, Peer, client_egress_policies
 from components.provenance import Provenance
 from components.types import Resources
 
@@ -35,7 +44,13 @@ STRIMZI_VERSION = "1.2.0"
 KAFKA_VERSION = "4.3.1"  # the version of Strimzi 1.2.0's example
 METADATA_VERSION = "4.3-IV0"
 CLUSTER_LABEL = "strimzi.io/cluster"
+KIND_LABEL, NAME_LABEL = "strimzi.io/kind", "strimzi.io/name"
 PLAIN_PORT, TLS_PORT = 9092, 9093
+# strimzi KafkaCluster: the KRaft control plane, replication (also the operators' admin clients), and
+# the Kafka agent the cluster operator polls during rolls.
+CONTROLPLANE_PORT, REPLICATION_PORT, AGENT_PORT = 9090, 9091, 8443
+OPERATOR_POD_LABELS = {KIND_LABEL: "cluster-operator"}  # 060-Deployment's template label
+OPERATOR_NAME = "strimzi-cluster-operator"
 
 DnsLabel = Annotated[str, AfterValidator(names.dns_label)]
 
@@ -97,9 +112,14 @@ class KafkaClusterArgs(Intent):
     topics: tuple[KafkaTopicSpec, ...] = Field(default=(), description="Topics declared as KafkaTopic resources")
     operator_version: str = Field(default=STRIMZI_VERSION, pattern=r"^\d+\.\d+\.\d+$", description="Pinned Strimzi version (vendored)")
     install_operator: bool = Field(default=True, description="Install the vendored Strimzi operator in the namespace")
+    kubernetes_api: tuple[Destination, ...] = Field(
+        default=(), description="The API server's endpoint addresses and port (operator and entity operator egress)")
 
     @model_validator(mode="after")
     def _fits(self) -> KafkaClusterArgs:
+        if not self.kubernetes_api:
+            raise ValueError("kubernetes_api is empty: the Strimzi operators watch the API server; give its endpoint "
+                             "addresses and port (never the kubernetes Service ClusterIP)")
         for topic in self.topics:
             if topic.replicas > self.replicas:
                 raise ValueError(f"topic {topic.name!r} wants {topic.replicas} replicas but the pool has {self.replicas} nodes")
@@ -110,7 +130,54 @@ class KafkaClusterArgs(Intent):
         return min(2, self.replicas)
 
 
-def kafka_spec(args: KafkaClusterArgs) -> dict[str, Any]:
+def node_labels(cluster: str) -> dict[str, str]:
+    """The labels Strimzi selects a cluster's nodes by (Labels.strimziSelectorLabels)."""
+    return {CLUSTER_LABEL: cluster, KIND_LABEL: "Kafka", NAME_LABEL: f"{cluster}-kafka"}
+
+
+def entity_operator_labels(cluster: str) -> dict[str, str]:
+    return {NAME_LABEL: f"{cluster}-entity-operator"}
+
+
+def _to_nodes(cluster: str, ports: tuple[int, ...], purpose: str) -> list[dict[str, Any]]:
+    return [{"pods": {"matchLabels": node_labels(cluster)}, "port": port, "purpose": purpose} for port in ports]
+
+
+def operator_flows(cluster: str) -> list[dict[str, Any]]:
+    return [{"apiServer": True, "purpose": "reconcile Kafka resources"},
+            *_to_nodes(cluster, (CONTROLPLANE_PORT, REPLICATION_PORT, AGENT_PORT), "manage and roll the nodes")]
+
+
+def node_flows(cluster: str) -> list[dict[str, Any]]:
+    return _to_nodes(cluster, (CONTROLPLANE_PORT, REPLICATION_PORT), "KRaft quorum and replication")
+
+
+def entity_operator_flows(cluster: str) -> list[dict[str, Any]]:
+    return [{"apiServer": True, "purpose": "watch KafkaTopics and KafkaUsers"},
+            *_to_nodes(cluster, (REPLICATION_PORT,), "manage topics and users")]
+
+
+def _entity_operator_resources() -> dict[str, Any]:
+    return Resources(cpu_request="100m", memory_request="256Mi", cpu_limit="500m", memory_limit="512Mi").to_k8s()
+
+
+def entity_operator_spec(cluster: str) -> dict[str, Any]:
+    """The topic and user operators: bounded resources, Pod Security `restricted` (Strimzi's default
+    security provider sets none), and the flows they need."""
+    container = {"securityContext": defaults.container_security_context()}
+    return {
+        "topicOperator": {"resources": _entity_operator_resources()},
+        "userOperator": {"resources": _entity_operator_resources()},
+        "template": {
+            "pod": {"metadata": {"annotations": conventions.flows_annotation(entity_operator_flows(cluster))},
+                    "securityContext": defaults.pod_security_context()},
+            "topicOperatorContainer": dict(container),
+            "userOperatorContainer": dict(container),
+        },
+    }
+
+
+def kafka_spec(args: KafkaClusterArgs, cluster: str) -> dict[str, Any]:
     peers = [p.to_k8s() for p in args.client_from]
     listeners = [{"name": "plain", "port": PLAIN_PORT, "type": "internal", "tls": False},
                  {"name": "tls", "port": TLS_PORT, "type": "internal", "tls": True}]  # fmt: skip
@@ -131,7 +198,7 @@ def kafka_spec(args: KafkaClusterArgs) -> dict[str, Any]:
                 "auto.create.topics.enable": False,  # topics exist only as declared KafkaTopics
             },
         },
-        "entityOperator": {"topicOperator": {}, "userOperator": {}},
+        "entityOperator": entity_operator_spec(cluster),
     }
 
 
@@ -171,7 +238,66 @@ def operator_documents(name: str, args: KafkaClusterArgs) -> list[dict[str, Any]
         upstream.stamp(prov.labels(name="strimzi-cluster-operator", instance=f"{name}-strimzi", component="event-bus-operator"),
                        prov.annotations(), {conventions.LABEL_WORKLOAD_CLASS: conventions.WORKLOAD_CLASS_SERVICE}),
         upstream.restricted_pods(),
+        _operator_flows(name),
     )
+
+
+def _operator_flows(cluster: str) -> upstream.Patch:
+    def patch(doc: dict[str, Any]) -> dict[str, Any]:
+        template = upstream.pod_template(doc)
+        if template is not None and doc["metadata"]["name"] == OPERATOR_NAME:
+            metadata_ = template.setdefault("metadata", {})
+            metadata_["annotations"] = {**(metadata_.get("annotations") or {}),
+                                        **conventions.flows_annotation(operator_flows(cluster))}
+        return doc
+    return patch
+
+
+def _pods(labels: dict[str, str]) -> dict[str, Any]:
+    return {"podSelector": {"matchLabels": dict(labels)}}
+
+
+def _ports(*numbers: int) -> list[dict[str, Any]]:
+    return [{"protocol": "TCP", "port": n} for n in numbers]
+
+
+def operator_egress_spec(cluster: str, args: KafkaClusterArgs) -> dict[str, Any]:
+    """The cluster operator, before Strimzi's own policies exist: the API server and the nodes it manages."""
+    return {
+        "podSelector": {"matchLabels": dict(OPERATOR_POD_LABELS)},
+        "policyTypes": ["Egress"],
+        "egress": [*(d.to_k8s() for d in args.kubernetes_api),
+                   {"to": [_pods(node_labels(cluster))], "ports": _ports(CONTROLPLANE_PORT, REPLICATION_PORT, AGENT_PORT)}],
+    }
+
+
+def nodes_spec(cluster: str, args: KafkaClusterArgs) -> dict[str, Any]:
+    """The nodes: the quorum and replication among themselves, the operators on their ports (as Strimzi's
+    generated policy allows them), the client zones on the listeners."""
+    nodes, operator, entity = (_pods(node_labels(cluster)), _pods(OPERATOR_POD_LABELS),
+                               _pods(entity_operator_labels(cluster)))
+    ingress = [
+        {"from": [nodes, operator], "ports": _ports(CONTROLPLANE_PORT)},
+        {"from": [nodes, operator, entity], "ports": _ports(REPLICATION_PORT)},
+        {"from": [operator], "ports": _ports(AGENT_PORT)},
+    ]
+    if args.client_from:
+        ingress.append({"from": [p.to_k8s() for p in args.client_from], "ports": _ports(PLAIN_PORT, TLS_PORT)})
+    return {
+        "podSelector": {"matchLabels": node_labels(cluster)},
+        "policyTypes": ["Ingress", "Egress"],
+        "ingress": ingress,
+        "egress": [{"to": [nodes], "ports": _ports(CONTROLPLANE_PORT, REPLICATION_PORT)}],
+    }
+
+
+def entity_operator_egress_spec(cluster: str, args: KafkaClusterArgs) -> dict[str, Any]:
+    return {
+        "podSelector": {"matchLabels": entity_operator_labels(cluster)},
+        "policyTypes": ["Egress"],
+        "egress": [*(d.to_k8s() for d in args.kubernetes_api),
+                   {"to": [_pods(node_labels(cluster))], "ports": _ports(REPLICATION_PORT)}],
+    }
 
 
 class KafkaCluster(pulumi.ComponentResource):
@@ -188,10 +314,25 @@ class KafkaCluster(pulumi.ComponentResource):
         annotations = prov.annotations()
         state = conventions.WORKLOAD_CLASS_PLATFORM_STATE
         state_labels = prov.labels(name, name, "event-bus", workload_class=state)
-        state_annotations = {**annotations, conventions.ANNOTATION_PLATFORM_STATE: "event-bus"}
-        depends: list[pulumi.Resource] = []
+        state_annotations = {**annotations, conventions.ANNOTATION_PLATFORM_STATE: "event-bus",
+                             **conventions.flows_annotation(node_flows(name))}
+        def policy(suffix: str, object_name: str, spec: dict[str, Any], namespace: str = ns) -> Any:
+            return k8s.networking.v1.NetworkPolicy(
+                f"{name}-{suffix}", metadata=metadata(object_name, namespace, prov.labels(name, name, "event-bus"),
+                                                      annotations),
+                spec=spec, opts=child_opts(self))
+
+        # Written before the operator and the cluster: nothing waits on a policy the operator installs.
+        self.policies = [
+            policy("operator-egress", f"{name}-strimzi-operator-egress", operator_egress_spec(name, args)),
+            policy("nodes", f"{name}-kafka-nodes", nodes_spec(name, args)),
+            policy("entity-operator-egress", f"{name}-entity-operator-egress", entity_operator_egress_spec(name, args)),
+            *(policy(f"client-egress-{zone}", f"{name}-kafka-client-egress", spec, zone)
+              for zone, spec in client_egress_policies(args.client_from, ns, node_labels(name), (PLAIN_PORT, TLS_PORT))),
+        ]
+        depends: list[pulumi.Resource] = list(self.policies)
         if args.install_operator:
-            depends.extend(upstream.register(self, f"{name}-strimzi", operator_documents(name, args)).values())
+            depends.extend(upstream.register(self, f"{name}-strimzi", operator_documents(name, args), *self.policies).values())
 
         def cr(suffix: str, kind: str, object_name: str, labels: dict[str, str], spec: dict[str, Any], extra: dict[str, str]) -> Any:
             return k8s.apiextensions.CustomResource(
@@ -201,7 +342,7 @@ class KafkaCluster(pulumi.ComponentResource):
             )  # fmt: skip
 
         cluster_labels = {**prov.labels(name, name, "event-bus"), CLUSTER_LABEL: name}
-        self.kafka = cr("kafka", "Kafka", name, prov.labels(name, name, "event-bus"), kafka_spec(args), {})
+        self.kafka = cr("kafka", "Kafka", name, prov.labels(name, name, "event-bus"), kafka_spec(args, name), {})
         self.node_pool = cr("pool", "KafkaNodePool", f"{name}-pool", {**state_labels, CLUSTER_LABEL: name},
                             node_pool_spec(args, state_labels, state_annotations), {conventions.ANNOTATION_PLATFORM_STATE: "event-bus"})  # fmt: skip
         self.topics = [cr(f"topic-{t.name}", "KafkaTopic", t.name, cluster_labels, t.to_cr_spec(), {}) for t in args.topics]

@@ -126,17 +126,24 @@ def bucket_commands(bucket: AuditBucket, url: str) -> list[list[str]]:
 BUCKET_JOB_BACKOFF_LIMIT = 24
 
 
-def bucket_job_name(base: str, args: ObjectStoreArgs) -> str:
-    """A Job's pod template cannot be changed in place: the name carries a hash of what the Job does,
-    so a changed bucket, retention or client image is a new Job (Flux prunes the old one, Pulumi
-    replaces it) instead of an apply error on the immutable template."""
-    what = json.dumps([args.client_image.ref, args.audit_bucket.model_dump(mode="json"), args.credentials_secret,
-                       bucket_commands(args.audit_bucket, "")], sort_keys=True)
+def bucket_job_name(base: str, args: ObjectStoreArgs, annotations: dict[str, str] | None = None) -> str:
+    """A Job's pod template cannot be changed in place: the name carries a hash of what the Job does
+    (and of its template's annotations), so a changed bucket, retention, client image or declared flow
+    is a new Job (Flux prunes the old one, Pulumi replaces it) instead of an apply error on the
+    immutable template."""
+    what = [args.client_image.ref, args.audit_bucket.model_dump(mode="json"), args.credentials_secret,
+            bucket_commands(args.audit_bucket, "")]
+    if annotations:
+        what.append(annotations)
+    what = json.dumps(what, sort_keys=True)
     return f"{base}-{hashlib.sha256(what.encode()).hexdigest()[:8]}"
 
 
-def bucket_job_spec(labels: dict[str, str], pod: dict[str, Any]) -> dict[str, Any]:
-    return {"backoffLimit": BUCKET_JOB_BACKOFF_LIMIT, "template": {"metadata": {"labels": dict(labels)}, "spec": pod}}
+def bucket_job_spec(labels: dict[str, str], pod: dict[str, Any], annotations: dict[str, str] | None = None) -> dict[str, Any]:
+    meta: dict[str, Any] = {"labels": dict(labels)}
+    if annotations:
+        meta["annotations"] = dict(annotations)
+    return {"backoffLimit": BUCKET_JOB_BACKOFF_LIMIT, "template": {"metadata": meta, "spec": pod}}
 
 
 class ObjectStore(pulumi.ComponentResource):
@@ -190,7 +197,7 @@ class ObjectStore(pulumi.ComponentResource):
                 "podManagementPolicy": "Parallel",  # every server must be up before any accepts writes
                 "updateStrategy": {"type": "RollingUpdate"},
                 "selector": {"matchLabels": dict(selector)},
-                "template": {"metadata": {"labels": dict(labels)},
+                "template": {"metadata": {"labels": dict(labels), **peer_flows(selector, args.replicas)},
                              "spec": platform.pod_spec(name, [server], [certs, tmp],
                                                        affinity=platform.pod_anti_affinity(selector))},
                 "volumeClaimTemplates": [args.data.claim_template(labels, prov.annotations())],
@@ -212,13 +219,18 @@ class ObjectStore(pulumi.ComponentResource):
                   "egress": [{"to": [{"podSelector": {"matchLabels": dict(selector)}}],
                               "ports": [{"protocol": "TCP", "port": API_PORT}]}, defaults.dns_egress_rule()]},
             opts=child_opts(self))
-        self.bucket_job = self._bucket_job(job_name, args, job_labels, f"{args.scheme}://{name}.{ns}.svc:{API_PORT}")
+        # The Job's one flow: the S3 API behind the servers' Service (checked by the pack's connectivity rule).
+        job_flows = conventions.flows_annotation([{"service": f"{ns}/{name}", "port": API_PORT,
+                                                   "purpose": "create the audit bucket"}])
+        self.bucket_job = self._bucket_job(job_name, args, job_labels, f"{args.scheme}://{name}.{ns}.svc:{API_PORT}",
+                                           job_flows)
         self.endpoint = f"{args.scheme}://{name}.{ns}.svc.cluster.local:{API_PORT}"
         self.metrics_path = engine.metrics_path
         self.pod_labels = selector
         self.register_outputs({"endpoint": self.endpoint, "auditBucket": args.audit_bucket.name})
 
-    def _bucket_job(self, job_name: str, args: ObjectStoreArgs, labels: dict[str, str], url: str) -> Any:
+    def _bucket_job(self, job_name: str, args: ObjectStoreArgs, labels: dict[str, str], url: str,
+                    flows: dict[str, str]) -> Any:
         env = [_secret_env("ROOT_USER", args.credentials_secret, USER_KEY),
                _secret_env("ROOT_PASSWORD", args.credentials_secret, PASSWORD_KEY)]
         config, config_mount = platform.scratch("mc-config", "/mc", "1Mi")
@@ -230,8 +242,17 @@ class ObjectStore(pulumi.ComponentResource):
             f"{job_name}-sa", metadata=metadata(job_name, args.namespace, labels, args.provenance.annotations()),
             automount_service_account_token=False, opts=child_opts(self))
         return k8s.batch.v1.Job(
-            job_name, metadata=metadata(bucket_job_name(job_name, args), args.namespace, labels, args.provenance.annotations()),
-            spec=bucket_job_spec(labels, pod), opts=child_opts(self, sa, self.stateful_set))
+            job_name, metadata=metadata(bucket_job_name(job_name, args, flows), args.namespace, labels,
+                                        args.provenance.annotations()),
+            spec=bucket_job_spec(labels, pod, flows), opts=child_opts(self, sa, self.stateful_set))
+
+
+def peer_flows(selector: dict[str, str], replicas: int) -> dict[str, Any]:
+    """Distributed servers reach each other on the S3 port (erasure sets span them); one server needs nothing."""
+    if replicas < 2:
+        return {}
+    return {"annotations": conventions.flows_annotation([{"pods": {"matchLabels": dict(selector)}, "port": API_PORT,
+                                                          "purpose": "distributed servers"}])}
 
 
 def network_policy_spec(args: ObjectStoreArgs, selector: dict[str, str], job: dict[str, str]) -> dict[str, Any]:

@@ -91,7 +91,32 @@ def operator_documents(name: str, args: SecretOperatorArgs) -> list[dict[str, An
         upstream.stamp(prov.labels(name=VSO_CHART, instance=name, component="secret-operator"), prov.annotations(),
                        {conventions.LABEL_WORKLOAD_CLASS: conventions.WORKLOAD_CLASS_SERVICE}),
         upstream.restricted_pods(_probe_proxy),
+        _operator_flows(args),
     )
+
+
+def vault_flow(address: str) -> list[dict[str, Any]]:
+    """The manager's flow to Vault's Service, from the in-cluster address (scheme://name.namespace.svc...:port)."""
+    host, _, port = address.split("://", 1)[-1].partition(":")
+    parts = host.split(".")
+    if len(parts) < 3 or parts[2] != "svc":
+        return []  # outside the cluster: judged by the egress ipBlocks alone, nothing to declare here
+    return [{"service": f"{parts[1]}/{parts[0]}", "port": int(port.split("/")[0] or 8200),
+             "purpose": "read secrets from Vault"}]
+
+
+def _operator_flows(args: SecretOperatorArgs) -> upstream.Patch:
+    """The manager's declared flows (the pack's connectivity rule checks them): the API server and Vault."""
+    flows = conventions.flows_annotation([{"apiServer": True, "purpose": "watch VSO resources, write Secrets"},
+                                          *vault_flow(args.vault_address)])
+
+    def patch(doc: dict[str, Any]) -> dict[str, Any]:
+        template = upstream.pod_template(doc)
+        if template is not None:
+            meta = template.setdefault("metadata", {})
+            meta["annotations"] = {**(meta.get("annotations") or {}), **flows}
+        return doc
+    return patch
 
 
 def _probe_proxy(container: dict[str, Any]) -> None:
@@ -124,6 +149,10 @@ class SecretDelivery(pulumi.ComponentResource):
         labels = prov.labels(name=client.name, instance=name, component="secret-delivery")
         meta = lambda object_name: metadata(object_name, client.namespace, labels, prov.annotations())  # noqa: E731
         auth_name = f"{client.name}-vault"
+        # What the component waits for (the secret operator) each object waits for itself: `pulumi destroy`
+        # then deletes these custom resources while the operator still runs and clears its finalizers,
+        # which is what the chart's pre-delete cleanup hook exists for (components/vso_chart.py).
+        after = [d for d in ((opts.depends_on if opts else None) or []) if isinstance(d, pulumi.Resource)]
         self.auth = k8s.apiextensions.CustomResource(
             f"{name}-auth", api_version=VSO_API_VERSION, kind="VaultAuth", metadata=meta(auth_name),
             spec={
@@ -133,7 +162,7 @@ class SecretDelivery(pulumi.ComponentResource):
                 "kubernetes": {"role": client.role, "serviceAccount": client.service_account,
                                "audiences": [args.audience], "tokenExpirationSeconds": 600},
             },
-            opts=child_opts(self))
+            opts=child_opts(self, *after))
         self.secrets: dict[str, k8s.apiextensions.CustomResource] = {}
         for secret in client.secrets:
             spec: dict[str, Any] = {
@@ -150,5 +179,5 @@ class SecretDelivery(pulumi.ComponentResource):
                 spec["rolloutRestartTargets"] = [{"kind": args.restart_kind, "name": client.name}]
             self.secrets[secret] = k8s.apiextensions.CustomResource(
                 f"{name}-{secret}", api_version=VSO_API_VERSION, kind="VaultStaticSecret", metadata=meta(secret),
-                spec=spec, opts=child_opts(self, self.auth))
+                spec=spec, opts=child_opts(self, self.auth, *after))
         self.register_outputs({"secrets": sorted(self.secrets), "role": client.role})

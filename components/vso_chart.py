@@ -9,9 +9,20 @@ leader-election-rbac.yaml, metrics-service.yaml and poddisruptionbudget.yaml. Va
 vendored chart/values.yaml, the manager's ClusterRole rules from the vendored config/rbac/role.yaml
 (which the chart's role.yaml is generated from), the CRDs from the vendored chart/crds/.
 
-Left out on purpose: the Helm hooks (the pre-delete cleanup Job and the CRD upgrade Job; Pulumi
-applies the CRDs directly), the optional CSI driver, default connection and auth objects (the stack
-declares its own VaultConnection), the ServiceMonitor and the test runner.
+The chart's two Helm hooks are replaced, not rendered, because Pulumi has no hook phases and either
+Job applied as an ordinary object would run at the wrong time:
+- the pre-delete cleanup Job (deployment.yaml, `helm.sh/hook: pre-delete`) runs the manager with
+  `--uninstall`, which strips VSO's finalizers from every custom resource so an uninstall does not leave
+  them stuck; as a plain Job it would run on the first `pulumi up` and strip them from a live install.
+  Instead every VaultConnection, VaultAuth and VaultStaticSecret depends on the operator's Deployment
+  (components/vault_delivery.py), so `pulumi destroy` deletes them first, while the operator still runs
+  and removes its own finalizers, and only then the operator;
+- the CRD-upgrade Job (hook-upgrade-crds.yaml, `pre-upgrade`, with its own ServiceAccount, a ClusterRole
+  that may rewrite every CRD, and a binding) re-applies the chart's CRDs on `helm upgrade`; here the CRDs
+  are typed resources from the vendored chart/crds/, updated in place by `pulumi up` before the
+  Deployment (which waits for them), so no cluster-wide CRD writer runs in the cluster.
+Also left out: the optional CSI driver, default connection and auth objects (the stack declares its own
+VaultConnection), the ServiceMonitor and the test runner.
 """
 
 from __future__ import annotations

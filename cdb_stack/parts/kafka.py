@@ -83,6 +83,7 @@ def plan(settings: Settings, ctx: Any) -> Planned:
             "storage_class": settings.storage_class, "resources": settings.resources.to_resources(),
             "client_from": tuple(Peer(namespace=z) for z in settings.client_zones), "topics": tuple(topics),
             "operator_version": settings.operator_version, "install_operator": settings.install_operator,
+            "kubernetes_api": ctx.api_server_egress("kafka (the Strimzi operators)"),
         },
         owner=f"kafka {settings.name!r}",
     )  # fmt: skip

@@ -88,9 +88,13 @@ def platform_targets(ctx: PlanContext) -> list[ScrapeTarget]:
     """Vault (its Prometheus endpoint) and Flux (the operator and every controller), pod by pod."""
     secrets, flux_ns = ctx.settings.secrets, ctx.settings.gitops.namespace
     vault = {conventions.LABEL_NAME: "vault", conventions.LABEL_INSTANCE: "vault"}
+    # The vault zone owns the one rule admitting Prometheus to its pods (secrets.metricsScrape); when it
+    # admits nobody, there is nothing to scrape there.
+    vault_job = [ScrapeTarget(job="vault", namespace=secrets.zone, port=8200, path=VAULT_METRICS_PATH, pod_labels=vault,
+                              scheme="https" if secrets.tls_secret else "http", params={"format": ["prometheus"]},
+                              admitted_by_target=True)] if secrets.metrics_scrape else []
     return [
-        ScrapeTarget(job="vault", namespace=secrets.zone, port=8200, path=VAULT_METRICS_PATH, pod_labels=vault,
-                     scheme="https" if secrets.tls_secret else "http", params={"format": ["prometheus"]}),
+        *vault_job,
         ScrapeTarget(job="flux-operator", namespace=flux_ns, port=FLUX_METRICS_PORT,
                      pod_labels={conventions.LABEL_NAME: "flux-operator"}),
         ScrapeTarget(job="flux", namespace=flux_ns, port=FLUX_METRICS_PORT, pod_labels={"app.kubernetes.io/part-of": "flux"}),

@@ -39,6 +39,9 @@ class ScrapeTarget(Intent):
                                                           "None discovers the pods themselves")
     scheme: str = Field(default="http", pattern=r"^https?$", description="http or https")
     params: dict[str, list[str]] = Field(default_factory=dict, description="URL parameters, e.g. format=prometheus")
+    admitted_by_target: bool = Field(default=False, description="The target's own component admits Prometheus (the "
+                                     "zone that owns the receiving pods keeps the one ingress rule); no allow-scrape "
+                                     "policy is written for it")
 
 
 @dataclass

@@ -160,7 +160,9 @@ class Observability(pulumi.ComponentResource):
         self._discovery_rbac(name, ns, prov)
         prometheus = {"namespaceSelector": {"matchLabels": {conventions.LABEL_NAMESPACE_NAME: ns}},
                       "podSelector": {"matchLabels": selector_of(PROMETHEUS)}}
-        for t in args.targets:  # the target's side of each scrape path
+        for t in args.targets:  # the target's side of each scrape path, unless the target's owner keeps it
+            if t.admitted_by_target:
+                continue
             labels = prov.labels(name=PROMETHEUS, instance=name, component="metrics-scrape")
             k8s.networking.v1.NetworkPolicy(
                 f"{name}-scrape-{t.job}", metadata=metadata(f"allow-scrape-{t.job}", t.namespace, labels, prov.annotations()),

@@ -5,6 +5,14 @@ from rules/netpol.py. The API server is where NetworkPolicies see it: its endpoi
 from the stack declaration (``api-server-endpoints``, ``api-server-port``), never the ``kubernetes``
 Service's ClusterIP, which CNIs translate before they evaluate policies. Only NetworkPolicies in the
 stack count: policies an operator would install once it runs cannot admit the traffic it needs to start.
+
+A flow to an address outside the cluster (the API server's endpoints, a registry's network) is judged
+against the source's egress ipBlocks alone: no policy of the stack selects the receiver. A flow to a
+workload the program does not contain (a Service, or pods, of another stack) cannot be judged at the
+receiving end, and without the receiver's labels not at the sending end either: it is listed as not
+checked with that reason (never a pass, never a violation); so is a Service of the stack whose selector
+matches no pod the program runs (the pods may come from outside it). A Service of the stack that cannot
+carry the flow (no such port, no selector) is the program's own error: a violation.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ from .metadata import StackRule
 from .netpol import Address, Cluster, Endpoint, NetpolError, Pod, Side, pod_from_template
 from .objects import KubeObject, objects
 from .operators import PodIndex, RunPod, stack_pods
+from .unknowns import NotJudged
 
 NAMESPACE = (("core", "Namespace"),)
 NETWORK_POLICY = (("networking.k8s.io", "NetworkPolicy"),)
@@ -83,13 +92,23 @@ def _fix(side: Side, src: Endpoint, dst: Endpoint, port: int | None, protocol: s
     return f"add to a NetworkPolicy selecting {dst.name} an ingress rule from {_peer_text(src)} on {port_text}"
 
 
+def _absent(what: str, namespace: str, namespaces: set[str]) -> str:
+    """Why a flow to a receiver the program does not contain is not checked, and what would settle it."""
+    if namespace not in namespaces:
+        return (f"{what} is in namespace {namespace}, which this stack does not contain: its receiving end (and the "
+                "receiver's labels the sending end's egress is matched against) cannot be evaluated here; check it "
+                "with the stack that owns it")
+    return (f"{what} is not in the program and no operator the pack models creates it, so the flow cannot be "
+            "evaluated; add the workload or fix the flow (or, if something outside the program runs it, check it "
+            "there)")
+
+
 def _service_targets(flow: Flow, services: dict[tuple[str, str], KubeObject], index: PodIndex,
                      pods: dict[int, Pod]) -> tuple[list[tuple[Pod, int | str]], str | None]:
-    """(destination pod, port) pairs behind a Service port, or a reason there are none."""
+    """(destination pod, port) pairs behind a Service port, or a reason there are none (the Service is in
+    the stack: flows to a Service the stack lacks are set aside before)."""
     assert flow.service is not None
-    service = services.get(flow.service)
-    if service is None:
-        return [], f"Service {flow.service[0]}/{flow.service[1]} is not in the stack; add it or fix the flow"
+    service = services[flow.service]
     selector = mapping(service.spec, "selector")
     if not selector:
         return [], f"{service.label} has no selector, so no pod serves it; give it a selector"
@@ -108,7 +127,7 @@ def _service_targets(flow: Flow, services: dict[tuple[str, str], KubeObject], in
     target_port: int | str = target if isinstance(target, str) else int(number(target) or 0)
     behind = [pods[id(run)] for run in index.matching(service.namespace or "default", selector)]
     if not behind:
-        return [], f"no pod of the stack matches {service.label}'s selector; fix the selector or the pod labels"
+        return [], None  # the workload behind it is not in the program: not checked (the caller says why)
     return [(pod, target_port) for pod in behind], None
 
 
@@ -127,6 +146,8 @@ def check_flows(resources: Sequence[Any]) -> Iterator[tuple[str, str | None]]:
     services = {(s.namespace or "default", s.name or ""): s for s in objects(resources, SERVICE)}
     api: tuple[Address, int] | None = None
     api_error: str | None = None
+    namespaces = {o.name for o in objects(resources, NAMESPACE) if o.name}
+    namespaces |= {run.workload.namespace or "default" for run in run_pods}
     for run, src in sources:
         for flow in declared_flows(run):
             if isinstance(flow, FlowError):
@@ -146,17 +167,32 @@ def check_flows(resources: Sequence[Any]) -> Iterator[tuple[str, str | None]]:
                 assert flow.cidr is not None and flow.port is not None
                 targets = [(Address(str(flow.cidr), (flow.cidr,)), flow.port)]
             elif flow.target == "service":
+                assert flow.service is not None
+                if flow.service not in services:
+                    what = f"Service {flow.service[0]}/{flow.service[1]}"
+                    yield NotJudged(f"{run.label}: {flow.described} is not checked: "
+                                    f"{_absent(what, flow.service[0], namespaces)}", run.urn)
+                    continue
                 found, reason = _service_targets(flow, services, index, pod_of)
                 if reason:
                     yield f"{run.label}: {flow.described}: {reason}", run.urn
+                    continue
+                if not found:
+                    service = services[flow.service]
+                    what = f"the pods behind {service.label} (selector {dict(mapping(service.spec, 'selector'))})"
+                    yield NotJudged(f"{run.label}: {flow.described} is not checked: "
+                                    f"{_absent(what, flow.service[0], namespaces)}", run.urn)
                     continue
                 targets = list(found)
             else:
                 matching = [pod_of[id(run)] for run in index.matching(flow.namespace or "default",
                                                                        flow.match_labels or {})]
                 if not matching:
-                    yield (f"{run.label}: {flow.described}: no pod of the stack matches; fix the labels or add the "
-                           "workload", run.urn)
+                    namespace = flow.namespace or "default"
+                    labels = ",".join(f"{k}={v}" for k, v in sorted((flow.match_labels or {}).items()))
+                    yield NotJudged(f"{run.label}: {flow.described} is not checked: "
+                                    f"{_absent(f'a pod with {labels} in {namespace}', namespace, namespaces)}",
+                                    run.urn)
                     continue
                 assert flow.port is not None
                 targets = [(p, flow.port) for p in matching]

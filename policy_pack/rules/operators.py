@@ -5,6 +5,13 @@ a FluxInstance, not only the workloads written in the stack. The controllers are
 upstream manifests the operator applies (fluxcd controller Deployments) with the FluxInstance's size
 profile (flux-operator internal/builder: the `small`, `medium` and `large` patches), so a quota sized
 for the operator alone is caught before `pulumi up`.
+
+Strimzi's pods are modelled the same way from a Kafka and its KafkaNodePools (strimzi KafkaCluster,
+EntityOperator): one node pod per pool replica with the pool's resources, template labels, annotations
+and security contexts, Strimzi's selector labels and its ports (agent 8443, control plane 9090 on
+controllers, replication 9091 and the listeners on brokers); the entity operator's Deployment with the
+topic and user operator containers. Strimzi's default security provider sets no container security
+context, so a template without one is modelled without one.
 """
 
 from __future__ import annotations
@@ -151,6 +158,115 @@ def flux_pods(resources: Sequence[Any]) -> Iterator[RunPod]:
             yield RunPod(workload, template, replicas, surge, f"created by {instance.label}", instance.urn)
 
 
+KAFKA = (("kafka.strimzi.io", "Kafka"),)
+KAFKA_NODE_POOL = (("kafka.strimzi.io", "KafkaNodePool"),)
+STRIMZI_CLUSTER = "strimzi.io/cluster"
+# strimzi ListenersUtils.backwardsCompatiblePortName: the two historic listener names keep old port names.
+_LISTENER_PORT_NAMES = {"plain": "tcp-clients", "tls": "tcp-clientstls", "external": "tcp-external"}
+
+
+def _template(spec: Mapping[str, Any], *keys: str) -> Mapping[str, Any]:
+    return mapping(spec, "template", *keys)
+
+
+def _strings(value: Mapping[str, Any]) -> dict[str, str]:
+    return {k: v for k, v in value.items() if isinstance(v, str)}
+
+
+def _modelled(kind: str, name: str, namespace: str | None, replicas: int, strategy: dict[str, Any],
+              pod: Mapping[str, Any], labels: dict[str, str], containers: list[dict[str, Any]]) -> dict[str, Any]:
+    meta = mapping(pod, "metadata")
+    pod_labels = {**_strings(mapping(meta, "labels")), **labels}
+    security = get(pod, "securityContext")
+    return {
+        "metadata": {"name": name, "namespace": namespace, "labels": pod_labels},
+        "spec": {
+            "replicas": replicas, "strategy": strategy,
+            "template": {
+                "metadata": {"labels": pod_labels, "annotations": _strings(mapping(meta, "annotations"))},
+                "spec": {"securityContext": dict(security) if isinstance(security, Mapping) else {},
+                         "containers": containers},
+            },
+        },
+    }
+
+
+def _container(name: str, image: str, ports: list[tuple[int, str]], resources: Any, security: Any) -> dict[str, Any]:
+    found: dict[str, Any] = {"name": name, "image": image,
+                             "ports": [{"containerPort": n, "name": port_name, "protocol": "TCP"} for n, port_name in ports]}
+    if isinstance(resources, Mapping):
+        found["resources"] = {k: dict(v) for k, v in resources.items() if isinstance(v, Mapping)}
+    if isinstance(security, Mapping):
+        found["securityContext"] = dict(security)
+    return found
+
+
+def strimzi_node_props(kafka: KubeObject, pool: KubeObject) -> dict[str, Any]:
+    """The pods Strimzi runs for one node pool of a Kafka (a StrimziPodSet; pods are replaced one by one)."""
+    cluster = kafka.name or ""
+    spec = pool.spec
+    roles = {r for r in items(spec, "roles") if isinstance(r, str)}
+    ports = [(8443, "tcp-kafkaagent")]
+    if "controller" in roles:
+        ports.append((9090, "tcp-ctrlplane"))
+    if "broker" in roles:
+        ports.append((9091, "tcp-replication"))
+        for listener in items(mapping(kafka.spec, "kafka"), "listeners"):
+            number_, name = number(get(listener, "port")), text(listener, "name") or ""
+            if number_ is not None:
+                ports.append((int(number_), _LISTENER_PORT_NAMES.get(name, f"tcp-{name}")))
+    resources = get(spec, "resources")
+    if resources is None:
+        resources = get(mapping(kafka.spec, "kafka"), "resources")
+    labels = {STRIMZI_CLUSTER: cluster, "strimzi.io/kind": "Kafka", "strimzi.io/name": f"{cluster}-kafka",
+              "strimzi.io/pool-name": pool.name or "", "strimzi.io/component-type": "kafka",
+              "strimzi.io/broker-role": str("broker" in roles).lower(),
+              "strimzi.io/controller-role": str("controller" in roles).lower()}
+    container = _container("kafka", "quay.io/strimzi/kafka", ports, resources,
+                           get(_template(spec, "kafkaContainer"), "securityContext"))
+    return _modelled("StrimziPodSet", f"{cluster}-{pool.name}", pool.namespace, _int(get(spec, "replicas"), 1),
+                     {}, _template(spec, "pod"), labels, [container])
+
+
+def strimzi_entity_operator_props(kafka: KubeObject) -> dict[str, Any] | None:
+    """The entity operator's Deployment (topic and user operators), when the Kafka asks for one."""
+    spec = mapping(kafka.spec, "entityOperator")
+    names = [n for n in ("topicOperator", "userOperator") if get(spec, n) is not None]
+    if not names:
+        return None
+    cluster = kafka.name or ""
+    containers = []
+    for name, port in zip(names, (8080, 8081), strict=False):
+        kebab = "topic-operator" if name == "topicOperator" else "user-operator"
+        containers.append(_container(kebab, "quay.io/strimzi/operator", [(port, "healthcheck")],
+                                     get(mapping(spec, name), "resources"),
+                                     get(_template(spec, f"{name}Container"), "securityContext")))
+    labels = {STRIMZI_CLUSTER: cluster, "strimzi.io/kind": "Kafka", "strimzi.io/name": f"{cluster}-entity-operator",
+              "strimzi.io/component-type": "entity-operator"}
+    # Strimzi's DeploymentTemplate defaults to RollingUpdate with maxSurge 1.
+    return _modelled("Deployment", f"{cluster}-entity-operator", kafka.namespace, 1,
+                     {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+                     _template(spec, "pod"), labels, containers)
+
+
+def strimzi_pods(resources: Sequence[Any]) -> Iterator[RunPod]:
+    pools = list(objects(resources, KAFKA_NODE_POOL))
+    for kafka in objects(resources, KAFKA):
+        made: list[tuple[str, dict[str, Any], str | None]] = []
+        for pool in pools:
+            if pool.namespace == kafka.namespace and get(pool.labels, STRIMZI_CLUSTER) == kafka.name:
+                made.append(("StrimziPodSet", strimzi_node_props(kafka, pool), pool.urn))
+        entity = strimzi_entity_operator_props(kafka)
+        if entity is not None:
+            made.append(("Deployment", entity, kafka.urn))
+        for kind, props, urn in made:
+            workload = KubeObject("core.strimzi.io" if kind == "StrimziPodSet" else "apps", kind, props, urn)
+            template = find_pod_template("kubernetes:apps/v1:Deployment", props)
+            assert template is not None
+            replicas, surge = replicas_and_surge(workload, template)
+            yield RunPod(workload, template, replicas, surge, f"created by {kafka.label}", urn)
+
+
 def stack_pods(resources: Sequence[Any]) -> list[RunPod]:
     """Every pod template the stack runs: its workloads (ReplicaSets owned by nothing else included) and
     the pods operators create from its custom resources."""
@@ -159,6 +275,7 @@ def stack_pods(resources: Sequence[Any]) -> list[RunPod]:
         replicas, surge = replicas_and_surge(workload, template)
         found.append(RunPod(workload, template, replicas, surge, None, workload.urn))
     found.extend(flux_pods(resources))
+    found.extend(strimzi_pods(resources))
     return found
 
 

@@ -13,7 +13,7 @@ The servicer reports what is not checked per resource (`NotChecked.not_checked`)
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from pulumi_policy.proxy import UnknownValueError
 
@@ -39,6 +39,20 @@ class NotChecked(Exception):
     def __init__(self, not_checked: list[tuple[str, str]]) -> None:
         super().__init__(f"{len(not_checked)} resources not checked")
         self.not_checked = not_checked
+
+
+class NotJudged(NamedTuple):
+    """What a stack check yields instead of a violation for something it cannot judge from the stack
+    (e.g. the receiving end of a flow to a workload the program does not contain): listed as not checked
+    with the reason, never passed silently and never a violation."""
+
+    reason: str
+    urn: str | None
+
+
+def _split(found: list[tuple[str, str | None]]) -> tuple[list[tuple[str, str | None]], list[tuple[str, str]]]:
+    judged = [f for f in found if not isinstance(f, NotJudged)]
+    return judged, [(f.urn or "", f.reason) for f in found if isinstance(f, NotJudged)]
 
 
 class _Tagged(Mapping):
@@ -143,7 +157,8 @@ def run_judging_unknowns(
             aside[error.urn] = (resource, error.message)
             continue
         break
-    not_checked = [(urn, message) for urn, (_, message) in aside.items()]
+    found, not_judged = _split(found)
+    not_checked = [(urn, message) for urn, (_, message) in aside.items()] + not_judged
     if not aside:
         return found, not_checked
     violations = []

@@ -124,11 +124,11 @@ def test_the_filter_hides_rows_that_do_not_match(tmp_path, prod_verdict):
 
 def test_the_vault_reachers_come_from_the_network_policies(prod_verdict):
     before = build(prod_verdict).vault_reachable_from["vault"]
-    # Two policies admit Prometheus to Vault (the observability part's allow-scrape-vault and the vault
-    # policy's metrics rule); without both, the picture must drop it.
+    # One policy admits Prometheus to Vault: the vault zone's own (its metrics rule); without it, the
+    # picture must drop Prometheus.
     without_scrape = [r for r in prod_verdict.resources
                       if not (r.type == "kubernetes:networking.k8s.io/v1:NetworkPolicy"
-                              and r.properties.get("metadata", {}).get("name") in ("allow-scrape-vault", "vault"))]
+                              and r.properties.get("metadata", {}).get("name") == "vault")]
     after = build(dataclasses.replace(prod_verdict, resources=without_scrape)).vault_reachable_from["vault"]
     assert "StatefulSet observability/prometheus (observability)" in before
     assert "StatefulSet observability/prometheus (observability)" not in after

@@ -15,7 +15,7 @@ from policy_pack.rules.pss import failures
 from policy_pack.rules.references import Graph
 
 from .fixtures import container, init_container, pod_spec, sidecar, workload
-from .harness import stack_violations
+from .harness import analyze_stack, stack_violations
 from .objects import nodes, obj
 from .system_cases import flux_instance, flux_system, namespace, quota, system, web
 
@@ -58,14 +58,47 @@ def test_a_pods_flow_resolves_a_named_port_on_the_destination_container():
         "has no container port named 'monitor'; name the port on the destination container"]
 
 
-def test_a_flow_to_pods_nobody_runs_is_reported():
+def not_checked(nodes_, policy: str) -> list[tuple[str, str]]:
+    """(urn, reason) of what a stack policy lists as not checked (advisory "can't run" diagnostics)."""
+    return [(f.urn, f.message) for f in analyze_stack(nodes_).findings
+            if f.policy == policy and f.enforcement == "advisory" and "can't run policy" in f.message]
+
+
+def test_a_flow_to_pods_nobody_runs_is_not_checked_with_the_reason_never_a_violation():
     flows = [{"pods": {"namespace": "bus", "matchLabels": {"app.kubernetes.io/name": "nobody"}}, "port": 4222}]
-    assert "no pod of the stack matches" in stack_violations(system(web_=web(flows=flows)), FLOWS)[0]
+    stack = system(web_=web(flows=flows))
+    assert stack_violations(stack, FLOWS) == []
+    [(urn, reason)] = not_checked(stack, FLOWS)
+    assert urn.endswith("::Deployment-apps-web") and "Deployment apps/web: flow[0] to pods app.kubernetes.io/name=nobody" in reason
+    assert "is not in the program" in reason and "add the workload or fix the flow" in reason
 
 
-def test_a_flow_to_a_service_missing_from_the_stack_is_reported():
+def test_a_flow_to_a_service_of_another_stack_is_not_checked_naming_its_namespace():
+    flows = [{"service": "payments/ledger", "port": 8080, "purpose": "post entries"}]
+    stack = system(web_=web(flows=flows))
+    assert stack_violations(stack, FLOWS) == []
+    [(_, reason)] = not_checked(stack, FLOWS)
+    assert 'flow[0] "post entries" to Service payments/ledger port 8080/TCP is not checked' in reason
+    assert "namespace payments, which this stack does not contain" in reason
+
+
+def test_a_flow_to_a_service_missing_from_a_namespace_of_the_stack_is_not_checked():
     flows = [{"service": "bus/redis", "port": 6379}]
-    assert "Service bus/redis is not in the stack" in stack_violations(system(web_=web(flows=flows)), FLOWS)[0]
+    stack = system(web_=web(flows=flows))
+    assert stack_violations(stack, FLOWS) == []
+    assert "Service bus/redis is not in the program" in not_checked(stack, FLOWS)[0][1]
+
+
+def test_a_service_of_the_stack_that_lacks_the_port_is_a_violation():
+    flows = [{"service": "bus/nats", "port": 6222}]
+    assert "exposes no port 6222/TCP" in stack_violations(system(web_=web(flows=flows)), FLOWS)[0]
+
+
+def test_a_flow_outside_the_stack_next_to_a_denied_one_leaves_the_denied_one_a_violation():
+    flows = [{"service": "payments/ledger", "port": 8080}, {"cidr": "203.0.113.0/24", "port": 443}]
+    stack = system(web_=web(flows=flows))
+    assert len(not_checked(stack, FLOWS)) == 1
+    assert [m for m in stack_violations(stack, FLOWS) if "flow[1]" in m and "denied at the source" in m]
 
 
 def test_an_external_cidr_flow_needs_only_the_egress_side():
@@ -335,3 +368,49 @@ def test_the_ai_isolation_rule_finds_concrete_paths_with_the_same_model():
 def test_every_kind_of_pod_reference_must_resolve(pod_extra, expect):
     messages = stack_violations(system(web_=web(**pod_extra)), REFERENCES)
     assert any(expect in m and "which is not in the stack and has no producer" in m for m in messages), messages
+
+
+# --- pods Strimzi creates --------------------------------------------------------------------------------
+def strimzi(replicas: int = 3, cpu_limit: str = "2", pod_security: bool = True) -> list:
+    """A Kafka with one KRaft node pool and an entity operator, in a restricted zone with a quota."""
+    restricted = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}, "runAsNonRoot": True,
+                  "readOnlyRootFilesystem": True, "seccompProfile": {"type": "RuntimeDefault"}}
+    pod = {"securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}}
+    small = {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "200m", "memory": "256Mi"}}
+    entity: dict = {"topicOperator": {"resources": small}, "userOperator": {"resources": small}}
+    if pod_security:
+        entity["template"] = {"pod": pod, "topicOperatorContainer": {"securityContext": restricted},
+                              "userOperatorContainer": {"securityContext": restricted}}
+    kafka = ("kubernetes:kafka.strimzi.io/v1:Kafka", {"apiVersion": "kafka.strimzi.io/v1", "kind": "Kafka",
+             "metadata": {"name": "events", "namespace": "kafka"},
+             "spec": {"kafka": {"listeners": [{"name": "plain", "port": 9092, "type": "internal", "tls": False}]},
+                      "entityOperator": entity}})
+    pool = ("kubernetes:kafka.strimzi.io/v1:KafkaNodePool", {"apiVersion": "kafka.strimzi.io/v1", "kind": "KafkaNodePool",
+            "metadata": {"name": "pool", "namespace": "kafka", "labels": {"strimzi.io/cluster": "events"}},
+            "spec": {"replicas": replicas, "roles": ["controller", "broker"],
+                     "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"cpu": cpu_limit, "memory": "1Gi"}},
+                     "template": {"pod": pod, "kafkaContainer": {"securityContext": restricted}}}})
+    return nodes(namespace("kafka"), quota("kafka", **{"limits.cpu": "8", "requests.cpu": "4", "limits.memory": "8Gi",
+                                                     "requests.memory": "8Gi", "pods": "10"}), kafka, pool)
+
+
+def test_kafka_nodes_and_the_entity_operator_count_against_the_zone_quota():
+    assert stack_violations(strimzi(), QUOTA) == []
+    over = stack_violations(strimzi(cpu_limit="3"), QUOTA)  # 3 nodes x 3 CPU + the entity operator > 8
+    assert over and "limits.cpu" in over[0], over
+
+
+def test_strimzi_pods_without_security_contexts_are_refused_by_pod_security_admission():
+    assert stack_violations(strimzi(), ADMISSION) == []
+    refused = stack_violations(strimzi(pod_security=False), ADMISSION)
+    assert refused and all("events-entity-operator" in m for m in refused), refused
+
+
+def test_a_service_of_the_stack_whose_selector_matches_no_pod_is_not_checked():
+    flows = [{"service": "bus/events", "port": 4222}]
+    events = obj("Service", "events", "bus", spec={"selector": {"app.kubernetes.io/name": "events"},
+                                                    "ports": [{"name": "client", "port": 4222}]})
+    stack = system(web_=web(flows=flows), extra=(events,))
+    assert stack_violations(stack, FLOWS) == []
+    [(_, reason)] = not_checked(stack, FLOWS)
+    assert "the pods behind Service bus/events" in reason and "is not in the program" in reason

@@ -176,8 +176,8 @@ def test_pulumi_and_flux_never_apply_the_same_object(prod_render) -> None:
     kinds = lambda paths: {p.split("/")[1].split("-")[0] for p in paths}  # noqa: E731
     # Pulumi bootstraps: zones, Vault and its operator with the secret deliveries, Flux itself.
     assert {"namespace", "resourcequota", "fluxinstance", "gitrepository", "kustomization", "statefulset"} <= kinds(pulumi)
-    # In Vault's zones Flux applies only the scrape path Prometheus needs (observability's own policy).
-    assert {p for p in flux if p.startswith(("vault/", "vault-secrets-operator/"))} == {"vault/networkpolicy-allow-scrape-vault.yaml"}
+    # Flux applies nothing in Vault's zones: even the scrape path is the vault zone's own policy.
+    assert {p for p in flux if p.startswith(("vault/", "vault-secrets-operator/"))} == set()
     assert not kinds(flux) & {"namespace", "resourcequota", "limitrange", "fluxinstance", "gitrepository",
                               "kustomization", "vaultauth", "vaultstaticsecret", "vaultconnection"}
     # Flux applies the workloads: services, event bus, object store, observability.

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from tests.stack.platform_stack import (
-    CONFIG_MAP, DEPLOYMENT, NETPOL, STATE_CLASS, STATE_KIND, STS, VSS, one, pod, refusal, run_stack,
+    CONFIG_MAP, DEPLOYMENT, NETPOL, STATE_CLASS, STATE_KIND, STS, VSS, one, pod, refusal, run_stack, stack_config,
 )
 
 NS = "observability"
@@ -145,3 +145,34 @@ def test_scrape_and_telemetry_paths_are_opened_only_towards_named_pods() -> None
 ])
 def test_unsafe_observability_settings_are_refused(stack: str, overrides: dict, expected: str) -> None:
     assert expected in refusal(stack, **overrides)
+
+
+def _admits(policy: dict, labels: dict, namespace: str) -> bool:
+    """Whether one NetworkPolicy's ingress names Prometheus's pods (by its namespace and pod labels)."""
+    for rule in policy["spec"].get("ingress") or []:
+        for peer in rule.get("from") or []:
+            ns = peer.get("namespaceSelector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name")
+            if ns == namespace and peer.get("podSelector", {}).get("matchLabels") == labels:
+                return True
+    return False
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_one_policy_admits_prometheus_to_vault_and_it_is_the_vault_zone_s_own(stack: str) -> None:
+    resources = run_stack(stack)
+    prometheus = {"app.kubernetes.io/name": "prometheus", "app.kubernetes.io/instance": "prometheus"}
+    admitting = [r.name for r in resources if r.type == NETPOL and r.properties["metadata"]["namespace"] == "vault"
+                 and _admits(r.properties, prometheus, NS)]
+    assert admitting == ["vault-netpol"]
+    jobs = {j["job_name"] for j in config(stack, "prometheus", "prometheus.yml")["scrape_configs"]}
+    assert "vault" in jobs
+
+
+def test_a_vault_zone_that_admits_no_scraper_gets_no_vault_scrape_job_and_no_policy_from_observability() -> None:
+    resources = run_stack("prod", secrets={**stack_config("prod")["cdb-infra:secrets"], "metricsScrape": False})
+    assert not [r for r in resources if r.type == NETPOL and r.properties["metadata"]["namespace"] == "vault"
+                and "cdb:index:Observability$" in r.urn]
+    prometheus_yml = next(r for r in resources if r.type == "kubernetes:core/v1:ConfigMap"
+                          and r.properties["metadata"]["name"] == "prometheus-config")
+    jobs = {j["job_name"] for j in yaml.safe_load(prometheus_yml.properties["data"]["prometheus.yml"])["scrape_configs"]}
+    assert "vault" not in jobs and "flux" in jobs
