@@ -1,15 +1,20 @@
 """Benchmark of the two verdict paths: `cdb preview` of synthetic stacks with N stateless services and
-`cdb check` of N Deployments as YAML, plus the dev stack and the Pulumi SDK's own floor.
+`cdb check` of N Deployments as YAML, plus the dev stack.
 
-Each measurement runs in a fresh process (wall time of the command, peak memory of the cdb process and,
-separately, of the processes it starts: the policy pack, or the forked copy that shares `cdb check`'s
-work). Baselines from the same run make the figures comparable on a shared, noisy machine: for preview
-the cost per resource relative to the smallest N (flat means linear) and relative to a program of bare
-ConfigMaps with as many resources (the SDK's registration path with no component code at all); for
-check the time of parsing the same YAML with PyYAML's C loader alone, and the same check with the pack
-as a separate process over gRPC (`--pack-process`, the route `pulumi preview` takes).
+Each measurement runs in a fresh process: wall time and CPU time of the command (CPU of cdb and of the
+processes it waited for; on a shared machine it varies far less than wall time), peak memory of the cdb
+process and of the processes it starts (the policy pack). Baselines from the same run make the figures
+comparable on a shared, noisy machine:
 
-    python -m benchmarks.preview_bench            # the full table (N = 10, 100, 1000; check 2000)
+- preview: the same-payload floor. The registrations the preview's program made (types, names,
+  providers, inputs) are captured and replayed by a bare program (benchmarks/replay.py: one
+  `pulumi.CustomResource` per registration, no components, no pack) under the same mock runtime. The
+  preview's cost over that floor is what our components, the pack and the report add (goal: 1.3x or
+  less); the two sizes show how time and memory grow from 100 to 1,000 services.
+- check: the time of parsing the same YAML with PyYAML's C loader alone, and the same check with the
+  pack as a separate process over gRPC (`--pack-process`, the route `pulumi preview` takes).
+
+    python -m benchmarks.preview_bench            # the full table (N = 100, 1000; check 2000)
     python -m benchmarks.preview_bench --quick    # N = 10, 100 only
 """
 
@@ -138,10 +143,6 @@ def one(kind: str, n: int, capture: str | None = None) -> dict:
             make_manifests(folder / "deployments.yaml", n)
             argv = ["check", str(folder / "deployments.yaml"), "--format", "json", "--output", str(folder / "report.json")]
             argv += ["--pack-process"] if kind == "check-process" else []
-            if kind == "check-one-process":  # the same check with no forked copy: parse and judge here only
-                from cdb_stack.engine import forked
-
-                forked.available = lambda: False
             started = time.perf_counter()
             list(yaml.load_all((folder / "deployments.yaml").read_text(), Loader=yaml.CSafeLoader))
             baseline = time.perf_counter() - started
@@ -191,37 +192,14 @@ def dev_preview(runs: int) -> list[float]:
     return sorted(times)
 
 
-def fork_ab(runs: int, n: int = 2000) -> int:
-    """Interleaved runs of the same check with and without the forked copy: medians and their ratio."""
-    rows: dict[str, list[dict]] = {"check": [], "check-one-process": []}
-    for _ in range(runs):
-        for kind in rows:
-            rows[kind].append(measure(kind, n))
-
-    def median(kind: str, key: str) -> float:
-        return sorted(r[key] for r in rows[kind])[runs // 2]
-
-    for kind, measured in rows.items():
-        print(f"{kind} N={n}: wall " + ", ".join(f"{r['wall_s']:.2f}" for r in measured)
-              + f" s (median {median(kind, 'wall_s'):.2f}); CPU incl. the copy "
-              + ", ".join(f"{r['cpu_s']:.2f}" for r in measured) + f" s (median {median(kind, 'cpu_s'):.2f})")
-    print(f"one process / forked: wall {median('check-one-process', 'wall_s') / median('check', 'wall_s'):.2f}x, "
-          f"CPU {median('check-one-process', 'cpu_s') / median('check', 'cpu_s'):.2f}x (medians of {runs} interleaved runs)")
-    return 0
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small sizes only")
-    parser.add_argument("--fork-ab", type=int, metavar="RUNS",
-                        help="only `cdb check` of 2,000 Deployments, with and without the forked copy, interleaved")
     parser.add_argument("--one", nargs="+", metavar="KIND N [CAPTURE]", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         print(json.dumps(one(args.one[0], int(args.one[1]), *args.one[2:])), flush=True)
         os._exit(0)  # as the `cdb` console script leaves: without freeing every object one by one
-    if args.fork_ab:
-        return fork_ab(args.fork_ab)
     sizes = (10, 100) if args.quick else (100, 1000)
     dev = dev_preview(3 if args.quick else 7)
     previews = []
@@ -231,7 +209,7 @@ def main() -> int:
             previews.append((measure("preview", n, capture), measure("replay", n, capture)))
     checks = (*sizes, 2000)
     rows = [measure("check", n) for n in checks]
-    rows += [measure("check-one-process", checks[-1]), measure("check-process", checks[-1])]
+    rows += [measure("check-process", checks[-1])]
     print(f"dev stack, whole process over {len(dev)} runs: fastest {dev[0]:.2f} s, median {dev[len(dev) // 2]:.2f} s")
     print()
     print_previews(previews)
@@ -274,8 +252,7 @@ def print_checks(rows: list[dict]) -> None:
         base = f"{r['wall_s'] / r['baseline_s']:.1f}x parse"
         if r["n"] == rows[-1]["n"] and r["kind"] != "check-process":
             base += f", {r['wall_s'] / largest['check-process']['wall_s']:.2f}x gRPC"
-        label = {"check": "cdb check", "check-process": "cdb check --pack-process",
-                 "check-one-process": "cdb check (one process)"}[r["kind"]]
+        label = {"check": "cdb check", "check-process": "cdb check --pack-process"}[r["kind"]]
         print(f"| {label} | {r['n']} | {r['wall_s']:.2f} | {r['process_s']:.2f} | {per * 1000:.2f} | {per / unit:.2f} | "
               f"{r['rss_cdb_mb']:.0f} / {r['rss_pack_mb']:.0f} | {base} |")
 

@@ -7,12 +7,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import jsonschema
 import pytest
 
+from tests import schemas
 from tests.delivery.conftest import ROOT, FakeSecrets, run_cli
-
-SARIF_SCHEMA = ROOT / "tests" / "cdb_stack" / "data" / "sarif-schema-2.1.0.json"
 
 
 def scan_dir(capsys, folder: Path, *extra: str) -> tuple[int, str, str]:
@@ -85,7 +83,7 @@ def test_sarif_report_is_valid_sarif_2_1_0_with_locations(capsys, tmp_path, fake
     code, out, _ = scan_dir(capsys, folder, "--format", "sarif", "--output", str(report_file))
     assert code == 1 and "report written" in out
     sarif = json.loads(report_file.read_text())
-    jsonschema.validate(sarif, json.loads(SARIF_SCHEMA.read_text()))
+    schemas.sarif_validator().validate(sarif)
     results = sarif["runs"][0]["results"]
     rules = [rule["id"] for rule in sarif["runs"][0]["tool"]["driver"]["rules"]]
     assert {r["ruleId"] for r in results} >= {"KubernetesSecretData", "PulumiPlaintextConfig"}
