@@ -17,11 +17,11 @@ import pickle
 from pathlib import Path
 from typing import Any
 
-from pulumi.runtime.rpc import _special_sig_key as SIG_KEY  # noqa: N812 - the SDK's own constant
+from pulumi.runtime.rpc import _special_secret_sig as SECRET_SIG  # noqa: N812 - the SDK's own constants
+from pulumi.runtime.rpc import _special_sig_key as SIG_KEY  # noqa: N812
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 PROVIDER_PREFIX = "pulumi:providers:"
-SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 
 # (type, name, provider urn or "", inputs as plain Python with secrets marked) per registration
 REGISTRATIONS: list[tuple[str, str, str, dict[str, Any]]] = []
