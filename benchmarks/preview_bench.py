@@ -1,15 +1,20 @@
 """Benchmark of the two verdict paths: `cdb preview` of synthetic stacks with N stateless services and
-`cdb check` of N Deployments as YAML, plus the dev stack and the Pulumi SDK's own floor.
+`cdb check` of N Deployments as YAML, plus the dev stack.
 
-Each measurement runs in a fresh process (wall time of the command, peak memory of the cdb process and,
-separately, of the processes it starts: the policy pack, or the forked copy that shares `cdb check`'s
-work). Baselines from the same run make the figures comparable on a shared, noisy machine: for preview
-the cost per resource relative to the smallest N (flat means linear) and relative to a program of bare
-ConfigMaps with as many resources (the SDK's registration path with no component code at all); for
-check the time of parsing the same YAML with PyYAML's C loader alone, and the same check with the pack
-as a separate process over gRPC (`--pack-process`, the route `pulumi preview` takes).
+Each measurement runs in a fresh process: wall time and CPU time of the command (CPU of cdb and of the
+processes it waited for; on a shared machine it varies far less than wall time), peak memory of the cdb
+process and of the processes it starts (the policy pack). Baselines from the same run make the figures
+comparable on a shared, noisy machine:
 
-    python -m benchmarks.preview_bench            # the full table (N = 10, 100, 1000; check 2000)
+- preview: the same-payload floor. The registrations the preview's program made (types, names,
+  providers, inputs) are captured and replayed by a bare program (benchmarks/replay.py: one
+  `pulumi.CustomResource` per registration, no components, no pack) under the same mock runtime. The
+  preview's cost over that floor is what our components, the pack and the report add (goal: 1.3x or
+  less); the two sizes show how time and memory grow from 100 to 1,000 services.
+- check: the time of parsing the same YAML with PyYAML's C loader alone, and the same check with the
+  pack as a separate process over gRPC (`--pack-process`, the route `pulumi preview` takes).
+
+    python -m benchmarks.preview_bench            # the full table (N = 100, 1000; check 2000)
     python -m benchmarks.preview_bench --quick    # N = 10, 100 only
 """
 
@@ -37,14 +42,15 @@ def _service(i: int) -> dict:
 
 
 def make_stack(folder: Path, n: int) -> None:
+    """The prod stack's own settings with its services replaced by n synthetic ones in one large zone."""
     for name in ("Pulumi.yaml", "__main__.py"):
         shutil.copy(ROOT / name, folder / name)
-    config = {"config": {
-        "cdb-infra:environment": "prod",
+    config = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())
+    config["config"].update({
         "cdb-infra:gitRevision": "0" * 40,
         "cdb-infra:zones": [{"name": "apps", "cpuQuota": "4000", "memoryQuota": "8000Gi", "podQuota": 5000}],
         "cdb-infra:services": [_service(i) for i in range(n)],
-    }}
+    })
     (folder / "Pulumi.bench.yaml").write_text(yaml.safe_dump(config))
 
 
@@ -82,32 +88,57 @@ def make_manifests(path: Path, n: int) -> None:
     path.write_text("".join(DEPLOYMENT.format(i=i) for i in range(n)))
 
 
-BARE_PROGRAM = """\
-import pulumi_kubernetes as k8s
-for i in range({n}):
-    k8s.core.v1.ConfigMap(f"cm-{{i}}", metadata={{"name": f"cm-{{i}}", "namespace": "apps"}}, data={{"k": "v"}})
-"""
+def _rss_mb(who: int = resource.RUSAGE_SELF) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024
 
 
-def make_bare(folder: Path, n: int) -> None:
-    """A program of n bare ConfigMaps (n + 1 resources with the stack): the SDK's floor per resource."""
-    (folder / "Pulumi.yaml").write_text("name: bare\nruntime: python\n")
-    (folder / "Pulumi.bench.yaml").write_text("config: {}\n")
-    (folder / "__main__.py").write_text(BARE_PROGRAM.format(n=n - 1))
+def _cpu_s() -> float:
+    """CPU seconds of this process and of the children it waited for: on a shared machine it varies far
+    less than wall time, which includes waiting for a core."""
+    return sum(u.ru_utime + u.ru_stime for u in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)))
 
 
-def one(kind: str, n: int) -> dict:
-    """Run one measurement in this (fresh) process and return its figures."""
+def one(kind: str, n: int, capture: str | None = None) -> dict:
+    """Run one measurement in this (fresh) process and return its figures.
+
+    `preview` writes what its program registered to `capture`; `replay` registers that same payload
+    with the bare program of benchmarks/replay.py under the same mock runtime (no components, no pack).
+    """
+    import pulumi.runtime  # both preview kinds: the SDK's import is not what is compared
+
     from cdb_stack.cli import main
+    from cdb_stack.engine import program
 
+    program_s: list[float] = []
+    program_cpu_s: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         setup_started = time.perf_counter()
-        if kind in ("preview", "bare"):
-            (make_stack if kind == "preview" else make_bare)(folder, n)
+        baseline = None
+        if kind == "preview":
+            make_stack(folder, n)
             argv = ["preview", "--stack", "bench", "--cwd", str(folder), "--policy-pack", str(ROOT / "policy_pack"),
                     "--format", "json", "--output", str(folder / "report.json")]
-            baseline = None
+            run_program = program.run_program
+
+            def timed(project):
+                started = time.perf_counter()
+                cpu_started = _cpu_s()
+                result = run_program(project)
+                program_s.append(time.perf_counter() - started)
+                program_cpu_s.append(_cpu_s() - cpu_started)
+                captured.append(result.resources)
+                return result
+
+            captured: list = []
+            program.run_program = timed
+        elif kind == "replay":
+            from benchmarks import replay
+            from cdb_stack.engine.project import load_project
+
+            replay.load(Path(capture))
+            replay.make_bare(folder, "bench")
+            project = load_project(folder, "bench")
         else:
             make_manifests(folder / "deployments.yaml", n)
             argv = ["check", str(folder / "deployments.yaml"), "--format", "json", "--output", str(folder / "report.json")]
@@ -116,21 +147,33 @@ def one(kind: str, n: int) -> dict:
             list(yaml.load_all((folder / "deployments.yaml").read_text(), Loader=yaml.CSafeLoader))
             baseline = time.perf_counter() - started
         setup = time.perf_counter() - setup_started  # writing the input and the baseline parse
+        rss_before, cpu_before = _rss_mb(), _cpu_s()
         started = time.perf_counter()
-        code = main(argv)
+        if kind == "replay":
+            run = program.run_program(project)
+            code, resources, violations = 0, len(run.resources), 0
+        else:
+            code = main(argv)
         wall = time.perf_counter() - started
-        report = json.loads((folder / "report.json").read_text())
+        cpu = _cpu_s() - cpu_before
+        if kind != "replay":
+            report = json.loads((folder / "report.json").read_text())
+            resources, violations = len(report["resources"]), len(report["violations"])
+        if kind == "preview" and capture:
+            from benchmarks import replay
+
+            replay.capture(captured[0], Path(capture))
     return {
-        "kind": kind, "n": n, "exit": code, "wall_s": wall, "resources": len(report["resources"]), "setup_s": setup,
-        "violations": len(report["violations"]), "baseline_s": baseline,
-        "rss_cdb_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "rss_pack_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        "kind": kind, "n": n, "exit": code, "wall_s": wall, "cpu_s": cpu, "resources": resources, "setup_s": setup,
+        "violations": violations, "baseline_s": baseline, "program_s": program_s[0] if program_s else None,
+        "program_cpu_s": program_cpu_s[0] if program_cpu_s else None,
+        "rss_before_mb": rss_before, "rss_cdb_mb": _rss_mb(), "rss_pack_mb": _rss_mb(resource.RUSAGE_CHILDREN),
     }
 
 
-def measure(kind: str, n: int) -> dict:
+def measure(kind: str, n: int, capture: str | None = None) -> dict:
     started = time.perf_counter()
-    out = subprocess.run([sys.executable, "-m", "benchmarks.preview_bench", "--one", kind, str(n)],
+    out = subprocess.run([sys.executable, "-m", "benchmarks.preview_bench", "--one", kind, str(n), *([capture] if capture else [])],
                          cwd=ROOT, capture_output=True, text=True, check=True)
     figures = json.loads(out.stdout.strip().splitlines()[-1])
     # Interpreter start, cdb's imports and the command; not the writing of the input nor the baseline parse.
@@ -152,43 +195,66 @@ def dev_preview(runs: int) -> list[float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small sizes only")
-    parser.add_argument("--one", nargs=2, metavar=("KIND", "N"), help=argparse.SUPPRESS)
+    parser.add_argument("--one", nargs="+", metavar="KIND N [CAPTURE]", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(one(args.one[0], int(args.one[1]))), flush=True)
+        print(json.dumps(one(args.one[0], int(args.one[1]), *args.one[2:])), flush=True)
         os._exit(0)  # as the `cdb` console script leaves: without freeing every object one by one
-    sizes = (10, 100) if args.quick else (10, 100, 1000)
+    sizes = (10, 100) if args.quick else (100, 1000)
     dev = dev_preview(3 if args.quick else 7)
-    rows = [measure("preview", n) for n in sizes]
-    rows.append(measure("bare", rows[-1]["resources"]))
+    previews = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            capture = str(Path(tmp) / f"registrations-{n}.pickle")
+            previews.append((measure("preview", n, capture), measure("replay", n, capture)))
     checks = (*sizes, 2000)
-    rows += [measure("check", n) for n in checks]
+    rows = [measure("check", n) for n in checks]
     rows += [measure("check-process", checks[-1])]
     print(f"dev stack, whole process over {len(dev)} runs: fastest {dev[0]:.2f} s, median {dev[len(dev) // 2]:.2f} s")
     print()
-    print("| command | N | resources | wall (s) | whole process (s) | ms per resource | vs smallest N | peak RSS cdb / children (MB) | vs baseline |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-    preview_rows = [r for r in rows if r["kind"] == "preview"]
-    bare = next(r for r in rows if r["kind"] == "bare")
-    in_process = [r for r in rows if r["kind"] == "check"]
-    over_grpc = next(r for r in rows if r["kind"] == "check-process")
-    for group in (preview_rows, [bare], in_process, [over_grpc]):
-        unit = group[0]["wall_s"] / group[0]["resources"]
-        for r in group:
-            per = r["wall_s"] / r["resources"]
-            if r["kind"] == "preview" and r["resources"] == bare["resources"]:
-                base = f"{r['wall_s'] / bare['wall_s']:.2f}x bare"
-            elif r["kind"] == "check" and r["n"] == over_grpc["n"]:
-                base = f"{r['wall_s'] / r['baseline_s']:.1f}x parse, {r['wall_s'] / over_grpc['wall_s']:.2f}x gRPC"
-            elif r["baseline_s"]:
-                base = f"{r['wall_s'] / r['baseline_s']:.1f}x parse"
-            else:
-                base = "-"
-            label = {"preview": "cdb preview", "bare": "cdb preview (bare ConfigMaps)", "check": "cdb check",
-                     "check-process": "cdb check --pack-process"}[r["kind"]]
-            print(f"| {label} | {r['n']} | {r['resources']} | {r['wall_s']:.2f} | {r['process_s']:.2f} | "
-                  f"{per * 1000:.2f} | {per / unit:.2f} | {r['rss_cdb_mb']:.0f} / {r['rss_pack_mb']:.0f} | {base} |")
+    print_previews(previews)
+    print()
+    print_checks(rows)
     return 0
+
+
+def print_previews(previews: list[tuple[dict, dict]]) -> None:
+    print("| N services | resources | cdb preview wall / CPU (s) | its program CPU (s) | same-payload floor wall / CPU (s) "
+          "| preview / floor (CPU) | program / floor (CPU) | preview / floor (wall) | peak RSS cdb / pack (MB) "
+          "| added by the run: preview / floor (MB) |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for p, f in previews:
+        print(f"| {p['n']} | {p['resources']} | {p['wall_s']:.2f} / {p['cpu_s']:.2f} | {p['program_cpu_s']:.2f} | "
+              f"{f['wall_s']:.2f} / {f['cpu_s']:.2f} | {p['cpu_s'] / f['cpu_s']:.2f}x | {p['program_cpu_s'] / f['cpu_s']:.2f}x | "
+              f"{p['wall_s'] / f['wall_s']:.2f}x | {p['rss_cdb_mb']:.0f} / {p['rss_pack_mb']:.0f} | "
+              f"{p['rss_cdb_mb'] - p['rss_before_mb']:.0f} / {f['rss_cdb_mb'] - f['rss_before_mb']:.0f} |")
+    (small, small_floor), (large, large_floor) = previews[0], previews[-1]
+
+    def grew(key: str, a: dict, b: dict) -> str:
+        return f"x{b[key] / max(a[key], 1e-9):.1f}"
+
+    added = {r["kind"] + str(r["n"]): r["rss_cdb_mb"] - r["rss_before_mb"] for pair in previews for r in pair}
+    print(f"\nfrom {small['n']} to {large['n']} services: resources x{large['resources'] / small['resources']:.1f}; "
+          f"CPU: preview {grew('cpu_s', small, large)}, floor {grew('cpu_s', small_floor, large_floor)}, ratio "
+          f"{small['cpu_s'] / small_floor['cpu_s']:.2f}x -> {large['cpu_s'] / large_floor['cpu_s']:.2f}x; memory added: "
+          f"preview x{added['preview' + str(large['n'])] / max(added['preview' + str(small['n'])], 1):.1f}, "
+          f"floor x{added['replay' + str(large['n'])] / max(added['replay' + str(small['n'])], 1):.1f}, "
+          f"pack peak {grew('rss_pack_mb', small, large)}")
+
+
+def print_checks(rows: list[dict]) -> None:
+    print("| command | N | wall (s) | whole process (s) | ms per resource | vs smallest N | peak RSS cdb / children (MB) | vs baseline |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    unit = rows[0]["wall_s"] / rows[0]["resources"]
+    largest = {r["kind"]: r for r in rows if r["n"] == rows[-1]["n"]}
+    for r in rows:
+        per = r["wall_s"] / r["resources"]
+        base = f"{r['wall_s'] / r['baseline_s']:.1f}x parse"
+        if r["n"] == rows[-1]["n"] and r["kind"] != "check-process":
+            base += f", {r['wall_s'] / largest['check-process']['wall_s']:.2f}x gRPC"
+        label = {"check": "cdb check", "check-process": "cdb check --pack-process"}[r["kind"]]
+        print(f"| {label} | {r['n']} | {r['wall_s']:.2f} | {r['process_s']:.2f} | {per * 1000:.2f} | {per / unit:.2f} | "
+              f"{r['rss_cdb_mb']:.0f} / {r['rss_pack_mb']:.0f} | {base} |")
 
 
 if __name__ == "__main__":

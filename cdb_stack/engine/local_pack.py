@@ -26,7 +26,7 @@ from typing import Any
 
 from google.protobuf import empty_pb2, struct_pb2
 
-from cdb_stack.engine import analyzer, forked, pack_process
+from cdb_stack.engine import analyzer, pack_process
 from cdb_stack.engine.model import Finding, PackMeta, Resource
 from cdb_stack.engine.policy_config import reconcile
 from cdb_stack.errors import CdbError, PackError
@@ -145,39 +145,20 @@ def analyze(wiring: ModuleType, pack_dir: Path, resources: Sequence[Resource], *
                                               options=analyzer._options(resource))
         return servicer.analyze_decoded(request, props)
 
-    # Large inputs: a forked copy judges the tail on the other core while this process judges the head,
-    # then decodes the tail for the stack policies.
-    share = forked.split_point(len(resources))
-    tail = None
-    if share < len(resources):
-        try:
-            tail = forked.ForkedShare(
-                lambda: (judge(r, decode(r.properties)).SerializeToString() for r in resources[share:]), _reason)
-        except OSError:  # the system could not fork: judge everything here
-            share = len(resources)
-    try:
-        decoded: list[Any] = []
+    decoded: list[Any] = []
 
-        def each(progress: list[int]) -> list:
-            answers = []
-            for resource in resources[:share]:
-                props = decode(resource.properties)
-                decoded.append(props)
-                answers.append(judge(resource, props))
-                progress[0] += 1
-            for resource in resources[share:]:
-                decoded.append(decode(resource.properties))
-                progress[0] += 1
-            return answers
+    def each(progress: list[int]) -> list:
+        answers = []
+        for resource in resources:
+            props = decode(resource.properties)
+            decoded.append(props)
+            answers.append(judge(resource, props))
+            progress[0] += 1
+        return answers
 
-        answers = _bounded("Analyze", each)
-        stack_request = analyzer._stack_request(resources, [struct_pb2.Struct()] * len(resources))
-        stack_answer = _bounded("AnalyzeStack", lambda _: servicer.analyze_stack_decoded(stack_request, decoded))
-        if tail is not None:
-            answers += tail.answers(analyzer_pb2.AnalyzeResponse, len(resources) - share)
-    finally:
-        if tail is not None:
-            tail.close()
+    answers = _bounded("Analyze", each)
+    stack_request = analyzer._stack_request(resources, [struct_pb2.Struct()] * len(resources))
+    stack_answer = _bounded("AnalyzeStack", lambda _: servicer.analyze_stack_decoded(stack_request, decoded))
     return meta, analyzer.findings_of(meta, resources, answers, stack_answer, root_urn)
 
 

@@ -133,7 +133,7 @@ def _problem(node: yaml.Node, what: str) -> yaml.MarkedYAMLError:
 
 
 STDIN = "<stdin>"  # how `-` (standard input) is named in paths and error messages
-_stdin_text: list[str] = []  # read once: the two-core parse and the sequential fallback both ask
+_stdin_text: list[str] = []  # standard input can be read once: later asks get the same text
 
 
 def read_text(file: str) -> str:

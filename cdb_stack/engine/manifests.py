@@ -9,13 +9,12 @@ that is silently skipped would be a silent pass.
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from cdb_stack.engine import manifest_split
 from cdb_stack.engine.manifest_files import Skipped, not_kubernetes, yaml_files
 from cdb_stack.engine.manifest_yaml import read_documents
 from cdb_stack.engine.model import Resource, SourceLocation
@@ -24,37 +23,30 @@ from cdb_stack.errors import ManifestError
 
 def load_manifests(
     paths: Sequence[str | Path], stack: str = "check", project: str = "manifests",
-    meanwhile: Callable[[], None] | None = None, excludes: Sequence[str] = (),
-    skipped: list[Skipped] | None = None,
+    excludes: Sequence[str] = (), skipped: list[Skipped] | None = None,
 ) -> list[Resource]:
-    """Every Kubernetes object in `paths` (files, or folders searched recursively for *.yaml/*.yml).
+    """Every Kubernetes object in `paths` (files, or folders searched recursively for *.yaml/*.yml), read
+    in order, so the first problem is the one reported.
 
-    `meanwhile` is other work of the caller's, run once while a large input is parsed on the other core
-    (or first, when the input is parsed in this process alone). Files and folders that hold no objects
-    (Helm charts and values, kustomize files, `excludes` globs) are appended to `skipped`.
+    Files and folders that hold no objects (Helm charts and values, kustomize files, `excludes` globs)
+    are appended to `skipped`.
     """
     if not paths:
         raise ManifestError("no manifest path given: name at least one YAML file or folder")
     gc_was_enabled = gc.isenabled()
     gc.disable()  # parsing allocates ~10^5 acyclic objects; collector passes over them cost 2x the parse
     try:
-        return _load(paths, stack, project, meanwhile, excludes, [] if skipped is None else skipped)
+        return _load(paths, stack, project, excludes, [] if skipped is None else skipped)
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
-def _load(paths: Sequence[str | Path], stack: str, project: str, meanwhile: Callable[[], None] | None,
-          excludes: Sequence[str], skipped: list[Skipped]) -> list[Resource]:
+def _load(paths: Sequence[str | Path], stack: str, project: str, excludes: Sequence[str],
+          skipped: list[Skipped]) -> list[Resource]:
     files, left_out = yaml_files(paths, excludes)
     skipped.extend(left_out)
-    once = manifest_split.Once(meanwhile)
-    parsed = manifest_split.parse(files, file_objects, once)
-    once()
-    if parsed is not None and any(isinstance(o, Skipped) for _, objects in parsed for o, _ in objects):
-        parsed = None  # a half of a cut file is no ground to skip the file: decide on the whole of it
-    if parsed is None:  # small input, or a problem: read in order, so the first problem is the one reported
-        parsed = ((file, file_objects(file)) for file in files)
+    parsed = ((file, file_objects(file)) for file in files)
     resources: list[Resource] = []
     urns: set[str] = set()
     for file, objects in parsed:
@@ -71,10 +63,10 @@ def _load(paths: Sequence[str | Path], stack: str, project: str, meanwhile: Call
     return resources
 
 
-def file_objects(file: str, text: str | None = None) -> Iterator[tuple[dict[str, Any] | Skipped, int]]:
-    """Every object of one file (or of `text`, a part of it) with its line, in order; a file that holds
-    no Kubernetes object at all (Helm values, kustomize files) yields one Skipped instead."""
-    documents = list(read_documents(file, text))
+def file_objects(file: str) -> Iterator[tuple[dict[str, Any] | Skipped, int]]:
+    """Every object of one file with its line, in order; a file that holds no Kubernetes object at all
+    (Helm values, kustomize files) yields one Skipped instead."""
+    documents = list(read_documents(file))
     reason = not_kubernetes([doc for doc, _ in documents])
     if reason is not None:
         yield Skipped(file, reason), 0

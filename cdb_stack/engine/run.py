@@ -64,8 +64,8 @@ def check(paths: Sequence[str | Path], pack_dir: str | Path | None = None, polic
     pack = Path(pack_dir) if pack_dir else default_pack_dir()
     skipped: list = []
 
-    def objects(**options) -> list[Resource]:
-        found = load_manifests(paths, excludes=excludes, skipped=skipped, **options)
+    def objects() -> list[Resource]:
+        found = load_manifests(paths, excludes=excludes, skipped=skipped)
         if not found:
             left_out = f" ({len(skipped)} file(s) or folder(s) skipped as not Kubernetes)" if skipped else ""
             raise ManifestError(
@@ -78,26 +78,20 @@ def check(paths: Sequence[str | Path], pack_dir: str | Path | None = None, polic
         verdict.skipped = [tuple(s) for s in skipped]
         return verdict
 
-    loaded: dict = {}
-
-    def load_pack() -> None:  # runs while the other core parses a large input
-        try:
-            loaded["wiring"] = local_pack.load(pack)
-        except PackError as exc:
-            loaded["error"] = exc
-
-    verdict = _manifests_verdict(objects(meanwhile=load_pack))
+    verdict = _manifests_verdict(objects())
     verdict.skipped = [tuple(s) for s in skipped]
-    if "error" in loaded:
-        verdict.errors.append(str(loaded["error"]))
+    try:
+        wiring = local_pack.load(pack)
+    except PackError as exc:
+        verdict.errors.append(str(exc))
         return verdict
-    if loaded.get("wiring") is None:  # a pack that can only run as a process
+    if wiring is None:  # a pack that can only run as a process
         over_grpc = _check_over_grpc(pack, policy_config, lambda: verdict.resources)
         over_grpc.skipped = verdict.skipped
         return over_grpc
     try:
         verdict.pack, findings = local_pack.analyze(
-            loaded["wiring"], pack.resolve(), verdict.resources, project="manifests", stack="check",
+            wiring, pack.resolve(), verdict.resources, project="manifests", stack="check",
             policy_config=policy_config, root_urn=stack_urn("manifests", "check"))
     except PackError as exc:
         verdict.errors.append(str(exc))

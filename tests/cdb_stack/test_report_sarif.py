@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import jsonschema
 import pytest
@@ -11,16 +10,15 @@ import pytest
 from cdb_stack.engine.model import Finding
 from cdb_stack.engine.report import render
 from cdb_stack.engine.report.sarif import REMOTE_RULE_ID, artifact_uri
+from tests import schemas
 from tests.cdb_stack.report_verdicts import (
     CHART_URN, DEPLOY_URN, NON_ROOT, STACK_URN, SVC_URN, check_verdict, finding, preview_verdict,
 )
 
-SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
-
 
 def sarif_of(verdict) -> dict:
     log = json.loads(render(verdict, "sarif"))
-    jsonschema.Draft4Validator(SCHEMA, format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER).validate(log)
+    schemas.sarif_validator(formats=True).validate(log)
     return log
 
 
@@ -28,7 +26,7 @@ def test_the_schema_validator_really_rejects_a_broken_log():
     log = sarif_of(preview_verdict())
     log["runs"][0]["results"][0]["level"] = "fatal"
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.Draft4Validator(SCHEMA).validate(log)
+        schemas.sarif_validator().validate(log)
 
 
 def test_sarif_log_is_version_2_1_0_with_one_run_and_the_cdb_driver():

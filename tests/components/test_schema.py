@@ -10,6 +10,7 @@ from components.network import Destination
 from components.service import StatelessService
 from components.types import Probe
 from components.zone import Zone, ZoneArgs
+from tests import schemas
 from tests.components.harness import run_program
 
 KUBERNETES_VERSION = "1.33"
@@ -48,6 +49,6 @@ def test_every_registered_kubernetes_object_validates_strictly(provenance, servi
     assert len(objects) == 10
     for obj in objects:
         try:
-            kubernetes_validate.validate(_ints(obj.inputs), KUBERNETES_VERSION, strict=True)
+            schemas.kubernetes_validate(_ints(obj.inputs), KUBERNETES_VERSION, strict=True)
         except kubernetes_validate.ValidationError as exc:
             pytest.fail(f"{obj.type} {obj.name}: {exc.message} at {list(exc.path)}")

@@ -125,3 +125,13 @@ def test_a_kustomize_folder_is_rendered_as_the_upstream_release_workflow_renders
 
     assert _script().main(["--vendor", str(vendor), "refresh", "op", "--git-dir", str(upstream / ".git")]) == 0
     assert "namespace: flux-system" in (vendor / "op" / "2.0.0" / "install.yaml").read_text()
+
+
+def test_vendored_files_read_the_same_data_as_pyyamls_pure_safe_loader():
+    """The C loader that reads vendored YAML gives exactly what yaml.safe_load_all gives."""
+    import yaml
+
+    for name in vendored.lock():
+        for file in vendored.files(name):
+            expected = [d for d in yaml.safe_load_all(file.path.read_text(encoding="utf-8")) if d]
+            assert file.data() == expected, file.path

@@ -168,7 +168,10 @@ def test_nats_killed_during_dual_write_and_restarted_keeps_every_event_exactly_o
                 while pub.stats.acked < 800:
                     await asyncio.sleep(0.005)
                 await asyncio.to_thread(nats_server.kill)  # SIGKILL while batches are in flight
-                await asyncio.sleep(1.0)
+                deadline = time.monotonic() + 30
+                while pub.stats.spooled == 0:  # the publisher has met the outage: only now does it end
+                    assert time.monotonic() < deadline, "nothing was spooled while JetStream was down"
+                    await asyncio.sleep(0.005)
                 await asyncio.to_thread(nats_server.start)  # same port, same store directory
 
             chaos = asyncio.create_task(crash_and_restart())

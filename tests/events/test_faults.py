@@ -186,7 +186,10 @@ def test_redis_outage_mid_run_is_backfilled_from_jetstream_in_order(nats_server,
         target = RedisTarget(url=redis_server.url, timeout=0.3)
         async with DualWritePublisher(short, nats_url=nats_server.url, redis=target, spool_path=tmp_path / "spool") as pub:
             outcomes = await pub.publish_many(events[:300])
-            await asyncio.sleep(0.3)
+            deadline = time.monotonic() + 30
+            while pub.stats.redis.written < 300:  # Redis has carried the first 300 before it goes down
+                assert time.monotonic() < deadline, f"Redis carried only {pub.stats.redis.written} of 300"
+                await asyncio.sleep(0.01)
             await asyncio.to_thread(redis_server.shutdown)  # refused connections from here on
             for start in range(300, 600, 50):
                 outcomes += await pub.publish_many(events[start : start + 50])
@@ -237,13 +240,16 @@ def test_close_waits_for_jetstream_to_come_back_within_its_drain_timeout(nats_se
             outcomes = await pub.publish_many(events[50:])
             assert all(o.spooled for o in outcomes)
 
-            async def restart_later():
-                await asyncio.sleep(1.5)
-                await asyncio.to_thread(nats_server.start)
+            closing = asyncio.Event()
 
-            restart = asyncio.create_task(restart_later())
-            await pub.close(drain_timeout=20)
-            await restart
+            async def close():
+                closing.set()
+                await pub.close(drain_timeout=20)
+
+            closed = asyncio.create_task(close())
+            await closing.wait()  # close is waiting for JetStream: only now does the server come back
+            await asyncio.to_thread(nats_server.start)
+            await closed
         return pub
 
     pub = asyncio.run(run())

@@ -5,17 +5,34 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import nats
 import pytest
 
 from cdb_stack.events import DualWritePublisher, RedisTarget
+from cdb_stack.events.jetstream import connect, read_stream
 
 from .conftest import cdb, order_created, payment_captured
 
 pytestmark = pytest.mark.servers  # real nats-server and redis-server on loopback
 
+
+
+async def last_stored(url: str, stream: str) -> datetime:
+    nc = await connect(url)
+    try:
+        return [m.stored async for m in read_stream(nc, stream)][-1]
+    finally:
+        await nc.close()
+
+
+def wait_until(condition, failure: str, seconds: float = 10.0) -> None:
+    """Poll a state with a deadline (never a fixed sleep)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, failure
+        time.sleep(0.001)
 
 
 def publish(spec, nats_server, redis_server, tmp_path, events):
@@ -44,9 +61,10 @@ def test_replay_from_a_sequence_prints_json_lines(nats_server, spec, tmp_path, c
 
 def test_replay_from_a_time_with_a_subject_filter(nats_server, spec, tmp_path, capsys):
     publish(spec, nats_server, None, tmp_path, [order_created(n) for n in range(5)] + [payment_captured(5)])
-    time.sleep(0.05)
-    middle = datetime.now(timezone.utc).isoformat()
-    time.sleep(0.05)
+    # A moment after the last stored message, and the clock past it before anything else is stored.
+    moment = asyncio.run(last_stored(nats_server.url, "TEST_EVENTS")) + timedelta(microseconds=1)
+    wait_until(lambda: datetime.now(timezone.utc) > moment, "the clock never passed the last stored message")
+    middle = moment.isoformat()
     later = [order_created(n) for n in range(10, 14)] + [payment_captured(n) for n in range(14, 16)]
     publish(spec, nats_server, None, tmp_path, later)
     args = ["events", "replay", "--nats-url", nats_server.url, "--stream", "TEST_EVENTS", "--since", middle]

@@ -62,6 +62,12 @@ def _json_schema(schema: Any) -> Any:
     return schema
 
 
+@cache
+def _validator(key: tuple[str, str]) -> jsonschema.Draft7Validator:
+    """One validator per CRD for the session: it keeps the references and formats it has resolved."""
+    return jsonschema.Draft7Validator(_json_schema(stored()[key]["spec"]))
+
+
 def problems(manifest: dict[str, Any]) -> list[str]:
     """Unknown fields and schema violations of one custom resource's spec."""
     key = (manifest["apiVersion"], manifest["kind"])
@@ -72,6 +78,6 @@ def problems(manifest: dict[str, Any]) -> list[str]:
         ]
     spec = manifest.get("spec", {})
     found = [f"unknown field {path}" for path in unknown_fields(spec, data["spec"])]
-    validator = jsonschema.Draft7Validator(_json_schema(data["spec"]))
+    validator = _validator(key)
     found += [f"spec.{'.'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(spec)]
     return found

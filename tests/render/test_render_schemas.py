@@ -7,6 +7,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from tests import schemas
 from tests.render import crd_schemas
 from tests.render.conftest import STACKS
 
@@ -22,7 +23,7 @@ def _documents(files):
 
 def _is_core(manifest, version):
     try:
-        kubernetes_validate.validate(manifest, version, strict=True)
+        schemas.kubernetes_validate(manifest, version, strict=True)
     except kubernetes_validate.SchemaNotFoundError:
         return False
     except kubernetes_validate.ValidationError:
@@ -36,7 +37,7 @@ def test_every_rendered_core_object_validates_against_the_kubernetes_schema(rend
     errors, core = [], 0
     for path, manifest in _documents(rendered_stacks[stack][1]):
         try:
-            kubernetes_validate.validate(manifest, version, strict=True)
+            schemas.kubernetes_validate(manifest, version, strict=True)
             core += 1
         except kubernetes_validate.SchemaNotFoundError:
             continue  # a custom resource: checked against its CRD below
@@ -64,7 +65,7 @@ def test_the_kubernetes_schema_check_refuses_an_unknown_field(rendered_stacks):
     manifest = yaml.safe_load(files[path])
     manifest["spec"]["template"]["spec"]["containers"][0]["livenessProbes"] = {}
     with pytest.raises(kubernetes_validate.ValidationError):
-        kubernetes_validate.validate(manifest, KUBERNETES_VERSIONS[-1], strict=True)
+        schemas.kubernetes_validate(manifest, KUBERNETES_VERSIONS[-1], strict=True)
 
 
 def test_the_crd_check_finds_a_misspelled_field_at_any_depth(rendered_stacks):
@@ -112,7 +113,7 @@ def test_optional_parts_render_valid_objects_too_kafka_on_in_prod():
     for path, manifest in _documents(files):
         if _is_core(manifest, KUBERNETES_VERSIONS[-1]):
             try:
-                kubernetes_validate.validate(manifest, KUBERNETES_VERSIONS[-1], strict=True)
+                schemas.kubernetes_validate(manifest, KUBERNETES_VERSIONS[-1], strict=True)
             except kubernetes_validate.ValidationError as exc:
                 errors.append(f"{path}: {exc.message}")
         else:

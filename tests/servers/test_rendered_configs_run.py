@@ -17,6 +17,7 @@ import yaml
 
 from cdb_stack.events.localservers import free_port
 from components.observability import configs
+from tests import schemas
 from tests.servers.loopback import LoopbackRewriteError, to_loopback
 from tests.servers.rendered import container, manifest
 
@@ -97,7 +98,7 @@ def test_the_rendered_prometheus_config_matches_the_prometheus_config_schema(sta
     """Every field, Kubernetes discovery included, is one Prometheus knows (unknown keys are refused)."""
     data = yaml.safe_load(prometheus_yml(stack, tmp_path).read_text())
     errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
-              for e in jsonschema.Draft7Validator(json.loads(SCHEMA.read_text())).iter_errors(data)]
+              for e in schemas.validator(SCHEMA, draft=jsonschema.Draft7Validator).iter_errors(data)]
     assert errors == []
 
 
@@ -105,7 +106,7 @@ def test_the_schema_check_refuses_a_misspelt_discovery_field(tmp_path: Path) -> 
     data = yaml.safe_load(prometheus_yml("prod", tmp_path).read_text())
     nats = next(job for job in data["scrape_configs"] if job["job_name"] == "nats")
     nats["kubernetes_sd_configs"][0]["namespace"] = nats["kubernetes_sd_configs"][0].pop("namespaces")
-    assert list(jsonschema.Draft7Validator(json.loads(SCHEMA.read_text())).iter_errors(data))
+    assert list(schemas.validator(SCHEMA, draft=jsonschema.Draft7Validator).iter_errors(data))
 
 
 def test_the_debian_tolerance_refuses_any_other_promtool_error(tmp_path: Path) -> None:
