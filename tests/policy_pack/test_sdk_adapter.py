@@ -21,8 +21,11 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from cdb_stack.cli import main
 from policy_pack import pack, sdk_adapter, server
+from policy_pack.rules import POLICIES
 from policy_pack.rules.no_exceptions import PolicyConfigRefused
+from pulumi_policy import EnforcementLevel
 
+from . import harness
 from .cases import CASES
 from .harness import Node, analyze_stack, servicer, to_struct
 from .stack_cases import STACK_CASES
@@ -42,6 +45,12 @@ def faked_sdk_version(monkeypatch):
     monkeypatch.setattr(sdk_adapter.metadata, "version",
                         lambda package: FAKE if package == "pulumi-policy" else real(package))
     monkeypatch.setattr(server, "_said", [])
+
+
+def fast() -> pack.PackServicer:
+    """The pack's own servicer, whichever SDK is installed (the newest-SDK lane proves it there)."""
+    return sdk_adapter.sdk_servicer(pack.PackServicer, name="cdb-infra-policy", version="0.1.0", policies=POLICIES,
+                                    enforcement_level=EnforcementLevel.MANDATORY)
 
 
 # --- one adapter module --------------------------------------------------------------------------
@@ -145,8 +154,7 @@ def _stack_cases():
 def test_every_resource_case_gets_the_same_answer_on_the_stock_path(resource, monkeypatch):
     resource_type, props = resource
     request = analyzer_pb2.AnalyzeRequest(type=resource_type, properties=to_struct(props), urn="urn:x", name="x")
-    ours = servicer()
-    assert isinstance(ours, pack.PackServicer)
+    ours = fast()
     monkeypatch.setenv(sdk_adapter.OFF_SWITCH, "off")
     stock = servicer()
     assert isinstance(stock, pack.StockPackServicer)
@@ -157,6 +165,7 @@ def test_every_resource_case_gets_the_same_answer_on_the_stock_path(resource, mo
 def test_every_stack_case_gets_the_same_answer_on_the_stock_path(build, faked_sdk_version, monkeypatch):
     stock = analyze_stack(build())
     monkeypatch.undo()
+    monkeypatch.setattr(harness, "servicer", fast)
     assert analyze_stack(build()) == stock
 
 
@@ -175,6 +184,7 @@ def test_a_stack_value_unknown_at_preview_is_not_checked_on_the_stock_path_too(f
 
     stock = [f for f in analyze_stack(graph()).findings if f.policy == "github-repository-governed"]
     monkeypatch.undo()
+    monkeypatch.setattr(harness, "servicer", fast)
     ours = [f for f in analyze_stack(graph()).findings if f.policy == "github-repository-governed"]
     # The same violations; what was not checked the SDK's servicer reports once for the whole policy
     # (it cannot name resources), so the verdict is "not checked" on both paths.
