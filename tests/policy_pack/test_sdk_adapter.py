@@ -297,3 +297,22 @@ def test_the_pack_under_the_clis_start_up_with_another_sdk_says_so_and_answers_t
     assert _verdict(stock[-2]) == _verdict(ours[-2])
     assert [d.urn for d in stock[-2].diagnostics if d.enforcementLevel == analyzer_pb2.ADVISORY] == [""]
     assert any(answer.diagnostics for answer in stock[1:-1])
+
+
+def test_cdb_preview_passes_the_packs_line_on_and_reports_the_same_on_the_stock_path(monkeypatch, capsys):
+    from cdb_stack.engine.pack_process import STOCK_PATH_NOTE
+
+    def report() -> tuple[dict, list[str]]:
+        code = main(["preview", "--stack", "dev", "--cwd", str(ROOT), "--format", "json"])
+        out = capsys.readouterr()
+        result = json.loads(out.out)
+        assert result["summary"]["exitCode"] == code
+        return result, [line for line in out.err.splitlines() if STOCK_PATH_NOTE in line]
+
+    ours, said = report()
+    assert said == []
+    monkeypatch.setenv(sdk_adapter.OFF_SWITCH, "off")
+    stock, said = report()
+    assert said == [f"cdb: policy pack cdb-infra-policy: {sdk_adapter.OFF_SWITCH} is off; {STOCK_PATH_NOTE} "
+                    "(slower, same verdicts)"]
+    assert stock == ours
