@@ -21,12 +21,16 @@ class PackServicer(RefuseWeakening, server.Servicer):
     """The pack's servicer: server.Servicer's Analyze paths, clause 8's Configure."""
 
 
+class StockPackServicer(RefuseWeakening, server.StockServicer):
+    """The same with the SDK's own servicer, for an SDK the adapter was not proven with."""
+
+
 def _arguments() -> tuple[tuple, dict]:
     return ((PACK_NAME, POLICIES, EnforcementLevel.MANDATORY),
-            {"servicer_class": PackServicer, "description": PACK_DESCRIPTION})
+            {"servicer_class": PackServicer, "stock_class": StockPackServicer, "description": PACK_DESCRIPTION})
 
 
-def servicer() -> PackServicer:
+def servicer() -> PackServicer | StockPackServicer:
     """The servicer exactly as `serve` would answer with it."""
     args, kwargs = _arguments()
     return server.make_servicer(*args, **kwargs)

@@ -7,8 +7,11 @@ verdicts, the advisory "can't run policy" diagnostics for unknown values, not-ap
 metadata) comes from the SDK's own code paths. When a resource holds no unknown value the proxy could
 never raise, so the plain decoded mapping is shared instead (read-only by contract: rules are pure).
 
+Whatever of the SDK is private is reached through sdk_adapter.py only. At start-up `make_servicer` asks
+the adapter whether the installed SDK is one it was proven with; if not, it serves with the SDK's own
+servicer (StockServicer) and says so in one line on stderr, which the Pulumi CLI keeps in its log.
+
 Imported as `server` by the pack's __main__.py under the Pulumi CLI and as `policy_pack.server` elsewhere.
-The servicer is private SDK API: the pack pins pulumi-policy exactly (requirements.txt).
 """
 
 from __future__ import annotations
@@ -23,18 +26,21 @@ from inspect import isawaitable
 from typing import Any
 
 import grpc
+from google.protobuf import struct_pb2
 from pulumi.runtime.proto import analyzer_pb2 as proto
 from pulumi.runtime.proto import analyzer_pb2_grpc
 from pulumi.runtime.rpc import UNKNOWN
 from pulumi_policy import EnforcementLevel, Policy, ResourceValidationPolicy, StackValidationPolicy
-from pulumi_policy import policy as sdk
-from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY, deserialize_properties
-from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
 if __package__:
+    from . import sdk_adapter as sdk
     from .rules.access import SecretText
 else:  # run by the Pulumi CLI from the pack directory
+    import sdk_adapter as sdk
     from rules.access import SecretText
+
+SPECIAL_SIG_KEY, SPECIAL_SECRET_SIG = sdk.SPECIAL_SIG_KEY, sdk.SPECIAL_SECRET_SIG
+UnknownValueError = sdk.UnknownValueError
 
 _PACK_NAME = re.compile(r"^[a-zA-Z0-9-_.]{1,100}$")
 
@@ -133,8 +139,8 @@ def _mark_secrets(value: Any) -> Any:
 def _from_plain(raw: dict[str, Any], flags: list[int]) -> Any:
     if not flags:
         return RequestProps(raw)
-    plain = deserialize_properties(_mark_secrets(raw) if _SIGNED in flags else raw)
-    return unknown_checking_proxy(plain) if has_unknowns(plain) else RequestProps(plain)
+    plain = sdk.deserialize_properties(_mark_secrets(raw) if _SIGNED in flags else raw)
+    return sdk.unknown_checking_proxy(plain) if has_unknowns(plain) else RequestProps(plain)
 
 
 def decode_data(data: dict[str, Any]) -> Any:
@@ -171,24 +177,43 @@ def _run(result) -> None:
             loop.close()
 
 
-class Servicer(sdk._PolicyAnalyzerServicer):
-    """The SDK's servicer with Analyze and AnalyzeStack decoding each resource once."""
+def _not_checked(error: BaseException) -> list[tuple[str, str]] | None:
+    """rules.unknowns.NotChecked's (urn, reason) pairs, matched by shape: under the Pulumi CLI the pack
+    imports as `rules`, so the class is not policy_pack.rules.unknowns.NotChecked there."""
+    return getattr(error, "not_checked", None)
+
+
+class Servicer(sdk.AdaptedServicer):
+    """The SDK's servicer with Analyze and AnalyzeStack decoding each resource once.
+
+    It reads the SDK's private state only through sdk_adapter.AdaptedServicer's accessors.
+    """
 
     _local = threading.local()
 
-    def _policies(self) -> list[Policy]:
-        return self._PolicyAnalyzerServicer__policies
+    def __init__(self, **arguments: Any) -> None:
+        super().__init__(**arguments)
+        self.policy_names = tuple(policy.name for policy in arguments["policies"])
+
+    @staticmethod
+    def decode_data(data: dict[str, Any]) -> Any:
+        return decode_data(data)
+
+    def in_process(self) -> None:
+        """Called by `cdb check`, which runs the pack inside its own process: the Pulumi runtime settings
+        the pack process would take from its environment must not overwrite cdb's, and no rule reads them."""
+        self._local.configured = True
 
     def _runtime_once(self) -> None:
         # The SDK re-applies the same environment settings on every call; once per thread suffices
         # (the values live in context variables, which are per thread).
         if not getattr(self._local, "configured", False):
-            self._configure_runtime_settings()
+            self.sdk_runtime_settings()
             self._local.configured = True
 
-    def _unknown(self, response, policy: Policy, error: UnknownValueError | str, urn: str = "") -> None:
-        name, version = self._PolicyAnalyzerServicer__policy_pack_name, self._PolicyAnalyzerServicer__policy_pack_version
-        reason = error if isinstance(error, str) else error.message
+    def _unknown(self, response, policy: Policy, error: BaseException | str, urn: str = "") -> None:
+        name, version = self.sdk_pack_name(), self.sdk_pack_version()
+        reason = error if isinstance(error, str) else getattr(error, "message", str(error))
         response.diagnostics.append(
             proto.AnalyzeDiagnostic(
                 policyName=policy.name,
@@ -197,14 +222,14 @@ class Servicer(sdk._PolicyAnalyzerServicer):
                 message=f"can't run policy '{policy.name}' from policy pack '{name}@v{version}' during preview: {reason}",
                 urn=urn,
                 description=policy.description,
-                enforcementLevel=self._map_enforcement_level(EnforcementLevel.ADVISORY),
+                enforcementLevel=self.sdk_advisory_level(),
             )
         )
 
     def _active(self, kind: type) -> list[tuple[Policy, EnforcementLevel]]:
         active = []
-        for policy in self._policies():
-            level = self._get_enforcement_level(policy)
+        for policy in self.sdk_policies():
+            level = self.sdk_level(policy)
             if level == EnforcementLevel.DISABLED or not isinstance(policy, kind):
                 continue
             active.append((policy, EnforcementLevel.MANDATORY if level == EnforcementLevel.REMEDIATE else level))
@@ -216,7 +241,7 @@ class Servicer(sdk._PolicyAnalyzerServicer):
         Kept per type until Configure replaces the levels: with thousands of resources of a few types,
         working out levels and scopes for every request costs more than most policies do.
         """
-        levels = self._PolicyAnalyzerServicer__policy_pack_config_enforcement_level
+        levels = self.sdk_configured_levels()
         cache = getattr(self, "_plans", None)
         if cache is None or cache[0] is not levels:
             cache = self._plans = (levels, {})
@@ -246,19 +271,19 @@ class Servicer(sdk._PolicyAnalyzerServicer):
                 continue
             if shared is None:
                 decoded = _decode(request.properties) if props is None else props
-                shared = (decoded, self._get_resource_options(request), self._get_provider_resource(request))
+                shared = (decoded, self.sdk_options(request), self.sdk_provider(request))
             props, opts, provider = shared
-            report = self._create_report_violation(response, policy.name, policy.description, level, policy.severity)
-            args = sdk.ResourceValidationArgs(
-                request.type, props, request.urn, request.name, opts, provider,
-                self._get_policy_config(policy.name), self._PolicyAnalyzerServicer__stack_tags,
+            report = self.sdk_report(response, policy, level)
+            args = sdk.resource_args(
+                resource_type=request.type, props=props, urn=request.urn, name=request.name, opts=opts,
+                provider=provider, config=self.sdk_policy_config(policy.name), stack_tags=self.sdk_stack_tags(),
             )
             try:
                 _run(policy.validate(args, report))
             except UnknownValueError as error:
                 self._unknown(response, policy, error)
-            except sdk._NotApplicableError as error:
-                response.not_applicable.add(policy_name=policy.name, reason=error.reason or "")
+            except sdk.NotApplicableError as error:
+                response.not_applicable.add(policy_name=policy.name, reason=getattr(error, "reason", None) or "")
         return response
 
     def AnalyzeStack(self, request, _context):
@@ -273,32 +298,34 @@ class Servicer(sdk._PolicyAnalyzerServicer):
             return response
         resources = self._graph(request, props)
         for policy, level in active:
-            report = self._create_report_violation(response, policy.name, policy.description, level, policy.severity)
-            args = sdk.StackValidationArgs(resources, self._get_policy_config(policy.name), self._PolicyAnalyzerServicer__stack_tags)
+            report = self.sdk_report(response, policy, level)
+            args = sdk.stack_args(resources=resources, config=self.sdk_policy_config(policy.name),
+                                  stack_tags=self.sdk_stack_tags())
             try:
                 _run(policy.validate(args, report))
-            except UnknownValueError as error:
-                self._unknown(response, policy, error)
-            except sdk._NotApplicableError as error:
-                response.not_applicable.append(proto.PolicyNotApplicable(policy_name=policy.name, reason=error.reason or ""))
+            except sdk.NotApplicableError as error:
+                response.not_applicable.append(
+                    proto.PolicyNotApplicable(policy_name=policy.name, reason=getattr(error, "reason", None) or ""))
             except Exception as error:
-                # rules.unknowns.NotChecked (matched by shape: the pack imports as `rules` under the CLI):
-                # the policy judged the rest; these resources it could not.
-                not_checked = getattr(error, "not_checked", None)
-                if not_checked is None:
+                # The policy judged the rest; these resources it could not (rules.unknowns.NotChecked).
+                not_checked = _not_checked(error)
+                if not_checked is not None:
+                    for urn, reason in not_checked:
+                        self._unknown(response, policy, reason, urn)
+                elif isinstance(error, UnknownValueError):
+                    self._unknown(response, policy, error)
+                else:
                     raise
-                for urn, reason in not_checked:
-                    self._unknown(response, policy, reason, urn)
         return response
 
-    def _graph(self, request, props: list[Any] | None) -> list[sdk.PolicyResource]:
+    def _graph(self, request, props: list[Any] | None) -> list[Any]:
         """Every resource once, with parents and dependencies linked as the SDK links them."""
-        by_urn: dict[str, sdk.PolicyResource] = {}
+        by_urn: dict[str, Any] = {}
         pending = []
         for i, r in enumerate(request.resources):
-            resource = sdk.PolicyResource(
-                r.type, _decode(r.properties) if props is None else props[i], r.urn, r.name, self._get_resource_options(r),
-                self._get_provider_resource(r), None, [], {},
+            resource = sdk.policy_resource(
+                resource_type=r.type, props=_decode(r.properties) if props is None else props[i], urn=r.urn,
+                name=r.name, opts=self.sdk_options(r), provider=self.sdk_provider(r),
             )
             by_urn[r.urn] = resource
             pending.append((resource, r))
@@ -311,9 +338,71 @@ class Servicer(sdk._PolicyAnalyzerServicer):
         return [resource for resource, _ in pending]
 
 
+class StockServicer:
+    """The SDK's own servicer, unchanged, for an SDK the adapter was not proven with.
+
+    Composition, not a subclass: every Analyzer call goes to the SDK's code as PolicyPack(...) would
+    serve it. Only Configure passes through here first, so that clause 8's refusal (a mixin in front of
+    this class) sees it; PolicyPack itself offers no such hook. The in-process entry points `cdb check`
+    uses hand the data to the SDK the way a request would carry it, as a Struct.
+    """
+
+    def __init__(self, **arguments: Any) -> None:
+        self.policy_names = tuple(policy.name for policy in arguments["policies"])
+        self._sdk = sdk.sdk_servicer(**arguments)
+
+    def __getattr__(self, name: str) -> Any:  # every other Analyzer method: the SDK's own
+        if name == "_sdk":
+            raise AttributeError(name)
+        return getattr(self._sdk, name)
+
+    def Configure(self, request, context):
+        return self._sdk.Configure(request, context)
+
+    @staticmethod
+    def decode_data(data: dict[str, Any]) -> struct_pb2.Struct:
+        struct = struct_pb2.Struct()
+        struct.update(data)
+        return struct
+
+    def in_process(self) -> None:
+        """The SDK applies the runtime settings of the environment on every call; the stock path lets it."""
+
+    def analyze_decoded(self, request, props: Any = None):
+        if props is not None:
+            request = _with_properties(proto.AnalyzeRequest, request, [props])
+        return self._sdk.Analyze(request, None)
+
+    def analyze_stack_decoded(self, request, props: list[Any] | None = None):
+        if props is not None:
+            request = _with_properties(proto.AnalyzeStackRequest, request, props)
+        return self._sdk.AnalyzeStack(request, None)
+
+
+def _with_properties(kind: type, request: Any, structs: list[struct_pb2.Struct]) -> Any:
+    copy = kind()
+    copy.CopyFrom(request)
+    targets = [copy] if kind is proto.AnalyzeRequest else list(copy.resources)
+    for target, struct in zip(targets, structs, strict=True):
+        target.properties.CopyFrom(struct)
+    return copy
+
+
+_said: list[str] = []
+
+
+def _say_once(line: str) -> None:
+    """One line on stderr per process: the Pulumi CLI keeps a pack's stderr in the analyzer's log."""
+    if line not in _said:
+        _said.append(line)
+        print(line, file=sys.stderr, flush=True)
+
+
 def make_servicer(name: str, policies: list[Policy], enforcement_level: EnforcementLevel, *,
-                  servicer_class: type[Servicer] | None = None, **metadata: Any) -> Servicer:
-    """The servicer `PolicyPack(...)` would build, after the same checks of name and policies."""
+                  servicer_class: type[Servicer] | None = None, stock_class: type[StockServicer] | None = None,
+                  version: str = "0.0.1", **metadata: Any) -> Servicer | StockServicer:
+    """The servicer `PolicyPack(...)` would build, after the same checks of name and policies: the fast
+    one when the installed SDK is one the adapter was proven with, else the SDK's own (and a line saying so)."""
     if not _PACK_NAME.match(name):
         raise TypeError(f"invalid policy pack name {name!r}")
     if not policies or not all(isinstance(p, Policy) for p in policies):
@@ -321,14 +410,26 @@ def make_servicer(name: str, policies: list[Policy], enforcement_level: Enforcem
     names = [p.name for p in policies]
     if len(set(names)) != len(names):
         raise TypeError("policy names must be unique within the pack")
-    return (servicer_class or Servicer)(name, "0.0.1", policies, enforcement_level, **metadata)
+    # PolicyPack(...) always says 0.0.1: the CLI shows the version of PulumiPolicy.yaml instead.
+    arguments = dict(name=name, version=version, policies=policies, enforcement_level=enforcement_level, **metadata)
+    reason = sdk.unproven()
+    if reason is None:
+        servicer = sdk.sdk_servicer(servicer_class or Servicer, **arguments)
+        missing = sdk.missing_fields(servicer)
+        if not missing:
+            return servicer
+        reason = f"pulumi_policy's servicer lacks {', '.join(missing)}, which the SDK adapter reads"
+    _say_once(f"policy pack {name}: {reason}; serving with the SDK's own servicer (slower, same verdicts)")
+    return (stock_class or StockServicer)(**arguments)
 
 
 def serve(name: str, policies: list[Policy], enforcement_level: EnforcementLevel, *,
-          servicer_class: type[Servicer] | None = None, **metadata: Any) -> None:
+          servicer_class: type[Servicer] | None = None, stock_class: type[StockServicer] | None = None,
+          **metadata: Any) -> None:
     """What `PolicyPack(...)` does: validate, serve on a loopback port, print the port, wait."""
-    servicer = make_servicer(name, policies, enforcement_level, servicer_class=servicer_class, **metadata)
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4), options=sdk._GRPC_CHANNEL_OPTIONS)
+    servicer = make_servicer(name, policies, enforcement_level, servicer_class=servicer_class,
+                             stock_class=stock_class, **metadata)
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4), options=sdk.GRPC_OPTIONS)
     analyzer_pb2_grpc.add_AnalyzerServicer_to_server(servicer, server)
     port = server.add_insecure_port(address="127.0.0.1:0")
     server.start()

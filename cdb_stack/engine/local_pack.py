@@ -125,7 +125,7 @@ def analyze(wiring: ModuleType, pack_dir: Path, resources: Sequence[Resource], *
         servicer = wiring.servicer()
         # The pack process would configure the Pulumi runtime from its environment here; in this process
         # that would rewrite cdb's own runtime settings, and no rule reads them.
-        servicer._local.configured = True
+        servicer.in_process()
         servicer.ConfigureStack(analyzer_pb2.AnalyzerStackConfigureRequest(
             stack=stack, project=project, organization="organization", dry_run=True), None)
         info = servicer.GetAnalyzerInfo(empty_pb2.Empty(), None)
@@ -163,6 +163,6 @@ def analyze(wiring: ModuleType, pack_dir: Path, resources: Sequence[Resource], *
 
 
 def _decoder(servicer) -> Callable[[dict], Any]:
-    """The servicer module's own decode_data: the pack decides how data reaches its policies."""
-    module = sys.modules[type(servicer).analyze_decoded.__module__]
-    return module.decode_data
+    """The servicer's own decode_data: the pack decides how data reaches its policies (its own servicer
+    shares decoded mappings, the SDK's own gets each document as the Struct a request would carry)."""
+    return servicer.decode_data

@@ -5,7 +5,8 @@ there by decoding the inputs to Python and encoding them again on a private even
 the cost of a preview. For inputs that are plain wire data that round trip is a copy with the null map
 entries dropped, so the monitor answers with exactly that. Inputs holding secrets, assets or resource
 references (the signature key), and the root stack, take the mock's own path; a test holds the answer
-equal to the mock's for every shape of value.
+equal to the mock's for every shape of value. CDB_SDK_SPEEDUPS_OFF=echo sends every registration the
+mock's way (sdk_speedups.py).
 
 Two things the mock does not do, the engine and provider do, so the monitor does them: the fields only
 the API server fills in are unknown in a create's answer (server_fields.py), and the provider's YAML
@@ -99,9 +100,11 @@ class RecordingMonitor(mocks.MockMonitor):
     decoded only if the program asks the mock for them (getResource, ExistsResource).
     """
 
-    def __init__(self, project: str, stack: str, describe: Callable[[Any, str, dict], Resource]) -> None:
+    def __init__(self, project: str, stack: str, describe: Callable[[Any, str, dict], Resource], *,
+                 echo: bool = True) -> None:
         super().__init__(PreviewMocks())
         self._project, self._stack, self._describe = project, stack, describe
+        self._echo = echo  # False: every registration takes the mock's own path (CDB_SDK_SPEEDUPS_OFF=echo)
         self.recorded: list[Resource] = []
         self.unanswered: list[str] = []  # invokes the offline engine could not answer
         self._echoed: dict[str, Any] = {}
@@ -112,7 +115,7 @@ class RecordingMonitor(mocks.MockMonitor):
 
     def RegisterResource(self, request):  # noqa: N802 - gRPC method name
         properties, flags = plain_struct(request.object)
-        if request.type == STACK_TYPE or flags & _SIGNED:
+        if not self._echo or request.type == STACK_TYPE or flags & _SIGNED:
             response = super().RegisterResource(request)
         else:
             urn = self.make_urn(request.parent, request.type, request.name)

@@ -24,6 +24,8 @@ from cdb_stack.errors import PackError
 # Generous: the pack imports the Pulumi SDK before it prints its port.
 START_TIMEOUT_S = 60.0
 CALL_TIMEOUT_S = 120.0
+# What our pack says on stderr when it serves with the SDK's own servicer (policy_pack/server.py).
+STOCK_PATH_NOTE = "serving with the SDK's own servicer"
 
 
 def pack_version(pack_dir: Path) -> str:
@@ -108,6 +110,8 @@ class PackProcess:
         assert self._proc.stderr is not None
         for line in self._proc.stderr:
             self._stderr.append(line.rstrip())
+            if STOCK_PATH_NOTE in line:  # the pack serves without its SDK adapter: the user should know
+                print(f"cdb: {line.rstrip()}", file=sys.stderr, flush=True)
 
     def stderr_tail(self, n: int = 5) -> str:
         lines = [line for line in self._stderr if line.strip()]

@@ -71,6 +71,7 @@ def run_program(project: Project) -> ProgramRun:
     from pulumi.runtime.sync_await import _sync_await
 
     project_dir = project.directory
+    off = sdk_speedups.switched_off()
 
     def describe(request, urn: str, properties: dict) -> Resource:
         return Resource(
@@ -103,7 +104,7 @@ def run_program(project: Project) -> ProgramRun:
     settings.ROOT.set(None)
     settings.SETTINGS.rpc_manager.clear()
     settings.SETTINGS.outputs.clear()
-    monitor = RecordingMonitor(project.name, project.stack, describe)
+    monitor = RecordingMonitor(project.name, project.stack, describe, echo="echo" not in off)
     mocks.set_mocks(
         PreviewMocks(), project=project.name, stack=project.stack, preview=True, logger=logger, monitor=monitor
     )
@@ -113,7 +114,7 @@ def run_program(project: Project) -> ProgramRun:
     os.chdir(project_dir)
     sys.path.insert(0, str(project.main.parent))
     try:
-        with sdk_speedups.offline_sdk_speedups():
+        with sdk_speedups.offline_sdk_speedups(off):
             _sync_await(run_pulumi_func(lambda: runpy.run_path(str(project.main), run_name="__main__")))
     except CdbError:
         raise

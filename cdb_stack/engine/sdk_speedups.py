@@ -9,7 +9,13 @@ Never active under the Pulumi CLI, and each one gives what the SDK itself would:
 - debug log messages dropped before the SDK builds a request and, for messages about a resource, an
   asyncio task to send it: the offline engine keeps warnings and errors only;
 - rare cycle collections (collector.py): a preview allocates ~10^4 objects per resource, mostly acyclic.
-All of it is restored after the run.
+All of it is restored after the run. The recording monitor's echo of plain inputs (monitor.py) is the
+fifth speed-up.
+
+The off switch: CDB_SDK_SPEEDUPS_OFF=all, or a comma list of SPEEDUPS names, runs the SDK's own code
+instead (to rule a speed-up out when a preview looks wrong, and to measure each one's gain:
+benchmarks/speedups_bench.py). Each one is held equal to the SDK's original by
+tests/cdb_stack/test_sdk_speedups.py and tests/cdb_stack/test_monitor.py.
 """
 
 from __future__ import annotations
@@ -20,7 +26,26 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
+import os
+
 from cdb_stack.engine.collector import rare_collections
+from cdb_stack.errors import CdbError
+
+OFF_SWITCH = "CDB_SDK_SPEEDUPS_OFF"
+SPEEDUPS = ("stack-walk", "type-memo", "no-debug", "rare-gc", "echo")
+
+
+def switched_off(value: str | None = None) -> frozenset[str]:
+    """The speed-ups CDB_SDK_SPEEDUPS_OFF (or `value`) turns off; a name it does not know is an error."""
+    value = os.environ.get(OFF_SWITCH, "") if value is None else value
+    names = {name.strip() for name in value.split(",") if name.strip()}
+    if names == {"all"}:
+        return frozenset(SPEEDUPS)
+    unknown = sorted(names - set(SPEEDUPS))
+    if unknown:
+        raise CdbError(f"{OFF_SWITCH}: unknown speed-up {', '.join(unknown)}; use all or a comma list of "
+                       f"{', '.join(SPEEDUPS)}")
+    return frozenset(names)
 
 
 def stack_trace_from(frame):
@@ -121,15 +146,19 @@ def _patched(module: Any, name: str, replacement: Any) -> Iterator[None]:
 
 
 @contextmanager
-def offline_sdk_speedups() -> Iterator[None]:
+def offline_sdk_speedups(off: frozenset[str] = frozenset()) -> Iterator[None]:
+    """The speed-ups of this module for one run, but those named in `off` (see switched_off)."""
     from pulumi import _types, log
     from pulumi.runtime import resource as sdk_resource
 
     with ExitStack() as stack:
-        if not hasattr(sys, "tracebacklimit"):  # a limit would change what traceback sees
+        if "stack-walk" not in off and not hasattr(sys, "tracebacklimit"):  # a limit changes what traceback sees
             stack.enter_context(_patched(sdk_resource, "_get_stack_trace", _fast_get_stack_trace))
-        for name in PURE_TYPE_FUNCTIONS:
-            stack.enter_context(_patched(_types, name, remembered(getattr(_types, name))))
-        stack.enter_context(_patched(log, "debug", _no_debug))
-        stack.enter_context(rare_collections())
+        if "type-memo" not in off:
+            for name in PURE_TYPE_FUNCTIONS:
+                stack.enter_context(_patched(_types, name, remembered(getattr(_types, name))))
+        if "no-debug" not in off:
+            stack.enter_context(_patched(log, "debug", _no_debug))
+        if "rare-gc" not in off:
+            stack.enter_context(rare_collections())
         yield

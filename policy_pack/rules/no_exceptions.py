@@ -40,12 +40,14 @@ def refusal(levels: Mapping[str, int], policy_names: Iterable[str]) -> str | Non
 
 
 class RefuseWeakening:
-    """Mixin for a pulumi_policy Analyzer servicer: Configure refuses any level but mandatory."""
+    """Mixin for the pack's Analyzer servicers (server.Servicer, server.StockServicer): Configure refuses
+    any level but mandatory. The servicer names its policies in `policy_names`."""
+
+    policy_names: tuple[str, ...]
 
     def Configure(self, request: Any, context: Any) -> Any:  # noqa: N802 (gRPC method name)
-        policies = self._PolicyAnalyzerServicer__policies  # type: ignore[attr-defined]
         levels = {name: request.policyConfig[name].enforcementLevel for name in request.policyConfig}
-        reason = refusal(levels, [policy.name for policy in policies])
+        reason = refusal(levels, self.policy_names)
         if reason is not None:
             if context is not None:
                 import grpc

@@ -15,9 +15,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from pulumi_policy.proxy import UnknownValueError
-
 from .access import get, is_mapping
+
+if "." in (__package__ or ""):  # policy_pack.rules, or a copy of the pack imported as a package
+    from ..sdk_adapter import UnknownValueError, is_checking_proxy
+else:  # `rules`, when the Pulumi CLI runs the pack from its directory
+    from sdk_adapter import UnknownValueError, is_checking_proxy
 
 
 class UnknownIn(UnknownValueError):
@@ -29,15 +32,19 @@ class UnknownIn(UnknownValueError):
         self.urn = urn
 
 
-class NotChecked(Exception):
+class NotChecked(UnknownValueError):
     """Raised by a stack policy after it reported its violations: (urn, reason) pairs it could not judge.
 
-    The servicer turns each into an advisory "can't run policy" diagnostic on that resource, exactly as
-    the SDK reports an unknown value for a resource policy.
+    The pack's servicer turns each into an advisory "can't run policy" diagnostic on that resource,
+    exactly as the SDK reports an unknown value for a resource policy. The SDK's own servicer (the stock
+    path, server.StockServicer) knows only UnknownValueError: it reports one such diagnostic for the
+    whole policy, so the verdict is "not checked" there too, never a pass or a crash.
     """
 
     def __init__(self, not_checked: list[tuple[str, str]]) -> None:
-        super().__init__(f"{len(not_checked)} resources not checked")
+        reasons = "; ".join(f"{urn or 'the stack'}: {reason}" for urn, reason in not_checked)
+        Exception.__init__(self, f"{len(not_checked)} resources not checked")
+        self.message = f"{len(not_checked)} resources not checked ({reasons})"
         self.not_checked = not_checked
 
 
@@ -104,15 +111,10 @@ def _tag(value: Any, urn: str) -> Any:
     return value
 
 
-def _holds_unknowns(props: Any) -> bool:
-    """The SDK hands over a plain mapping when nothing is unknown and its checking proxy otherwise."""
-    return not isinstance(props, dict) and type(props).__module__.startswith("pulumi_policy")
-
-
 def tag_unknowns(resources: Sequence[Any]) -> None:
     """Read every resource holding unknown values through a tag naming it (once per graph)."""
     for resource in resources:
-        if _holds_unknowns(resource.props):
+        if is_checking_proxy(resource.props):
             resource.props = _Tagged(resource.props, resource.urn)
 
 

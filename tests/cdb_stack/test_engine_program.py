@@ -122,6 +122,7 @@ def test_config_is_flattened_as_the_language_host_passes_it(make_project):
     assert project.secret_keys == ("probe:password",)
 
 
+@pytest.mark.sdk_equality
 def test_the_fast_stack_walk_gives_the_sdks_stack_trace_for_every_registration(make_project, monkeypatch):
     import sys
 

@@ -12,6 +12,8 @@ from pulumi.runtime.proto import resource_pb2
 from cdb_stack.engine import server_fields
 from cdb_stack.engine.monitor import PreviewMocks, RecordingMonitor, plain_struct
 
+pytestmark = pytest.mark.sdk_equality
+
 SIG = rpc._special_sig_key
 
 SHAPES = {

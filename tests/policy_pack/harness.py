@@ -1,5 +1,6 @@
 """Run the pack's policies the way the engine does: AnalyzeRequest / AnalyzeStackRequest through the
-servicer the pack serves (the SDK's, subclassed in policy_pack/rules/servicer.py).
+servicer the pack serves (policy_pack/server.py: its own when the SDK is one sdk_adapter.py was proven
+with, else the SDK's own servicer, exactly as the pack chooses at start-up).
 
 Properties go through a protobuf Struct, so numbers arrive as floats and unknown sentinels reach the
 SDK's unknown-checking proxy, exactly as from `pulumi preview`. Stack requests carry parents and
@@ -16,14 +17,10 @@ from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy import EnforcementLevel
 from policy_pack.rules import PACK_NAME, POLICIES
 
-# The pack serves through its own servicer (policy_pack/server.py); tests go the same way, and
-# tests/policy_pack/test_server.py proves it answers exactly as the SDK's servicer does.
-from policy_pack.rules.no_exceptions import RefuseWeakening
-from policy_pack.server import Servicer as _PolicyAnalyzerServicer
-
-
-class PackServicer(RefuseWeakening, _PolicyAnalyzerServicer):
-    """What policy_pack/__main__.py serves: server.Servicer with clause 8's Configure."""
+# The pack serves through policy_pack/server.py; tests go the same way, and
+# tests/policy_pack/test_server.py proves its own servicer answers exactly as the SDK's servicer does.
+from policy_pack import server
+from policy_pack.pack import PackServicer, StockPackServicer
 
 PACK_VERSION = "0.1.0"
 _DESCRIPTIONS = {policy.name: policy.description for policy in POLICIES}
@@ -50,9 +47,10 @@ class Outcome:
         return {finding.policy for finding in self.findings}
 
 
-def servicer() -> PackServicer:
-    return PackServicer(name=PACK_NAME, version=PACK_VERSION, policies=POLICIES,
-                        enforcement_level=EnforcementLevel.MANDATORY)
+def servicer() -> PackServicer | StockPackServicer:
+    """What policy_pack/__main__.py serves (with the version of PulumiPolicy.yaml, as the CLI shows it)."""
+    return server.make_servicer(PACK_NAME, POLICIES, EnforcementLevel.MANDATORY, servicer_class=PackServicer,
+                                stock_class=StockPackServicer, version=PACK_VERSION)
 
 
 def to_struct(props: dict[str, Any]) -> struct_pb2.Struct:
@@ -120,7 +118,7 @@ def node(resource: tuple[str, dict[str, Any]], name: str | None = None, **links:
     return Node(resource_type, props, name or default, **links)
 
 
-def configured(config: dict[str, dict[str, Any]]) -> PackServicer:
+def configured(config: dict[str, dict[str, Any]]) -> PackServicer | StockPackServicer:
     """A servicer after a Configure request carrying policy config properties (levels stay mandatory)."""
     pack = servicer()
     pack.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig={

@@ -6,8 +6,8 @@ import pytest
 from pulumi.runtime.proto import analyzer_pb2
 from pulumi.runtime.rpc import UNKNOWN
 from pulumi_policy import EnforcementLevel
-from pulumi_policy.policy import _PolicyAnalyzerServicer
 
+from policy_pack import sdk_adapter
 from policy_pack.rules import PACK_NAME, POLICIES
 from policy_pack.server import Servicer, has_unknowns, struct_to_python
 
@@ -16,10 +16,12 @@ from .harness import to_struct
 
 from google.protobuf import json_format
 
+pytestmark = pytest.mark.sdk_equality
+
 
 def _both():
     args = dict(name=PACK_NAME, version="0.1.0", policies=POLICIES, enforcement_level=EnforcementLevel.MANDATORY)
-    return _PolicyAnalyzerServicer(**args), Servicer(**args)
+    return sdk_adapter.sdk_servicer(**args), Servicer(**args)
 
 
 def _request(resource_type, props):
@@ -100,7 +102,7 @@ def test_a_configured_level_changes_the_answer_as_it_does_for_the_sdk():
 
 
 def test_secrets_in_properties_are_decoded_as_the_sdk_decodes_them():
-    from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY, deserialize_properties
+    from policy_pack.sdk_adapter import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY, deserialize_properties
 
     from policy_pack.server import RequestProps, _decode
 
@@ -112,7 +114,7 @@ def test_secrets_in_properties_are_decoded_as_the_sdk_decodes_them():
 
 
 def test_unknown_values_are_decoded_behind_the_sdks_checking_proxy():
-    from pulumi_policy.proxy import UnknownValueError
+    from policy_pack.sdk_adapter import UnknownValueError
 
     from policy_pack.server import _decode
 
