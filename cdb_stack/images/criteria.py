@@ -211,6 +211,14 @@ def credentials(image: Image) -> list[tuple[str, str]]:
     return found
 
 
+CREDENTIAL_RULES = ("image-credential", "image-credential-in-lower-layer")
+
+
+def checks_applied(workloads: list[Workload]) -> tuple[str, ...]:
+    """The rules judge() applies: the per-workload ones only when a workload runs the image."""
+    return tuple(sorted(CREDENTIAL_RULES + (tuple(rule for rule, _ in PER_WORKLOAD) if workloads else ())))
+
+
 def judge(image: Image, workloads: list[Workload]) -> list[Finding]:
     findings = []
     secrets = credentials(image)
