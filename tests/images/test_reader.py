@@ -147,3 +147,52 @@ def test_a_private_registry_is_read_with_the_docker_config_and_refused_with_wron
     assert _cache_files(cache_root) == []
     monkeypatch.setenv("DOCKER_CONFIG", str(_auth_file(tmp_path / "right", address, user, password).parent))
     assert read_image(f"{address}/team/private:v1", BlobCache(cache_root)).runtime["User"] == "10001"
+
+
+def _helper(folder: Path, name: str, script: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    helper = folder / f"docker-credential-{name}"
+    helper.write_text("#!/bin/sh\n" + script)
+    helper.chmod(0o755)
+
+
+@pytest.mark.parametrize(("script", "error"), [
+    (None, None),  # the helper answers the right credentials
+    ('echo \'{"Username": "ci", "Secret": "wrong"}\'\n', r"refused access \(HTTP 401\)"),
+    ("echo 'credentials not found in native keychain' >&2\nexit 1\n", r"refused access: .*credential helper"),
+    ("echo 'this is not json'\n", r"credential helper docker-credential-cdbtest answered no JSON"),
+])
+def test_a_docker_credential_helper_named_in_the_docker_config_is_used_and_its_failures_are_one_line(
+        script, error, private_registry, layout, tmp_path, monkeypatch):
+    address, user, password = private_registry
+    layout.add("v1", RUNTIME, [layer({"a": b"helper"})])
+    subprocess.run(["skopeo", "copy", "--quiet", "--dest-tls-verify=false", "--insecure-policy",
+                    "--dest-creds", f"{user}:{password}", f"oci:{layout.root}:v1",
+                    f"docker://{address}/team/helped:v1"], check=True, capture_output=True, timeout=120)
+    answer = json.dumps({"Username": user, "Secret": password})
+    _helper(tmp_path / "bin", "cdbtest", script or f'read host\n[ "$host" = "{address}" ] || exit 1\necho \'{answer}\'\n')
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:{__import__('os').environ['PATH']}")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("REGISTRY_AUTH_FILE", raising=False)
+    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
+    (tmp_path / "docker").mkdir()
+    (tmp_path / "docker" / "config.json").write_text(json.dumps({"credHelpers": {address: "cdbtest"}}))
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))
+    cache_root = tmp_path / "cache"
+    if error is None:
+        assert read_image(f"{address}/team/helped:v1", BlobCache(cache_root)).runtime["User"] == "10001"
+        return
+    with pytest.raises(ImageError, match=rf"^{address}/team/helped:v1: .*{error}"):
+        read_image(f"{address}/team/helped:v1", BlobCache(cache_root))
+    assert _cache_files(cache_root) == []
+
+
+def test_a_docker_config_that_is_not_json_is_one_line(registry, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("REGISTRY_AUTH_FILE", raising=False)
+    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
+    (tmp_path / "docker").mkdir()
+    (tmp_path / "docker" / "config.json").write_text('{"auths": {')
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))
+    with pytest.raises(ImageError, match=rf"^{registry}/team/any:1: a registry credential file is not valid JSON"):
+        read_image(f"{registry}/team/any:1", BlobCache(tmp_path / "cache"))
