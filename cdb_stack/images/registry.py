@@ -129,6 +129,11 @@ class Registry:
         data = response.content
         media_type = response.headers.get("Content-Type", "").split(";")[0].strip()
         digest = sha256_digest(data)
+        # A tag names no digest to verify against, but the registry says which manifest it meant.
+        stated = response.headers.get("Docker-Content-Digest", "")
+        if stated.startswith("sha256:") and stated != digest:
+            raise ImageError(f"{self.name}: the registry stated manifest digest {stated} but sent content with digest "
+                             f"{digest}; the content was altered or truncated, refusing it")
         self._manifests = {digest: data}
         return {"mediaType": media_type, "digest": digest, "size": len(data)}
 
