@@ -119,10 +119,10 @@ def pinning(name: str, digest: str, locked: dict[str, Entry], workload: str, sta
         return [Finding(name, workload, "image-not-pinned",
                         f"no checked digest in images.lock: it resolves to {digest} now; check and record it with "
                         f"`{refresh}`, then render again", CLAUSE, source)]
-    if pinned is not None and pinned != recorded.digest:
-        return [Finding(name, workload, "image-not-pinned",
-                        f"runs at {pinned}, but images.lock checked {recorded.digest}; run `{refresh}` and render "
-                        "again", CLAUSE, source)]
+    if pinned is not None:  # the reader verified the manifest it read against this digest
+        return [] if pinned == recorded.platform_digest else [Finding(
+            name, workload, "image-not-pinned", f"runs at {pinned}, but images.lock checked "
+            f"{recorded.platform_digest}; run `{refresh}` and render again", CLAUSE, source)]
     if recorded.digest != digest:
         return [Finding(name, workload, "image-digest-changed",
                         f"tag now resolves to {digest}, images.lock recorded {recorded.digest}: what runs is not what "

@@ -2,7 +2,8 @@
 
 One stack transform (the engine runs it on every resource, the components' and the vendored
 installers' alike; the offline engine does the same) rewrites each container image `repo:tag` that the
-lock records to `repo:tag@sha256:...`. Images already pinned by hand are left as they are.
+lock records to `repo:tag@sha256:...` (the digest of the platform's manifest that was judged, never a
+multi-platform index). Images already pinned by hand are left as they are.
 
 A stack whose environment is not dev requires it: once images.lock records images for the stack, an
 image it does not record stops the program with one line naming the image and the command that
@@ -45,7 +46,9 @@ def pinned(image: str, locked: dict[str, Entry]) -> str | None:
     if digest is not None:
         return image
     entry = locked.get(key)
-    return f"{key}@{entry.digest}" if entry is not None else None
+    # The platform's own manifest, not a multi-platform index: a node of another platform cannot pull
+    # an image nobody checked, it fails to start instead.
+    return f"{key}@{entry.platform_digest}" if entry is not None else None
 
 
 class Pinning:

@@ -44,7 +44,7 @@ def stale(stack: str, declared_keys: set[str], locked: dict[str, Entry], resolve
         if entry is None:
             problems.append(f"{workload.image} ({workload.label}, {workload.source}): runs an image images.lock "
                             f"did not check; run `{refresh}` and render again")
-        elif pinned is not None and pinned != entry.digest:
+        elif pinned is not None and pinned != entry.platform_digest:
             problems.append(f"{workload.image} ({workload.label}, {workload.source}): runs at a digest images.lock "
-                            f"did not check ({entry.digest}); render again after `{refresh}`")
+                            f"did not check ({entry.platform_digest}); render again after `{refresh}`")
     return sorted(set(problems))
