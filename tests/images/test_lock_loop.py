@@ -91,8 +91,9 @@ def test_lock_render_and_the_deliver_gate_follow_what_was_checked(registry, proj
     push(f"oci:{build.root}:worker", worker)
     _stack(project, "prod", "prod", {"api": api, "worker": worker})
 
-    # Until the lock exists: prod renders on tags, and the gate refuses every image.
-    assert _cdb(capsys, "render", "--stack", "prod")[0] == 0
+    # Until the lock exists: prod renders on tags with a warning, and the gate refuses every image.
+    code, _, err = _cdb(capsys, "render", "--stack", "prod")
+    assert code == 0 and "cdb render: warning: images.lock records no image of stack prod: its images run on tags" in err
     assert _rendered_images(project, "prod") == {"api": api, "worker": worker}
     code, out, err = _images(capsys, tmp_path, "--check")
     assert code == 1 and f"{api}: used by stack prod, not in images.lock; run `cdb images --stack prod --lock`" in out
