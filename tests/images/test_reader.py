@@ -158,7 +158,7 @@ def _helper(folder: Path, name: str, script: str) -> None:
 
 @pytest.mark.parametrize(("script", "error"), [
     (None, None),  # the helper answers the right credentials
-    ('echo \'{"Username": "ci", "Secret": "wrong"}\'\n', r"refused access \(HTTP 401\)"),
+    ("wrong", r"refused access \(HTTP 401\)"),  # the helper answers another password
     ("echo 'credentials not found in native keychain' >&2\nexit 1\n", r"refused access: .*credential helper"),
     ("echo 'this is not json'\n", r"credential helper docker-credential-cdbtest answered no JSON"),
 ])
@@ -169,8 +169,10 @@ def test_a_docker_credential_helper_named_in_the_docker_config_is_used_and_its_f
     subprocess.run(["skopeo", "copy", "--quiet", "--dest-tls-verify=false", "--insecure-policy",
                     "--dest-creds", f"{user}:{password}", f"oci:{layout.root}:v1",
                     f"docker://{address}/team/helped:v1"], check=True, capture_output=True, timeout=120)
-    answer = json.dumps({"Username": user, "Secret": password})
-    _helper(tmp_path / "bin", "cdbtest", script or f'read host\n[ "$host" = "{address}" ] || exit 1\necho \'{answer}\'\n')
+    answer = json.dumps({"Username": user, "Secret": password if script is None else "not-" + password})
+    if script in (None, "wrong"):
+        script = f'read host\n[ "$host" = "{address}" ] || exit 1\necho \'{answer}\'\n'
+    _helper(tmp_path / "bin", "cdbtest", script)
     monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:{__import__('os').environ['PATH']}")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.delenv("REGISTRY_AUTH_FILE", raising=False)
