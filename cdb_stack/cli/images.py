@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from cdb_stack.cli import ui
@@ -13,10 +14,13 @@ HELP = """\
 Read each image (registry, OCI layout or archive), verify it by digest, and judge it against the
 workload that runs it: a non-root numeric USER (or the workload's runAsUser), no VOLUME in a stateless
 workload's image, no credential in ENV, labels or layer files (also in a file deleted by a later layer),
-probe ports among the exposed ports; in prod (or with --require-pinned) every image pinned by digest,
-in the manifest or in images.lock (--lock records the images that passed). Inputs: --stack S (rendered manifests in deploy/S), manifest
+probe ports among the exposed ports; in prod (or with --require-pinned) every image runs at a digest
+images.lock recorded. --stack S --lock runs the stack's program for its images, checks them and records
+the ones that pass (reference, digest, platform, checks, cdb version); --stack S --check exits 1 when
+the lock is stale (the deliver workflow's gate). Inputs: --stack S (rendered manifests in deploy/S), manifest
 files or folders, or image references: docker://REF (the default), oci:DIR[:TAG], oci-archive:FILE[:TAG],
-docker-archive:FILE[:REF]. Exit codes: 0 compliant, 1 findings, 2 an image or input could not be read."""
+docker-archive:FILE[:REF]. Exit codes: 0 compliant (or the lock current), 1 findings (or the lock stale),
+2 an image or input could not be read."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,7 +39,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--require-pinned", action="store_true",
                         help="every image must be pinned by digest or recorded in the lock (implied by --stack prod)")
     parser.add_argument("--lock", action="store_true",
-                        help="record the digests of the images that passed in the lock file, for --stack")
+                        help="resolve, check and record every image the stack's program declares (images that pass)")
+    parser.add_argument("--check", action="store_true",
+                        help="exit 1 when the lock is stale: an image of the stack missing, changed upstream or "
+                             "extra, or deploy/STACK running a digest the lock did not check (reads no layers)")
     parser.add_argument("--lock-file", type=Path, default=Path("images.lock"), help="default: images.lock")
     parser.add_argument("--format", choices=FORMATS, default="text")
     parser.add_argument("--output", "-o", metavar="FILE")
@@ -45,47 +52,62 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from cdb_stack.images.cache import BlobCache, default_cache_dir
     from cdb_stack.images import lock
-    from cdb_stack.images.criteria import judge
-    from cdb_stack.images.reader import read_image
-    from cdb_stack.images.report import render
     from cdb_stack.images.workloads import read_manifests
 
     manifests = [Path(i) for i in args.inputs if Path(i).is_dir() or i.endswith((".yaml", ".yml"))]
     references = [i for i in args.inputs if Path(i) not in manifests]
-    if args.stack:
-        folder = Path("deploy") / args.stack
+    if (args.lock or args.check) and (not args.stack or args.inputs):
+        raise CdbError(f"{'--lock' if args.lock else '--check'} works on a whole stack's images: use --stack STACK "
+                       "without image or manifest arguments")
+    if args.lock and args.check:
+        raise CdbError("--lock records, --check verifies: use one of them")
+    if (args.lock or args.check) and not args.lock_file.resolve().parent.is_dir():
+        raise CdbError(f"--lock-file {args.lock_file}: its folder does not exist")
+    folder = Path("deploy") / (args.stack or "")
+    if args.stack and not args.lock:
         if not folder.is_dir():
             raise CdbError(f"--stack {args.stack}: {folder} does not exist; run `cdb render --stack {args.stack}` "
                            "in the repository root first")
         manifests.append(folder)
-    if args.lock and not args.stack:
-        raise CdbError("--lock records digests per stack: add --stack STACK")
-    if args.lock and not args.lock_file.resolve().parent.is_dir():
-        raise CdbError(f"--lock-file {args.lock_file}: its folder does not exist")
-    require_pinned = args.require_pinned or args.stack == "prod" or args.lock
+    require_pinned = args.require_pinned or args.stack == "prod" or args.lock or args.check
     locked = lock.load(args.lock_file, args.stack or "") if require_pinned else {}
-    if not manifests and not references:
+    if not manifests and not references and not args.lock:
         raise CdbError("name images, manifests or --stack; see `cdb images --help`")
+    cache = BlobCache(args.cache_dir or default_cache_dir())
+    if args.check:
+        return _check(args, cache, locked, read_manifests([folder]))
+    if args.lock:
+        return _lock(args, cache, locked)
     workloads = read_manifests(manifests)
     by_image: dict[str, list] = {ref: [] for ref in references}
     for workload in workloads:
         by_image.setdefault(workload.image, []).append(workload)
-    cache = BlobCache(args.cache_dir or default_cache_dir())
-    findings, digests, checked = [], {}, {}
+    findings, digests = _judge(args, cache, by_image)
+    if require_pinned:
+        for name, users in sorted(by_image.items()):
+            for label, source in [(u.label, u.source) for u in users] or [("(no workload named)", "")]:
+                findings += lock.pinning(name, digests[name], locked, label, args.stack or "", source)
+    return _report(findings, digests, args)
+
+
+def _judge(args, cache, by_image: dict[str, list]) -> tuple[list, dict]:
+    from cdb_stack.images.criteria import judge
+    from cdb_stack.images.reader import read_image
+
+    findings, digests, images = [], {}, {}
     with ui.progress(f"reading {len(by_image)} image(s)"):
         for name, users in sorted(by_image.items()):
             image = read_image(name, cache, platform=args.platform, max_layer_bytes=args.max_layer_bytes)
-            digests[name] = image.digest
-            found = judge(image, users)
-            if not found and args.lock:
-                checked[name] = image.digest
-            if require_pinned and name not in checked:
-                for label, source in [(u.label, u.source) for u in users] or [("(no workload named)", "")]:
-                    found += lock.pinning(name, image.digest, locked, label, source)
-            findings += found
-    if args.lock:
-        lock.save(args.lock_file, args.stack, {**{k: v for k, v in locked.items() if k in by_image}, **checked})
-        ui.note(f"cdb images: {len(checked)} checked digest(s) recorded in {args.lock_file} for {args.stack}")
+            digests[name], images[name] = image.digest, image
+            findings += judge(image, users)
+    args._images = images
+    return findings, digests
+
+
+def _report(findings: list, digests: dict, args) -> int:
+    from cdb_stack.images.report import render
+
+    findings = sorted(set(findings))
     if args.format == "text" and not args.output and ui.tables():
         write_output(_tables(findings, digests), None)
     else:
@@ -105,3 +127,60 @@ def _tables(findings: list, digests: dict[str, str]) -> str:
         out += ui.table(("Image", "Workload", "Clause", "Rule", "Finding"),
                         [(f.image, f.workload, f.clause, f.rule, f.message) for f in findings], title="Findings")
     return out + render(findings, digests, "text").splitlines()[-1] + "\n"
+
+
+def _declared(args) -> dict[str, list]:
+    from cdb_stack.images.lock import key_of
+    from cdb_stack.images.stack_images import declared
+
+    by_key: dict[str, list] = {}
+    with ui.progress(f"running the program of stack {args.stack} for its images"):
+        for workload in declared(Path("."), args.stack):
+            by_key.setdefault(key_of(workload.image)[0], []).append(workload)
+    return by_key
+
+
+def _lock(args, cache, locked: dict) -> int:
+    """Resolve every image the stack declares, judge it, record the ones that pass."""
+    from cdb_stack.images import lock
+    from cdb_stack.images.criteria import checks_applied
+
+    by_key = _declared(args)
+    findings, digests = _judge(args, cache, by_key)
+    failed = {f.image for f in findings}
+    version = lock.cdb_version()
+    entries = {key: entry for key, entry in locked.items() if key in by_key}  # a failing image keeps its old entry
+    for key, users in by_key.items():
+        if key not in failed:
+            image = args._images[key]
+            entries[key] = lock.Entry(image.digest, args.platform, image.platform_digest, checks_applied(users), version)
+    lock.save(args.lock_file, args.stack, entries)
+    ui.note(f"cdb images: {len(by_key) - len(failed & set(by_key))} of {len(by_key)} image(s) of stack {args.stack} "
+            f"checked and recorded in {args.lock_file}")
+    for key in sorted(set(by_key) - set(entries)):
+        ui.note(f"cdb images: {key} has findings and no earlier checked digest: stack {args.stack} cannot pin it")
+    return _report(findings, digests, args)
+
+
+def _check(args, cache, locked: dict, running: list) -> int:
+    """images.lock is current: every declared image recorded, still at its digest, nothing extra, and
+    deploy/STACK runs only recorded digests. Resolves tags (manifests and configs); reads no layers."""
+    from cdb_stack.images.reader import read_image
+    from cdb_stack.images.stack_images import stale
+
+    by_key = _declared(args)
+    resolved = {}
+    with ui.progress(f"resolving {len(by_key)} image(s)"):
+        for key in sorted(by_key):
+            if key in locked:
+                resolved[key] = read_image(key, cache, platform=args.platform, layers=False).digest
+    problems = stale(args.stack, set(by_key), locked, resolved, running)
+    for line in problems:
+        print(line)
+    if problems:
+        print(f"cdb images --check: {args.lock_file} is not current for stack {args.stack} ({len(problems)} "
+              "problem(s)): nothing may roll out until it is", file=sys.stderr)
+        return 1
+    print(f"cdb images --check: {args.lock_file} is current for stack {args.stack} ({len(by_key)} image(s), "
+          f"every one running at a checked digest)")
+    return 0

@@ -53,6 +53,8 @@ def handle(args: argparse.Namespace) -> int:
     with ui.progress(f"rendering stack {args.stack}"):
         rendered = render_stack(args.cwd, args.stack, args.revision)
     files = render_files(rendered)
+    for warning in rendered.warnings:
+        ui.note(f"cdb render: warning: {warning}")
     if args.check:
         differences = compare(files, out)
         if not differences:

@@ -115,6 +115,14 @@ class RecordingMonitor(mocks.MockMonitor):
 
     def RegisterResource(self, request):  # noqa: N802 - gRPC method name
         properties, flags = plain_struct(request.object)
+        if self._stack_transforms and request.type != STACK_TYPE and not flags & _SIGNED:
+            # The engine runs the stack's transforms on every registration before the provider sees it.
+            transformed = self._apply(list(self._stack_transforms), bool(request.custom), request.type,
+                                      request.name, properties)
+            if transformed is not properties:
+                request.object.Clear()
+                request.object.update(transformed)
+                properties, flags = plain_struct(request.object)
         if not self._echo or request.type == STACK_TYPE or flags & _SIGNED:
             response = super().RegisterResource(request)
         else:
@@ -164,15 +172,20 @@ class RecordingMonitor(mocks.MockMonitor):
     def _transformed(self, parent: str, token: str, name: str, props: dict) -> dict:
         """What the engine does to a provider-registered child: the transforms of its parent and the
         parent's ancestors, then the stack's, each seeing what the previous one returned."""
-        import pulumi
-
         chain, urn = [], parent
         while urn in self._transforms:
             urn, fns = self._transforms[urn][0], self._transforms[urn][1]
             chain += fns
+        return self._apply(chain + list(self._stack_transforms), True, token, name, props)
+
+    @staticmethod
+    def _apply(fns: list, custom: bool, token: str, name: str, props: dict) -> dict:
+        """Each transform sees what the previous one returned; `props` itself when none changed it."""
+        import pulumi
+
         opts = pulumi.ResourceOptions()
-        for fn in chain + list(self._stack_transforms):
-            result = fn(pulumi.ResourceTransformArgs(True, token, name, props, opts))
+        for fn in fns:
+            result = fn(pulumi.ResourceTransformArgs(custom, token, name, props, opts))
             if inspect.isawaitable(result):
                 loop = asyncio.new_event_loop()
                 try:

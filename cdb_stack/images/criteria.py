@@ -23,7 +23,8 @@ RULES = {
                                  "VOLUME, or run it as declared platform state (StatefulSet).",
     "image-credential": "A credential in the image's ENV, labels or files: anyone who can pull it can read "
                         "it. Remove it and rebuild; deliver it from Vault at run time; rotate it.",
-    "image-credential-in-lower-layer": "A secret file added in a lower layer and deleted in a later one stays in "
+    "image-credential-in-lower-layer": "A secret file added in a lower layer and deleted in a later one (a whiteout "
+                            "of the file or of a folder above it, or an opaque whiteout of its folder) stays in "
                             "the lower layer. Rebuild without ever adding it (multi-stage or a build secret).",
     "image-probe-port-not-exposed": "A probe uses a port the image does not expose. EXPOSE the port in "
                                     "the image or fix the probe.",
@@ -120,9 +121,38 @@ def _layer_tar(data: bytes, where: str) -> tarfile.TarFile:
         raise ImageError(f"{where}: a layer is not a readable tar ({exc})") from None
 
 
-def _unpack(image: Image, folder: Path) -> dict[str, int]:
-    """Regular files of each layer under folder/layerN/...; returns path -> layer that deleted it."""
-    deleted: dict[str, int] = {}
+OPAQUE = ".wh..wh..opq"
+
+
+@dataclass(frozen=True)
+class Whiteout:
+    """A deletion a layer records: `.wh.NAME` hides NAME (a file, or a folder with all under it);
+    `.wh..wh..opq` in a folder hides everything the lower layers put under that folder."""
+
+    layer: int
+    path: PurePosixPath  # what is hidden: the file or folder, or the opaque folder ("." for the root)
+    opaque: bool
+
+    def hides(self, path: PurePosixPath) -> bool:
+        if self.opaque:
+            return str(self.path) == "." or self.path in path.parents
+        return path == self.path or self.path in path.parents
+
+    def how(self) -> str:
+        if self.opaque:
+            return f"an opaque whiteout of /{'' if str(self.path) == '.' else self.path}"
+        return f"a whiteout of /{self.path}"
+
+
+def hidden_by(whiteouts: list[Whiteout], layer: int, path: PurePosixPath) -> Whiteout | None:
+    """The first later layer's whiteout that hides `path` as `layer` added it."""
+    later = [w for w in whiteouts if w.layer > layer and w.hides(path)]
+    return min(later, key=lambda w: w.layer) if later else None
+
+
+def _unpack(image: Image, folder: Path) -> list[Whiteout]:
+    """Regular files of each layer under folder/layerN/...; returns the whiteouts of every layer."""
+    whiteouts: list[Whiteout] = []
     unreadable: list[str] = []
     for number, layer in enumerate(image.layers):
         with _layer_tar(layer.data, image.name) as tar:
@@ -130,8 +160,11 @@ def _unpack(image: Image, folder: Path) -> dict[str, int]:
                 path = PurePosixPath(member.name.removeprefix("./").lstrip("/"))
                 if ".." in path.parts or not path.parts or str(path) == ".":
                     continue
-                if path.name.startswith(".wh.") and path.name != ".wh..wh..opq":
-                    deleted[str(path.parent / path.name[4:])] = number
+                if path.name == OPAQUE:
+                    whiteouts.append(Whiteout(number, path.parent, opaque=True))
+                    continue
+                if path.name.startswith(".wh."):
+                    whiteouts.append(Whiteout(number, path.parent / path.name[4:], opaque=False))
                     continue
                 if member.isfile() and member.size <= _FILE_BOUND:
                     target = folder / f"layer{number}" / path
@@ -144,7 +177,7 @@ def _unpack(image: Image, folder: Path) -> dict[str, int]:
     if unreadable:
         raise ImageError(f"{image.name}: layer files that cannot be unpacked for the secret scan: "
                          f"{', '.join(unreadable[:5])}")
-    return deleted
+    return whiteouts
 
 
 def credentials(image: Image) -> list[tuple[str, str]]:
@@ -160,7 +193,7 @@ def credentials(image: Image) -> list[tuple[str, str]]:
         labels = [f"{k}={v}" for k, v in (image.runtime.get("Labels") or {}).items()]
         (config / "ENV").write_text("\n".join(env) + "\n")
         (config / "LABELS").write_text("\n".join(labels) + "\n")
-        deleted = _unpack(image, folder / "files")
+        whiteouts = _unpack(image, folder / "files")
         paths = [p for p in folder.rglob("*") if p.is_file()]
         result = scan(paths, root=folder, allowlist_path=folder / "none.yaml", full_repository=False)
         for finding in result.findings:
@@ -168,14 +201,22 @@ def credentials(image: Image) -> list[tuple[str, str]]:
             if where.parts[0] == "config":
                 found.append(("image-credential", f"{finding.detector} in image {where.name} line {finding.line}"))
                 continue
-            layer, inner = int(where.parts[1][len("layer"):]), str(PurePosixPath(*where.parts[2:]))
-            later = deleted.get(inner)
-            if later is not None and later > layer:
+            layer, inner = int(where.parts[1][len("layer"):]), PurePosixPath(*where.parts[2:])
+            hidden = hidden_by(whiteouts, layer, inner)
+            if hidden is not None:
                 found.append(("image-credential-in-lower-layer", f"{finding.detector} in /{inner} added in layer {layer} and "
-                              f"deleted in layer {later}: still readable from layer {layer}"))
+                              f"deleted in layer {hidden.layer} by {hidden.how()}: still readable from layer {layer}"))
             else:
                 found.append(("image-credential", f"{finding.detector} in /{inner} (layer {layer}) line {finding.line}"))
     return found
+
+
+CREDENTIAL_RULES = ("image-credential", "image-credential-in-lower-layer")
+
+
+def checks_applied(workloads: list[Workload]) -> tuple[str, ...]:
+    """The rules judge() applies: the per-workload ones only when a workload runs the image."""
+    return tuple(sorted(CREDENTIAL_RULES + (tuple(rule for rule, _ in PER_WORKLOAD) if workloads else ())))
 
 
 def judge(image: Image, workloads: list[Workload]) -> list[Finding]:

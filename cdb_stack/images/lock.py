@@ -1,61 +1,130 @@
-"""`images.lock`: the digest each tag resolved to when its image was checked, per stack. In a stack
-that requires pinning (prod), an image runs only at a digest that was checked: pinned in the manifest
-(`name@sha256:...`) or recorded here by `cdb images --stack S --lock`, and still what the tag names."""
+"""`images.lock`: per stack, the digest each image reference resolved to when `cdb images --lock` checked
+it, with the platform read, the checks it passed and the cdb version that judged it. The stack program
+pins prod images to these digests (cdb_stack/images/pins.py), so what was checked is what runs.
+
+The file is JSON written deterministically (sorted keys, no timestamps: the same images give the same
+bytes) and atomically (a temporary file renamed into place). Keys are the references as the workloads
+spell them before pinning (`repo:tag`, or `repo@sha256:...` for an image pinned by hand)."""
 
 from __future__ import annotations
 
 import json
 import os
 import tempfile
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from cdb_stack.images.criteria import CLAUSE, Finding
 from cdb_stack.images.model import ImageError, check_digest
-from components import image_ref
 
 LOCK_FILE = "images.lock"
+VERSION = 2
+REFRESH = "cdb images --stack {stack} --lock"
 
 
-def load(path: Path, stack: str) -> dict[str, str]:
+@dataclass(frozen=True)
+class Entry:
+    digest: str  # what the reference resolved to (an index's digest for a multi-platform image)
+    platform: str
+    platform_digest: str  # the manifest of that platform that was read and judged
+    checks: tuple[str, ...]  # the rules the image passed
+    cdb: str  # the cdb version that judged it
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["checks"] = sorted(self.checks)
+        data["platformDigest"] = data.pop("platform_digest")
+        return data
+
+
+def cdb_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("cdb-infra")
+    except PackageNotFoundError:  # a source tree run without installing: say so rather than guess
+        return "unknown"
+
+
+def key_of(reference: str) -> tuple[str, str | None]:
+    """(lock key, digest written after @) of a reference as a manifest spells it."""
+    name, at, digest = reference.partition("@")
+    tail = name.rsplit("/", 1)[-1]
+    if at and ":" in tail:  # repo:tag@sha256:... -> the tag is the key, the digest what was pinned
+        return name, digest
+    return reference, digest if at else None
+
+
+def _fail(path: Path, problem: str) -> ImageError:
+    return ImageError(f"{path}: {problem}; restore it from Git, or delete it and run `cdb images --stack S --lock`")
+
+
+def read(path: Path) -> dict[str, dict[str, Entry]]:
+    """Every stack's entries; an absent file is an empty lock."""
     if not path.exists():
         return {}
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        entries = data["stacks"].get(stack, {}) if isinstance(data, dict) and data.get("version") == 1 else None
-    except (ValueError, KeyError, AttributeError, UnicodeDecodeError) as exc:
-        raise ImageError(f"{path}: not an images.lock ({exc}); restore it from Git or delete it and run "
-                         "`cdb images --stack S --lock`") from None
-    if not isinstance(entries, dict):
-        raise ImageError(f"{path}: expected {{\"version\": 1, \"stacks\": {{STACK: {{IMAGE: DIGEST}}}}}}")
-    return {str(k): check_digest(v, f"{path}: {k}") for k, v in entries.items()}
+    except (ValueError, UnicodeDecodeError, OSError) as exc:
+        raise _fail(path, f"not readable JSON ({exc})") from None
+    if not isinstance(data, dict) or data.get("version") != VERSION or not isinstance(data.get("stacks"), dict):
+        raise _fail(path, f'not an images.lock of version {VERSION} ({{"version": {VERSION}, "stacks": {{...}}}})')
+    stacks: dict[str, dict[str, Entry]] = {}
+    for stack, entries in data["stacks"].items():
+        if not isinstance(entries, dict):
+            raise _fail(path, f"stacks.{stack} is not an object")
+        stacks[stack] = {}
+        for reference, raw in entries.items():
+            where = f"{path}: stacks.{stack}.{reference}"
+            try:
+                stacks[stack][reference] = Entry(
+                    check_digest(raw["digest"], where), str(raw["platform"]),
+                    check_digest(raw["platformDigest"], where), tuple(str(c) for c in raw["checks"]), str(raw["cdb"]))
+            except (KeyError, TypeError) as exc:
+                raise _fail(path, f"stacks.{stack}.{reference} lacks {exc}") from None
+    return stacks
 
 
-def save(path: Path, stack: str, entries: dict[str, str]) -> None:
-    data = {"version": 1, "stacks": {}}
-    if path.exists():
-        data = json.loads(path.read_text(encoding="utf-8"))
-    data["stacks"][stack] = dict(sorted(entries.items()))
-    text = json.dumps(data, indent=2, sort_keys=True) + "\n"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+def load(path: Path, stack: str) -> dict[str, Entry]:
+    return read(path).get(stack, {})
+
+
+def text(stacks: dict[str, dict[str, Entry]]) -> str:
+    data = {"version": VERSION, "stacks": {stack: {ref: entry.to_json() for ref, entry in sorted(entries.items())}
+                                           for stack, entries in sorted(stacks.items())}}
+    return json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+
+def save(path: Path, stack: str, entries: dict[str, Entry]) -> None:
+    """Replace one stack's entries, keep the others; a reader never sees half a lock."""
+    stacks = read(path)
+    stacks[stack] = dict(entries)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.resolve().parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)  # a reader never sees half a lock
+            fh.write(text(stacks))
+        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
-def pinning(name: str, digest: str, locked: dict[str, str], workload: str, source: str = "") -> list[Finding]:
-    if image_ref.split(name).digest:
-        return []  # the reader verified the manifest against the pinned digest
-    recorded = locked.get(name)
+def pinning(name: str, digest: str, locked: dict[str, Entry], workload: str, stack: str,
+            source: str = "") -> list[Finding]:
+    """In a stack that requires pinning: the image runs at a digest images.lock records as checked."""
+    key, pinned = key_of(name)
+    recorded = locked.get(key)
+    refresh = REFRESH.format(stack=stack or "STACK")
     if recorded is None:
         return [Finding(name, workload, "image-not-pinned",
-                        f"tag is not pinned: it resolves to {digest} now; check and record it with "
-                        "`cdb images --stack STACK --lock`, or pin name@digest in the manifest", CLAUSE, source)]
-    if recorded != digest:
+                        f"no checked digest in images.lock: it resolves to {digest} now; check and record it with "
+                        f"`{refresh}`, then render again", CLAUSE, source)]
+    if pinned is not None:  # the reader verified the manifest it read against this digest
+        return [] if pinned == recorded.platform_digest else [Finding(
+            name, workload, "image-not-pinned", f"runs at {pinned}, but images.lock checked "
+            f"{recorded.platform_digest}; run `{refresh}` and render again", CLAUSE, source)]
+    if recorded.digest != digest:
         return [Finding(name, workload, "image-digest-changed",
-                        f"tag now resolves to {digest}, images.lock recorded {recorded}: what runs is not what "
-                        "was checked; check it again and --lock", CLAUSE, source)]
+                        f"tag now resolves to {digest}, images.lock recorded {recorded.digest}: what runs is not what "
+                        f"was checked; check it again with `{refresh}`", CLAUSE, source)]
     return []

@@ -62,11 +62,34 @@ class Registry:
         backend = "basic" if self._challenge(insecure).lower().startswith("basic") else "token"
         self._client = oras.provider.Registry(self.registry, insecure=insecure, auth_backend=backend)
         self._container = self._client.get_container(f"{self.registry}/{self.repository}:latest")
-        self._client.auth.load_configs(self._container, configs=auth_files())
+        self._load_credentials(auth_files())
         if backend == "basic" and not getattr(self._client.auth, "_basic_auth", None):
+            helper = self._helper()
+            if helper:
+                raise ImageError(f"{name}: registry {self.registry} refused access: its credential helper "
+                                 f"docker-credential-{helper} gave no credentials (missing from PATH, or it failed); "
+                                 "log in again or fix the helper")
             raise ImageError(f"{name}: registry {self.registry} refused access: it asks for credentials and no "
                              "credential file has any for it; log in with `skopeo login` / `docker login`")
         self._client.session.request = _with_timeout(self._client.session.request)
+
+    def _helper(self) -> str | None:
+        """The credential helper the Docker config names for this registry (credHelpers, else credsStore)."""
+        config = getattr(self._client.auth, "_auth_config", None) or {}
+        return (config.get("credHelpers") or {}).get(self.registry) or config.get("credsStore")
+
+    def _load_credentials(self, files: list[str]) -> None:
+        try:
+            self._client.auth.load_configs(self._container, configs=files)
+        except (ValueError, KeyError, TypeError) as exc:
+            # oras parses config files and helper answers with json.loads and indexes them unchecked.
+            helper = self._helper()
+            if helper:
+                raise ImageError(f"{self.name}: credential helper docker-credential-{helper} answered no JSON "
+                                 f"credentials for {self.registry} ({type(exc).__name__}); fix the helper or remove "
+                                 "it from the Docker config") from None
+            raise ImageError(f"{self.name}: a registry credential file is not valid JSON ({exc}); "
+                             f"fix or remove it ({', '.join(files) or '~/.docker/config.json'})") from None
 
     def _challenge(self, insecure: bool) -> str:
         url = f"{'http' if insecure else 'https'}://{self.registry}/v2/"
@@ -110,6 +133,11 @@ class Registry:
         # A manifest pinned by digest is addressed under the pin's algorithm, so the reader can compare.
         algorithm = self.reference.partition(":")[0] if image_ref.is_digest(self.reference) else "sha256"
         digest = image_ref.content_digest(data, algorithm)
+        # A tag names no digest to verify against, but the registry says which manifest it meant.
+        stated = response.headers.get("Docker-Content-Digest", "")
+        if stated.startswith(f"{algorithm}:") and stated != digest:
+            raise ImageError(f"{self.name}: the registry stated manifest digest {stated} but sent content with digest "
+                             f"{digest}; the content was altered or truncated, refusing it")
         self._manifests = {digest: data}
         return {"mediaType": media_type, "digest": digest, "size": len(data)}
 

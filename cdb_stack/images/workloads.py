@@ -85,6 +85,10 @@ def _workloads(doc: dict, source: str) -> list[Workload]:
     return found
 
 
+def from_documents(docs: list[dict], source: str) -> list[Workload]:
+    return [w for doc in docs if isinstance(doc, dict) for w in _workloads(doc, source)]
+
+
 def read_manifests(paths: list[Path]) -> list[Workload]:
     found: list[Workload] = []
     for path in paths:

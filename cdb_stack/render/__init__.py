@@ -49,7 +49,9 @@ def render_project(project: Project, revision: str | None = None) -> Rendered:
     run = run_program(project)
     if run.errors:
         raise RenderError(f"the program logged an error, nothing was written: {run.errors[0]}")
-    return collect(run.resources, project.name, project.stack)
+    rendered = collect(run.resources, project.name, project.stack)
+    rendered.warnings = list(run.warnings)
+    return rendered
 
 
 __all__ = [

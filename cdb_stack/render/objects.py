@@ -60,6 +60,7 @@ class Rendered:
     stack: str
     manifests: list[Manifest] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # what the program logged as warnings (pulumi.log.warn)
 
 
 def _plain(value: Any, where: str, owner: str) -> Any:

@@ -118,36 +118,16 @@ def test_an_image_that_cannot_be_read_is_one_line_and_exit_2(registry, capsys, t
                   "check the name and tag\n"
 
 
-def test_prod_requires_a_checked_digest_that_lock_records_and_a_moved_tag_fails_again(
-        registry, capsys, tmp_path, monkeypatch):
+def test_prod_without_a_checked_digest_in_the_lock_is_a_finding(registry, capsys, tmp_path, monkeypatch):
     layout = Layout(tmp_path / "build")
     layout.add("v1", {"User": "10001"}, [layer({"app/run": b"one"})])
     push(f"oci:{layout.root}:v1", f"{registry}/cdb/pinme:1")
     (tmp_path / "repo" / "deploy" / "prod").mkdir(parents=True)
     (tmp_path / "repo" / "deploy" / "prod" / "app.yaml").write_text(_deployment("app", f"{registry}/cdb/pinme:1"))
     monkeypatch.chdir(tmp_path / "repo")
-    cache = ("--cache-dir", str(tmp_path / "cache"))
-    code, out, _ = _cdb(capsys, "images", "--stack", "prod", *cache)
-    assert code == 1 and "image-not-pinned: tag is not pinned: it resolves to sha256:" in out
-    code, out, _ = _cdb(capsys, "images", "--stack", "prod", "--lock", *cache)
-    assert code == 0, out
-    recorded = json.loads(Path("images.lock").read_text())["stacks"]["prod"]
-    assert list(recorded) == [f"{registry}/cdb/pinme:1"]
-    assert _cdb(capsys, "images", "--stack", "prod", *cache)[0] == 0
-    layout.add("v1", {"User": "10001"}, [layer({"app/run": b"two"})])  # the tag moves to another image
-    push(f"oci:{layout.root}:v1", f"{registry}/cdb/pinme:1")
-    code, out, _ = _cdb(capsys, "images", "--stack", "prod", *cache)
-    assert code == 1 and f"images.lock recorded {recorded[f'{registry}/cdb/pinme:1']}" in out
-
-
-def test_an_image_with_findings_is_not_recorded_in_the_lock(pushed, capsys, tmp_path, monkeypatch):
-    (tmp_path / "repo" / "deploy" / "prod").mkdir(parents=True)
-    (tmp_path / "repo" / "deploy" / "prod" / "app.yaml").write_text(
-        _deployment("bad", pushed["root"]) + _deployment("good", pushed["good"]))
-    monkeypatch.chdir(tmp_path / "repo")
-    code, out, _ = _cdb(capsys, "images", "--stack", "prod", "--lock", "--cache-dir", str(tmp_path / "cache"))
-    assert code == 1 and "image-runs-as-root" in out and "image-not-pinned" in out
-    assert list(json.loads(Path("images.lock").read_text())["stacks"]["prod"]) == [pushed["good"]]
+    code, out, _ = _cdb(capsys, "images", "--stack", "prod", "--cache-dir", str(tmp_path / "cache"))
+    assert code == 1 and "image-not-pinned: no checked digest in images.lock: it resolves to sha256:" in out
+    assert "check and record it with `cdb images --stack prod --lock`, then render again" in out
 
 
 def _with_probe(manifest: str, probe: str, path: str) -> str:
@@ -185,7 +165,7 @@ def test_the_rendered_prod_stack_names_every_image_with_its_workload():
 
 
 @pytest.mark.parametrize(("argv", "message"), [
-    (["images", "--lock", "x:1"], "--lock records digests per stack: add --stack STACK"),
+    (["images", "--lock", "x:1"], "--lock works on a whole stack's images: use --stack STACK"),
     (["images", "--platform", "linux", "oci:/nowhere"], "--platform linux: write OS/ARCH[/VARIANT]"),
     (["images", "oci:/nowhere/at/all:v1"], "oci:/nowhere/at/all:v1: /nowhere/at/all is not a folder"),
     (["images", "ftp://example/x"], "ftp://example/x: unknown transport"),

@@ -161,3 +161,127 @@ def test_a_private_registry_is_read_with_the_docker_config_and_refused_with_wron
     assert _cache_files(cache_root) == []
     monkeypatch.setenv("DOCKER_CONFIG", str(_auth_file(tmp_path / "right", address, user, password).parent))
     assert read_image(f"{address}/team/private:v1", BlobCache(cache_root)).runtime["User"] == "10001"
+
+
+def _helper(folder: Path, name: str, script: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    helper = folder / f"docker-credential-{name}"
+    helper.write_text("#!/bin/sh\n" + script)
+    helper.chmod(0o755)
+
+
+@pytest.mark.parametrize(("script", "error"), [
+    (None, None),  # the helper answers the right credentials
+    ("wrong", r"refused access \(HTTP 401\)"),  # the helper answers another password
+    ("echo 'credentials not found in native keychain' >&2\nexit 1\n", r"refused access: .*credential helper"),
+    ("echo 'this is not json'\n", r"credential helper docker-credential-cdbtest answered no JSON"),
+])
+def test_a_docker_credential_helper_named_in_the_docker_config_is_used_and_its_failures_are_one_line(
+        script, error, private_registry, layout, tmp_path, monkeypatch):
+    address, user, password = private_registry
+    layout.add("v1", RUNTIME, [layer({"a": b"helper"})])
+    subprocess.run(["skopeo", "copy", "--quiet", "--dest-tls-verify=false", "--insecure-policy",
+                    "--dest-creds", f"{user}:{password}", f"oci:{layout.root}:v1",
+                    f"docker://{address}/team/helped:v1"], check=True, capture_output=True, timeout=120)
+    answer = json.dumps({"Username": user, "Secret": password if script is None else "not-" + password})
+    if script in (None, "wrong"):
+        script = f'read host\n[ "$host" = "{address}" ] || exit 1\necho \'{answer}\'\n'
+    _helper(tmp_path / "bin", "cdbtest", script)
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:{__import__('os').environ['PATH']}")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("REGISTRY_AUTH_FILE", raising=False)
+    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
+    (tmp_path / "docker").mkdir()
+    (tmp_path / "docker" / "config.json").write_text(json.dumps({"credHelpers": {address: "cdbtest"}}))
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))
+    cache_root = tmp_path / "cache"
+    if error is None:
+        assert read_image(f"{address}/team/helped:v1", BlobCache(cache_root)).runtime["User"] == "10001"
+        return
+    with pytest.raises(ImageError, match=rf"^{address}/team/helped:v1: .*{error}"):
+        read_image(f"{address}/team/helped:v1", BlobCache(cache_root))
+    assert _cache_files(cache_root) == []
+
+
+def test_a_docker_config_that_is_not_json_is_one_line(registry, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("REGISTRY_AUTH_FILE", raising=False)
+    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
+    (tmp_path / "docker").mkdir()
+    (tmp_path / "docker" / "config.json").write_text('{"auths": {')
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))
+    with pytest.raises(ImageError, match=rf"^{registry}/team/any:1: a registry credential file is not valid JSON"):
+        read_image(f"{registry}/team/any:1", BlobCache(tmp_path / "cache"))
+
+
+@pytest.fixture
+def own_registry(tmp_path):
+    """A registry whose storage the test can reach into (to break blobs as a faulty disk or proxy would)."""
+    from tests.images.conftest import _start
+
+    folder = tmp_path / "own-registry"
+    folder.mkdir()
+    generator = _start(folder)
+    address = next(generator)
+    yield address, folder / "data" / "docker" / "registry" / "v2" / "blobs" / "sha256"
+    generator.close()
+
+
+def _stored(blobs: Path, digest: str) -> Path:
+    hexpart = digest.split(":")[1]
+    return blobs / hexpart[:2] / hexpart / "data"
+
+
+def _pushed_manifest(layout: Layout, address: str, name: str) -> dict:
+    push(f"oci:{layout.root}:v1", f"{address}/{name}:v1")
+    digest = layout.index[-1]["digest"]
+    return json.loads((layout.root / "blobs/sha256" / digest.split(":")[1]).read_bytes()) | {"digest": digest}
+
+
+def test_a_registry_serving_an_altered_layer_or_manifest_is_refused_and_nothing_unverified_is_cached(
+        own_registry, layout, tmp_path):
+    address, blobs = own_registry
+    layout.add("v1", RUNTIME, [layer({"app/run": bytes(range(256)) * 64})])
+    manifest = _pushed_manifest(layout, address, "team/altered")
+    stored = _stored(blobs, manifest["layers"][0]["digest"])
+    data = bytearray(stored.read_bytes())
+    data[-40] ^= 0xFF  # same length, one byte flipped
+    stored.write_bytes(bytes(data))
+    cache_root = tmp_path / "cache"
+    with pytest.raises(ImageError, match=rf"^{address}/team/altered:v1: blob {manifest['layers'][0]['digest']} has "
+                                         r"digest sha256:\w+; the content was altered"):
+        read_image(f"{address}/team/altered:v1", BlobCache(cache_root))
+    assert manifest["layers"][0]["digest"].split(":")[1] not in {p.name for p in _cache_files(cache_root)}
+    top = _stored(blobs, manifest["digest"])
+    top.write_bytes(top.read_bytes().replace(b'"schemaVersion": 2', b'"schemaVersion":  2'))
+    with pytest.raises(ImageError, match=rf"^{address}/team/altered:v1: the registry stated manifest digest "
+                                         rf"{manifest['digest']} but sent content with digest"):
+        read_image(f"{address}/team/altered:v1", BlobCache(tmp_path / "cache2"))
+    assert _cache_files(tmp_path / "cache2") == []
+
+
+def test_a_registry_blob_larger_than_its_descriptor_says_is_cut_off_at_the_bound(own_registry, layout, tmp_path):
+    address, blobs = own_registry
+    layout.add("v1", RUNTIME, [layer({"app/run": b"small"})])
+    manifest = _pushed_manifest(layout, address, "team/grown")
+    stored = _stored(blobs, manifest["layers"][0]["digest"])
+    stored.write_bytes(stored.read_bytes() + bytes(3 << 20))  # the descriptor still says a few hundred bytes
+    with pytest.raises(ImageError, match=rf"^{address}/team/grown:v1: blob sha256:\w+ is over the bound of "
+                                         r"1048576 bytes; raise --max-layer-bytes"):
+        read_image(f"{address}/team/grown:v1", BlobCache(tmp_path / "cache"), max_layer_bytes=1 << 20)
+    cached = {p.name for p in _cache_files(tmp_path / "cache")}
+    assert manifest["layers"][0]["digest"].split(":")[1] not in cached  # only the verified manifest and config
+    assert manifest["digest"].split(":")[1] in cached
+
+
+def test_a_truncated_docker_archive_is_one_error_naming_the_image(layout: Layout, tmp_path):
+    layout.add("v1", RUNTIME, [layer({"data": bytes(range(256)) * 512})])
+    archive = tmp_path / "image.docker.tar"
+    subprocess.run(["skopeo", "copy", "--quiet", "--insecure-policy", f"oci:{layout.root}:v1",
+                    f"docker-archive:{archive}:example/app:v1"], check=True, capture_output=True, timeout=120)
+    whole = archive.read_bytes()
+    for cut in (len(whole) // 2, len(whole) - 1024 - 1):
+        archive.write_bytes(whole[:cut])
+        with pytest.raises(ImageError, match=rf"^docker-archive:{archive}: .*(truncated|missing)"):
+            read_image(f"docker-archive:{archive}", BlobCache(tmp_path / "cache"))
+    assert _cache_files(tmp_path / "cache") == []
