@@ -68,6 +68,8 @@ def _value(shape: shapes.Shape, value: Any, path: str) -> Any:
         return {k: _value(shape.value, v, f"{path}.{k}") for k, v in value.items()}
     if isinstance(shape, shapes.Scalar) and shape.digits_to_int and isinstance(value, str) and value.isdecimal():
         return int(value)
+    if isinstance(shape, shapes.Scalar) and shape.type is int and isinstance(value, float) and value.is_integer():
+        return int(value)  # the wire has numbers only: 3.0 is the 3 the user wrote
     return value
 
 
