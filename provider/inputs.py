@@ -589,7 +589,7 @@ class ObjectStoreEngine(Enum):
 
 
 class AuditBucket(TypedDict):
-    """"""
+    """The audit bucket: object lock in COMPLIANCE mode, versioning, a default retention (WORM)."""
 
     name: NotRequired[str]
     """Bucket name. Default: "audit"."""
