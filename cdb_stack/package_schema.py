@@ -15,13 +15,16 @@ Every version the schema records must have an entry in CHANGELOG.md; releases ar
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import os
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cdb_stack.errors import CdbError
 from cdb_stack.events.compat import accepted_by_new, refused_by_new, semantic
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +44,9 @@ class Result:
         return not self.errors
 
 
-def version_of(schema: dict[str, Any]) -> tuple[int, int, int]:
+def version_of(schema: Any) -> tuple[int, int, int]:
+    if not isinstance(schema, dict):
+        raise ValueError("not a JSON object")
     match = _SEMVER.match(str(schema.get("version", "")))
     if not match:
         raise ValueError(f"schema version {schema.get('version')!r} is not MAJOR.MINOR.PATCH")
@@ -137,12 +142,16 @@ def check(recorded: dict[str, Any], current: dict[str, Any], changelog: str | No
     return result
 
 
-def current_schema() -> dict[str, Any]:
-    """The schema the provider reports with the code as it is now."""
-    from provider import host, inputs, interface
+def current_schema(inputs_file: Path | None = None) -> dict[str, Any]:
+    """The schema the provider reports with the code as it is now (inputs read from `inputs_file`)."""
+    import provider
+    from provider import host, interface
 
-    importlib.reload(inputs)
-    importlib.reload(interface)
+    spec = importlib.util.spec_from_file_location("provider.inputs", inputs_file or INPUTS_FILE)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["provider.inputs"] = provider.inputs = module
+    spec.loader.exec_module(module)
+    importlib.reload(interface)  # its declarations name the types of the inputs just read
     return host.CdbComponentProvider().schema_json()
 
 
@@ -156,17 +165,31 @@ def _write(path: Path, text: str) -> None:
     os.replace(tmp, path)  # a reader never sees half a file
 
 
+def read_recorded(path: Path | None = None) -> dict[str, Any]:
+    path = path or SCHEMA_FILE
+    try:
+        recorded = json.loads(path.read_text(encoding="utf-8"))
+        version_of(recorded)
+    except OSError as exc:
+        raise CdbError(f"{path}: cannot read: {exc.strerror}; restore it from Git") from None
+    except ValueError as exc:
+        raise CdbError(f"{path}: not a recorded package schema ({exc}); restore it from Git") from None
+    if not isinstance(recorded.get("resources"), dict):
+        raise CdbError(f"{path}: has no resources; restore it from Git")
+    return recorded
+
+
 def run(write: bool) -> Result:
     """`--check` (write=False) or `--write`: regenerate inputs.py and schema.json unless that hides a break."""
     from provider import generate
 
-    recorded = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    recorded = read_recorded()
     changelog = CHANGELOG.read_text(encoding="utf-8") if CHANGELOG.is_file() else ""
     old_inputs, new_inputs = INPUTS_FILE.read_text(encoding="utf-8"), generate.render()
     if write and new_inputs != old_inputs:
         _write(INPUTS_FILE, new_inputs)
     try:
-        current = current_schema()
+        current = current_schema(INPUTS_FILE)
         result = check(recorded, current, changelog)
     except Exception:
         if write:
@@ -175,7 +198,7 @@ def run(write: bool) -> Result:
     if write:
         if not result.ok:
             _write(INPUTS_FILE, old_inputs)  # nothing half-written: the break stays unrecorded
-            current_schema()
+            current_schema(INPUTS_FILE)
             return result
         if dumps(current) != dumps(recorded):
             _write(SCHEMA_FILE, dumps(current))

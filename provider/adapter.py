@@ -14,6 +14,7 @@ import typing
 from typing import Any
 
 from pulumi import Output
+from pulumi.output import Unknown
 from pulumi.provider.experimental.util import camel_case
 from pulumi.runtime import rpc
 from pydantic import BaseModel
@@ -75,7 +76,7 @@ def _value(shape: shapes.Shape, value: Any, path: str) -> Any:
 
 def _plain(value: Any, path: str) -> Any:
     """The components validate their arguments when they are built: every input must be known then."""
-    if isinstance(value, Output) or value is rpc.UNKNOWN or (isinstance(value, str) and value == rpc.UNKNOWN):
+    if isinstance(value, (Output, Unknown)) or (isinstance(value, str) and value == rpc.UNKNOWN):
         raise NotPlain(
             f"{path or '(arguments)'}: must be a plain value known when the component is built, not another "
             "resource's output; pass a literal or a configuration value"

@@ -10,7 +10,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "provider", help="check or record the schema of the `cdb` Pulumi package (provider/)",
         description="--check fails when provider/schema.json or provider/inputs.py is stale, or when the schema "
         "changed in a way that breaks existing programs without a new major version (a new minor one for "
-        "additions), or CHANGELOG.md lacks the version; --write regenerates both files (refused if that hides a break).",
+        "additions), or CHANGELOG.md lacks the version; --write regenerates both files (refused if that hides a break). "
+        "Exit codes: 0 ok, 1 the check failed (or the write was refused), 2 a recorded file is unreadable.",
     )  # fmt: skip
     mode = p.add_mutually_exclusive_group(required=True)
     mode.add_argument("--check", action="store_true", help="verify the recorded schema against the code")

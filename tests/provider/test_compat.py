@@ -151,3 +151,32 @@ def test_an_args_field_the_code_no_longer_shows_makes_the_check_fail(monkeypatch
     monkeypatch.setitem(package.HIDDEN_FIELDS, StatelessServiceArgs, frozenset({"replicas"}))
     assert main(["provider", "--check"]) == 1
     assert "provider/inputs.py is not what the Args models give now" in capsys.readouterr().out
+
+
+def test_an_unreadable_recorded_schema_is_one_line_and_exit_2(monkeypatch, tmp_path, capsys):
+    broken = tmp_path / "schema.json"
+    broken.write_text('{"version": "1.0.0", "resources": ')
+    monkeypatch.setattr(package_schema, "SCHEMA_FILE", broken)
+    assert main(["provider", "--check"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"cdb provider: error: {broken}: not a recorded package schema") and err.count("\n") == 1
+
+
+def test_write_records_nothing_when_the_change_would_break_existing_programs(monkeypatch, tmp_path, capsys):
+    from components.service_args import StatelessServiceArgs
+
+    files = {name: tmp_path / name for name in ("inputs.py", "schema.json")}
+    for name, path in files.items():
+        path.write_text((PROVIDER_DIR / name).read_text())
+    monkeypatch.setattr(package_schema, "INPUTS_FILE", files["inputs.py"])
+    monkeypatch.setattr(package_schema, "SCHEMA_FILE", files["schema.json"])
+    monkeypatch.setitem(package.HIDDEN_FIELDS, StatelessServiceArgs, frozenset({"replicas"}))
+    try:
+        assert main(["provider", "--write"]) == 1
+        out = capsys.readouterr().out
+        assert "breaking change without a new major version (1.0.0 -> 1.0.0)" in out
+        assert "cdb:index:StatelessService.inputs.replicas: was allowed and is now refused" in out
+        for name, path in files.items():
+            assert path.read_text() == (PROVIDER_DIR / name).read_text(), f"{name} was changed"
+    finally:
+        package_schema.current_schema(PROVIDER_DIR / "inputs.py")  # the real inputs back in this process

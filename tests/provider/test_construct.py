@@ -7,6 +7,8 @@ it), written the way a TypeScript or YAML user writes them against the schema, p
 
 from __future__ import annotations
 
+import json
+
 import grpc
 import pytest
 
@@ -17,7 +19,7 @@ from components.errors import ComponentArgsError
 from components.service import StatelessService
 from provider import package
 from tests.provider import cases
-from tests.provider.harness import PROJECT, STACK, EngineSide
+from tests.provider.harness import PROJECT, PROVIDER_DIR, STACK, EngineSide
 from tests.provider.wire import to_wire
 
 
@@ -84,9 +86,11 @@ def test_construct_answers_with_the_outputs_the_python_component_registers(both_
     registered = {}
     for request in side.monitor.outputs:
         registered[request.urn] = dict(request.outputs)
+    schema = json.loads((PROVIDER_DIR / "schema.json").read_text())
     for key, response in states.items():
         assert dict(response.state) == registered[response.urn], key
-        assert response.state, key
+        declared = schema["resources"][package.BY_NAME[key.split("/")[1]].token]["properties"]
+        assert set(declared) == set(registered[response.urn]), key
 
 
 def test_invalid_arguments_fail_construct_with_the_one_line_error_of_the_python_component(both_paths):
