@@ -10,7 +10,6 @@ generic mapping would drop it silently.
 
 from __future__ import annotations
 
-import typing
 from typing import Any
 
 from pulumi import Output
@@ -86,5 +85,4 @@ def _plain(value: Any, path: str) -> Any:
 
 def wire_path(path: str) -> str:
     """A Python field path (`liveness.action.httpGet.port`) in the schema's names (camelCase)."""
-    parts = typing.cast(list[str], path.split("."))
-    return ".".join(camel_case(p) if "[" not in p else camel_case(p.split("[", 1)[0]) + "[" + p.split("[", 1)[1] for p in parts)
+    return ".".join(camel_case(part) for part in path.split("."))  # `env_from_secrets[0]` -> `envFromSecrets[0]`
