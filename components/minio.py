@@ -63,6 +63,8 @@ ENGINES: dict[str, Engine] = {
 
 
 class AuditBucket(Intent):
+    """The audit bucket: object lock in COMPLIANCE mode, versioning, a default retention (WORM)."""
+
     name: str = Field(default="audit", pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", description="Bucket name")
     retention_days: int = Field(default=3650, ge=1, description="Default COMPLIANCE-mode retention of every object")
 

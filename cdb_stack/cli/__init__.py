@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cdb_stack.cli.render",
     "cdb_stack.cli.vault",
     "cdb_stack.cli.images",
+    "cdb_stack.cli.provider",
 )
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2

@@ -217,3 +217,13 @@ def _objects(a: dict[str, Any], b: dict[str, Any], path: str, way: str) -> list[
     if a_extra is not True or b_extra is not True:
         problems += _accepts_more(a_extra, b_extra, f"{path}.<other properties>", way)
     return problems
+
+
+def refused_by_new(old: Any, new: Any, path: str = "$") -> list[str]:
+    """Where `old` accepts a document that `new` rejects (a narrowing), phrased as for stored events."""
+    return _accepts_more(new, old, path, STORED_EVENTS)
+
+
+def accepted_by_new(old: Any, new: Any, path: str = "$") -> list[str]:
+    """Where `new` accepts a document that `old` rejects (a widening), phrased as for old readers."""
+    return _accepts_more(old, new, path, OLD_READERS)
