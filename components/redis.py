@@ -25,6 +25,7 @@ from components.network import Peer, client_egress_policies
 from components.provenance import Provenance
 from components.service_args import service_name
 from components.types import Image, Probe, Resources
+from components.base import Component, require_args
 
 REDIS_TRANSPORT_TYPE = "cdb:index:RedisTransport"
 REDIS_PORT = 6379
@@ -124,16 +125,18 @@ def network_policy_spec(args: RedisTransportArgs, selector: dict[str, str]) -> d
     }
 
 
-class RedisTransport(pulumi.ComponentResource):
+class RedisTransport(Component):
     """A single, volume-less Redis pod used as a transitional event transport."""
+
+    TYPE = REDIS_TRANSPORT_TYPE
 
     host: str
 
-    def __init__(self, name: str, args: RedisTransportArgs | dict[str, Any], opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, args: RedisTransportArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         owner = f"RedisTransport {name!r}"
-        args = RedisTransportArgs.parse(args, owner=owner)
+        args = require_args(RedisTransportArgs, args, owner=owner)
         check_name(owner, "name", name, service_name)
-        super().__init__(REDIS_TRANSPORT_TYPE, name, args.to_plain(exclude={"today"}), opts)
+        super().__init__(name, args.to_plain(exclude={"today"}), opts)
         ns = args.namespace
         labels = {**args.provenance.labels(name, name, ROLE, conventions.WORKLOAD_CLASS_SERVICE), LABEL_TRANSIENT: "true"}
         marks = {ANNOTATION_PHASE: args.phase}

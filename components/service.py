@@ -13,6 +13,7 @@ import pulumi_kubernetes as k8s
 from components import conventions, defaults
 from components.kube import check_name, child_opts, metadata
 from components.service_args import StatelessServiceArgs, service_name
+from components.base import Component, require_args
 
 __all__ = ["StatelessService", "StatelessServiceArgs"]
 
@@ -87,16 +88,18 @@ def network_policy_spec(args: StatelessServiceArgs, selector: dict[str, str]) ->
     }
 
 
-class StatelessService(pulumi.ComponentResource):
+class StatelessService(Component):
     """ServiceAccount, Deployment, ClusterIP Service, PodDisruptionBudget and NetworkPolicy of one service."""
 
+    TYPE = conventions.STATELESS_SERVICE_TYPE
+
     def __init__(
-        self, name: str, args: StatelessServiceArgs | dict[str, Any], opts: pulumi.ResourceOptions | None = None
+        self, name: str, args: StatelessServiceArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         owner = f"StatelessService {name!r}"
-        args = StatelessServiceArgs.parse(args, owner=owner)
+        args = require_args(StatelessServiceArgs, args, owner=owner)
         check_name(owner, "name", name, service_name)
-        super().__init__(conventions.STATELESS_SERVICE_TYPE, name, args.to_plain(), opts)
+        super().__init__(name, args.to_plain(), opts)
 
         ns = args.namespace
         app = args.app_name or name

@@ -27,6 +27,7 @@ from components.platform import Volume
 from components.provenance import Provenance
 from components.types import Image, Probe, Resources
 from components.vault_config import AUDIT_DESCRIPTION
+from components.base import Component, require_args
 
 VAULT_SERVER_TYPE = "cdb:index:VaultServer"
 ROLE = "secret-store"
@@ -159,12 +160,14 @@ def _env(args: VaultServerArgs, name: str) -> list[dict[str, Any]]:
     return env
 
 
-class VaultServer(pulumi.ComponentResource):
+class VaultServer(Component):
     """ServiceAccount (+ TokenReview delegation), config, Services, StatefulSet, PDB and NetworkPolicy."""
 
-    def __init__(self, name: str, args: VaultServerArgs | dict[str, Any], opts: pulumi.ResourceOptions | None = None):
-        args = VaultServerArgs.parse(args, owner=f"VaultServer {name!r}")
-        super().__init__(VAULT_SERVER_TYPE, name, args.to_plain(), opts)
+    TYPE = VAULT_SERVER_TYPE
+
+    def __init__(self, name: str, args: VaultServerArgs, opts: pulumi.ResourceOptions | None = None):
+        args = require_args(VaultServerArgs, args, owner=f"VaultServer {name!r}")
+        super().__init__(name, args.to_plain(), opts)
         ns, prov = args.namespace, args.provenance
         labels = platform.state_labels(prov, name, name, ROLE)
         state_annotations = platform.state_annotations(prov, ROLE)

@@ -21,6 +21,7 @@ from components.observability import configs
 from components.observability.common import ScrapeTarget, Spec, WorkloadSettings, build, egress_rule, ingress_rule, selector_of
 from components.provenance import Provenance
 from components.types import Probe
+from components.base import Component, require_args
 
 OBSERVABILITY_TYPE = "cdb:index:Observability"
 PROMETHEUS, LOKI, GRAFANA, COLLECTOR = "prometheus", "loki", "grafana", "otel-collector"
@@ -149,12 +150,14 @@ def _specs(args: ObservabilityArgs) -> list[Spec]:
     return specs
 
 
-class Observability(pulumi.ComponentResource):
+class Observability(Component):
     """The four workloads plus the cross-namespace paths for scraping and OTLP."""
 
-    def __init__(self, name: str, args: ObservabilityArgs | dict[str, Any], opts: pulumi.ResourceOptions | None = None):
-        args = ObservabilityArgs.parse(args, owner=f"Observability {name!r}")
-        super().__init__(OBSERVABILITY_TYPE, name, args.to_plain(), opts)
+    TYPE = OBSERVABILITY_TYPE
+
+    def __init__(self, name: str, args: ObservabilityArgs, opts: pulumi.ResourceOptions | None = None):
+        args = require_args(ObservabilityArgs, args, owner=f"Observability {name!r}")
+        super().__init__(name, args.to_plain(), opts)
         ns, prov = args.namespace, args.provenance
         self.workloads = {spec.name: build(self, spec, ns, prov) for spec in _specs(args)}
         self._discovery_rbac(name, ns, prov)
