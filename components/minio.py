@@ -151,7 +151,9 @@ class ObjectStore(Component):
         engine, ns, prov = ENGINES[args.engine], args.namespace, args.provenance
         labels = platform.state_labels(prov, name, name, ROLE)
         selector = {conventions.LABEL_NAME: name, conventions.LABEL_INSTANCE: name}
-        meta = lambda object_name: metadata(object_name, ns, labels, prov.annotations())  # noqa: E731
+        def meta(object_name: str) -> dict[str, Any]:
+            return metadata(object_name, ns, labels, prov.annotations())
+
         ports = {"s3": API_PORT, "console": CONSOLE_PORT}
 
         self.service_account = k8s.core.v1.ServiceAccount(

@@ -86,7 +86,7 @@ class RedisTransportArgs(Intent):
 
     def server_args(self) -> list[str]:
         """redis-server flags: transport only, bounded memory, refuse writes instead of evicting events."""
-        max_memory = int(quantity.parse_quantity(self.resources.memory_limit)) * 3 // 4
+        max_memory = int(quantity.parse_quantity(str(self.resources.memory_limit))) * 3 // 4
         flags = ["--port", str(REDIS_PORT), "--save", "", "--appendonly", "no",
                  "--maxmemory", str(max_memory), "--maxmemory-policy", "noeviction"]  # fmt: skip
         if self.password_secret is None:
@@ -139,7 +139,7 @@ class RedisTransport(Component):
         super().__init__(name, args.to_plain(exclude={"today"}), opts)
         ns = args.namespace
         labels = {**args.provenance.labels(name, name, ROLE, conventions.WORKLOAD_CLASS_SERVICE), LABEL_TRANSIENT: "true"}
-        marks = {ANNOTATION_PHASE: args.phase}
+        marks: dict[str, str] = {ANNOTATION_PHASE: args.phase}
         marks.update({ANNOTATION_SUNSET: args.sunset.isoformat()} if args.sunset else {})
         marks.update({ANNOTATION_DOCS: args.documentation} if args.documentation else {})
         annotations = {**args.provenance.annotations(), **marks}

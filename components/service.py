@@ -25,9 +25,9 @@ def _volumes(args: StatelessServiceArgs) -> tuple[list[dict[str, Any]], list[dic
     for index, source in enumerate(args.config_volumes):
         volumes.append(source.volume(f"config-{index}"))
         mounts.append({"name": f"config-{index}", "mountPath": source.mount_path, "readOnly": True})
-    for index, source in enumerate(args.secret_volumes):
-        volumes.append(source.volume(f"secret-{index}"))
-        mounts.append({"name": f"secret-{index}", "mountPath": source.mount_path, "readOnly": True})
+    for index, secret in enumerate(args.secret_volumes):
+        volumes.append(secret.volume(f"secret-{index}"))
+        mounts.append({"name": f"secret-{index}", "mountPath": secret.mount_path, "readOnly": True})
     for index, path in enumerate(args.writable_paths):
         volumes.append({"name": f"writable-{index}", "emptyDir": {"sizeLimit": defaults.EMPTY_DIR_SIZE_LIMIT}})
         mounts.append({"name": f"writable-{index}", "mountPath": path})
@@ -48,7 +48,7 @@ def container(name: str, args: StatelessServiceArgs, mounts: list[dict[str, Any]
     }
     optional = {
         "env": [var.to_k8s() for var in args.env],
-        "envFrom": [ref.to_k8s() for ref in (*args.env_from_config_maps, *args.env_from_secrets)],
+        "envFrom": [*(ref.to_k8s() for ref in args.env_from_config_maps), *(ref.to_k8s() for ref in args.env_from_secrets)],
         "volumeMounts": mounts,
         "command": list(args.command or ()),
         "args": list(args.container_args or ()),

@@ -172,7 +172,9 @@ class VaultServer(Component):
         labels = platform.state_labels(prov, name, name, ROLE)
         state_annotations = platform.state_annotations(prov, ROLE)
         selector = {conventions.LABEL_NAME: name, conventions.LABEL_INSTANCE: name}
-        meta = lambda object_name, namespace=ns: metadata(object_name, namespace, labels, prov.annotations())  # noqa: E731
+        def meta(object_name: str, namespace: str | None = ns) -> dict[str, Any]:
+            return metadata(object_name, namespace, labels, prov.annotations())
+
 
         # Vault reviews client tokens with its own token, so it (and only it) mounts one.
         self.service_account = k8s.core.v1.ServiceAccount(
@@ -195,7 +197,8 @@ class VaultServer(Component):
                   "ports": platform.service_ports(ports)},
             opts=child_opts(self))
 
-        volumes, mounts = [], [{"name": args.data.name, "mountPath": "/vault/data"},
+        volumes: list[dict[str, Any]] = []
+        mounts: list[dict[str, Any]] = [{"name": args.data.name, "mountPath": "/vault/data"},
                                {"name": args.audit.name, "mountPath": "/vault/audit"}]
         for vol, mount in (platform.config_volume("config", f"{name}-config", "/vault/config"),
                            platform.scratch("home", "/home/vault"), platform.scratch("tmp", "/tmp")):

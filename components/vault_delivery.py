@@ -59,7 +59,9 @@ class SecretOperator(Component):
         super().__init__(name, args.to_plain(), opts)
         ns, prov = args.namespace, args.provenance
         labels = prov.labels(name=VSO_CHART, instance=name, component="secret-operator")
-        meta = lambda object_name: metadata(object_name, ns, labels, prov.annotations())  # noqa: E731
+        def meta(object_name: str) -> dict[str, Any]:
+            return metadata(object_name, ns, labels, prov.annotations())
+
         self.network_policy = k8s.networking.v1.NetworkPolicy(
             f"{name}-netpol", metadata=meta(name),
             spec={
@@ -127,7 +129,9 @@ class SecretDelivery(Component):
         super().__init__(name, args.to_plain(), opts)
         client, prov = args.client, args.provenance
         labels = prov.labels(name=client.name, instance=name, component="secret-delivery")
-        meta = lambda object_name: metadata(object_name, client.namespace, labels, prov.annotations())  # noqa: E731
+        def meta(object_name: str) -> dict[str, Any]:
+            return metadata(object_name, client.namespace, labels, prov.annotations())
+
         auth_name = f"{client.name}-vault"
         self.auth = k8s.apiextensions.CustomResource(
             f"{name}-auth", api_version=VSO_API_VERSION, kind="VaultAuth", metadata=meta(auth_name),

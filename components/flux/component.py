@@ -66,7 +66,8 @@ class Flux(Component):
         labels = args.provenance.labels(name="flux", instance=name, component=ROLE)
         annotations = args.provenance.annotations()
 
-        def cr(suffix: str, api_version: str, kind: str, object_name: str, spec: dict[str, Any], *after, extra=None):
+        def cr(suffix: str, api_version: str, kind: str, object_name: str, spec: dict[str, Any], *after: pulumi.Resource,
+               extra: dict[str, str] | None = None) -> k8s.apiextensions.CustomResource:
             return k8s.apiextensions.CustomResource(
                 f"{name}-{suffix}",
                 api_version=api_version,

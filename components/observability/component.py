@@ -83,9 +83,16 @@ def own_targets(ns: str) -> list[ScrapeTarget]:
 
 def _specs(args: ObservabilityArgs) -> list[Spec]:
     ns = args.namespace
-    peer = lambda name: Peer(pod_labels=selector_of(name))  # noqa: E731 (same namespace)
-    to = lambda name, *ports: egress_rule(ns, selector_of(name), list(ports))  # noqa: E731
-    cfg = lambda n, path: platform.config_volume("config", f"{n}-config", path)  # noqa: E731
+
+    def peer(name: str) -> Peer:  # same namespace
+        return Peer(pod_labels=selector_of(name))
+
+    def to(name: str, *ports: int) -> dict[str, Any]:
+        return egress_rule(ns, selector_of(name), list(ports))
+
+    def cfg(n: str, path: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        return platform.config_volume("config", f"{n}-config", path)
+
     tmp, tmp_mount = platform.scratch("tmp", "/tmp")
     specs: list[Spec] = []
 
@@ -117,7 +124,9 @@ def _specs(args: ObservabilityArgs) -> list[Spec]:
 
     vol, mount = cfg(GRAFANA, "/etc/grafana/provisioning/datasources")
     data, data_mount = platform.scratch("data", "/var/lib/grafana", "256Mi")
-    secret = lambda env, key: {"name": env, "valueFrom": {"secretKeyRef": {"name": args.grafana_admin_secret, "key": key}}}  # noqa: E731
+    def secret(env: str, key: str) -> dict[str, Any]:
+        return {"name": env, "valueFrom": {"secretKeyRef": {"name": args.grafana_admin_secret, "key": key}}}
+
     specs.append(Spec(
         GRAFANA, "dashboards", {"grafana": configs.GRAFANA_PORT},
         platform.container(GRAFANA, args.grafana.image.ref, {"grafana": configs.GRAFANA_PORT}, args.grafana.resources,

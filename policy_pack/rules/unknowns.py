@@ -41,10 +41,10 @@ class NotChecked(Exception):
         self.not_checked = not_checked
 
 
-class _Tagged(Mapping):
+class _Tagged(Mapping[str, Any]):
     __slots__ = ("_target", "_urn")
 
-    def __init__(self, target: Mapping, urn: str) -> None:
+    def __init__(self, target: Mapping[str, Any], urn: str) -> None:
         self._target, self._urn = target, urn
 
     def __getitem__(self, key: Any) -> Any:
@@ -63,10 +63,10 @@ class _Tagged(Mapping):
         return len(self._target)
 
 
-class _TaggedList(Sequence):
+class _TaggedList(Sequence[Any]):
     __slots__ = ("_target", "_urn")
 
-    def __init__(self, target: Sequence, urn: str) -> None:
+    def __init__(self, target: Sequence[Any], urn: str) -> None:
         self._target, self._urn = target, urn
 
     def __getitem__(self, index: Any) -> Any:
