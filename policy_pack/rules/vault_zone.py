@@ -21,7 +21,7 @@ from .conventions import LABEL_NAMESPACE_NAME, LABEL_ZONE_CLASS, ZONE_CLASS_VAUL
 from .metadata import StackRule
 from .objects import KubeObject, objects, workloads
 from .podspec import Container, containers
-from .redis import image_name
+from .images import image_name
 
 VAULT_IMAGES = frozenset(("vault", "openbao", "bao"))
 NAMESPACE = (("core", "Namespace"),)
