@@ -24,6 +24,8 @@ if TYPE_CHECKING:  # the parts import pulumi lazily; the names are for the type 
     from cdb_stack.settings import StackSettings
     from components.observability.common import ScrapeTarget
     from components.provenance import Provenance
+    from components.service import StatelessService
+    from components.zone import Zone
     from components.vault_config import VaultClient
     from components.vault_delivery import SecretDelivery
 
@@ -138,8 +140,8 @@ class Published:
 @dataclass
 class BuildContext:
     plan: PlanContext
-    zones: dict[str, Any] = field(default_factory=dict)  # name -> components.zone.Zone
-    services: dict[str, Any] = field(default_factory=dict)  # name -> StatelessService
+    zones: dict[str, Zone] = field(default_factory=dict)
+    services: dict[str, StatelessService] = field(default_factory=dict)
     published: Published = field(default_factory=Published)  # what a part offers later parts
     _flux_provider: Any = None
 

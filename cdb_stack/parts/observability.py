@@ -1,7 +1,7 @@
 """Part `observability`: Prometheus, Loki, Grafana and the OpenTelemetry Collector in their own zone.
 
 Prometheus scrapes every declared service (`/metrics` on its port), the stack's own workloads and what
-earlier parts publish under `ctx.published["metrics.targets"]` (object store, NATS exporter, ...). Every
+earlier parts publish in `ctx.published.metrics_targets` (object store, NATS exporter, ...). Every
 zone that runs services may send OTLP to the Collector. Grafana's admin credentials are a Secret
 delivered from Vault. Later parts (gitops) find Loki and the Collector in `ctx.published`.
 """
