@@ -5,7 +5,7 @@ a test in tests/ pins that both copies agree, so change them together.
 """
 
 import re
-from typing import Final
+from typing import Any, Final
 
 # Kubernetes recommended labels, set on every object and on every pod template.
 LABEL_NAME: Final = "app.kubernetes.io/name"
@@ -164,7 +164,7 @@ ANNOTATION_PRODUCES: Final = "cdb-infra.io/provides-secrets"
 PSA_ENFORCE_LABEL: Final = "pod-security.kubernetes.io/enforce"
 
 
-def flows_annotation(flows: list[dict]) -> dict[str, str]:
+def flows_annotation(flows: list[dict[str, Any]]) -> dict[str, str]:
     """The annotation declaring a workload's flows, e.g. {"service": "event-bus/nats", "port": "client"}."""
     import json  # local: the module is otherwise constants only
 

@@ -14,6 +14,7 @@ from pydantic import AfterValidator, Field, field_validator
 
 from components import conventions
 from components.intent import Intent
+from components.base import Component, require_args
 
 _NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 
@@ -47,16 +48,18 @@ class RepositoryGovernanceArgs(Intent):
         return value
 
 
-class RepositoryGovernance(pulumi.ComponentResource):
+class RepositoryGovernance(Component):
     """A governed GitHub repository: auto-merge off, protected default branch."""
+
+    TYPE = conventions.GOVERNANCE_TYPE
 
     repository: github.Repository
     protection: github.BranchProtection
 
-    def __init__(self, name: str, args: RepositoryGovernanceArgs | dict[str, Any],
+    def __init__(self, name: str, args: RepositoryGovernanceArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
-        args = RepositoryGovernanceArgs.parse(args, owner=f"RepositoryGovernance {name!r}")
-        super().__init__(conventions.GOVERNANCE_TYPE, name, args.to_plain(), opts)
+        args = require_args(RepositoryGovernanceArgs, args, owner=f"RepositoryGovernance {name!r}")
+        super().__init__(name, args.to_plain(), opts)
         child = pulumi.ResourceOptions(parent=self)
         self.repository = github.Repository(
             name,

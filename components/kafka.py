@@ -37,6 +37,7 @@ from components.kube import check_name, child_opts, metadata
 from components.network import Destination, Peer, client_egress_policies
 from components.provenance import Provenance
 from components.types import Resources
+from components.base import Component, require_args
 
 KAFKA_CLUSTER_TYPE = "cdb:index:KafkaCluster"
 STRIMZI_API_VERSION = "kafka.strimzi.io/v1"
@@ -300,16 +301,18 @@ def entity_operator_egress_spec(cluster: str, args: KafkaClusterArgs) -> dict[st
     }
 
 
-class KafkaCluster(pulumi.ComponentResource):
+class KafkaCluster(Component):
     """The Strimzi operator (pinned chart), a KRaft Kafka with one node pool, and its topics."""
+
+    TYPE = KAFKA_CLUSTER_TYPE
 
     bootstrap: str
 
-    def __init__(self, name: str, args: KafkaClusterArgs | dict[str, Any], opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, args: KafkaClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         owner = f"KafkaCluster {name!r}"
-        args = KafkaClusterArgs.parse(args, owner=owner)
+        args = require_args(KafkaClusterArgs, args, owner=owner)
         check_name(owner, "name", name, names.dns_label)
-        super().__init__(KAFKA_CLUSTER_TYPE, name, args.to_plain(), opts)
+        super().__init__(name, args.to_plain(), opts)
         ns, prov = args.namespace, args.provenance
         annotations = prov.annotations()
         state = conventions.WORKLOAD_CLASS_PLATFORM_STATE

@@ -1,5 +1,6 @@
 """Small helpers shared by the components: object metadata and child resource options."""
 
+from collections.abc import Callable
 from typing import Any
 
 import pulumi
@@ -20,7 +21,7 @@ def child_opts(parent: pulumi.Resource, *depends_on: pulumi.Resource) -> pulumi.
     return pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on) or None)
 
 
-def check_name(owner: str, field: str, value: str, validator: Any) -> str:
+def check_name(owner: str, field: str, value: str, validator: Callable[[str], str]) -> str:
     """Run a `names` validator and turn its ValueError into a one-line ComponentArgsError."""
     try:
         return validator(value)

@@ -24,6 +24,7 @@ from components.network import Peer
 from components.platform import Volume
 from components.provenance import Provenance
 from components.types import Image, Probe, Resources
+from components.base import Component, require_args
 
 OBJECT_STORE_TYPE = "cdb:index:ObjectStore"
 ROLE = "object-store"
@@ -148,16 +149,20 @@ def bucket_job_spec(labels: dict[str, str], pod: dict[str, Any], annotations: di
     return {"backoffLimit": BUCKET_JOB_BACKOFF_LIMIT, "template": {"metadata": meta, "spec": pod}}
 
 
-class ObjectStore(pulumi.ComponentResource):
+class ObjectStore(Component):
     """ServiceAccount, Services, StatefulSet, PDB, NetworkPolicies and the audit-bucket Job."""
 
-    def __init__(self, name: str, args: ObjectStoreArgs | dict[str, Any], opts: pulumi.ResourceOptions | None = None):
-        args = ObjectStoreArgs.parse(args, owner=f"ObjectStore {name!r}")
-        super().__init__(OBJECT_STORE_TYPE, name, args.to_plain(), opts)
+    TYPE = OBJECT_STORE_TYPE
+
+    def __init__(self, name: str, args: ObjectStoreArgs, opts: pulumi.ResourceOptions | None = None):
+        args = require_args(ObjectStoreArgs, args, owner=f"ObjectStore {name!r}")
+        super().__init__(name, args.to_plain(), opts)
         engine, ns, prov = ENGINES[args.engine], args.namespace, args.provenance
         labels = platform.state_labels(prov, name, name, ROLE)
         selector = {conventions.LABEL_NAME: name, conventions.LABEL_INSTANCE: name}
-        meta = lambda object_name: metadata(object_name, ns, labels, prov.annotations())  # noqa: E731
+        def meta(object_name: str) -> dict[str, Any]:
+            return metadata(object_name, ns, labels, prov.annotations())
+
         ports = {"s3": API_PORT, "console": CONSOLE_PORT}
 
         self.service_account = k8s.core.v1.ServiceAccount(

@@ -25,6 +25,7 @@ from components.network import Peer, client_egress_policies
 from components.provenance import Provenance
 from components.service_args import service_name
 from components.types import Image, Probe, Resources
+from components.base import Component, require_args
 
 REDIS_TRANSPORT_TYPE = "cdb:index:RedisTransport"
 REDIS_PORT = 6379
@@ -85,7 +86,7 @@ class RedisTransportArgs(Intent):
 
     def server_args(self) -> list[str]:
         """redis-server flags: transport only, bounded memory, refuse writes instead of evicting events."""
-        max_memory = int(quantity.parse_quantity(self.resources.memory_limit)) * 3 // 4
+        max_memory = int(quantity.parse_quantity(str(self.resources.memory_limit))) * 3 // 4
         flags = ["--port", str(REDIS_PORT), "--save", "", "--appendonly", "no",
                  "--maxmemory", str(max_memory), "--maxmemory-policy", "noeviction"]  # fmt: skip
         if self.password_secret is None:
@@ -124,19 +125,21 @@ def network_policy_spec(args: RedisTransportArgs, selector: dict[str, str]) -> d
     }
 
 
-class RedisTransport(pulumi.ComponentResource):
+class RedisTransport(Component):
     """A single, volume-less Redis pod used as a transitional event transport."""
+
+    TYPE = REDIS_TRANSPORT_TYPE
 
     host: str
 
-    def __init__(self, name: str, args: RedisTransportArgs | dict[str, Any], opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, args: RedisTransportArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         owner = f"RedisTransport {name!r}"
-        args = RedisTransportArgs.parse(args, owner=owner)
+        args = require_args(RedisTransportArgs, args, owner=owner)
         check_name(owner, "name", name, service_name)
-        super().__init__(REDIS_TRANSPORT_TYPE, name, args.to_plain(exclude={"today"}), opts)
+        super().__init__(name, args.to_plain(exclude={"today"}), opts)
         ns = args.namespace
         labels = {**args.provenance.labels(name, name, ROLE, conventions.WORKLOAD_CLASS_SERVICE), LABEL_TRANSIENT: "true"}
-        marks = {ANNOTATION_PHASE: args.phase}
+        marks: dict[str, str] = {ANNOTATION_PHASE: args.phase}
         marks.update({ANNOTATION_SUNSET: args.sunset.isoformat()} if args.sunset else {})
         marks.update({ANNOTATION_DOCS: args.documentation} if args.documentation else {})
         annotations = {**args.provenance.annotations(), **marks}

@@ -13,6 +13,7 @@ import pulumi_kubernetes as k8s
 from components import conventions, defaults
 from components.kube import check_name, child_opts, metadata
 from components.service_args import StatelessServiceArgs, service_name
+from components.base import Component, require_args
 
 __all__ = ["StatelessService", "StatelessServiceArgs"]
 
@@ -24,9 +25,9 @@ def _volumes(args: StatelessServiceArgs) -> tuple[list[dict[str, Any]], list[dic
     for index, source in enumerate(args.config_volumes):
         volumes.append(source.volume(f"config-{index}"))
         mounts.append({"name": f"config-{index}", "mountPath": source.mount_path, "readOnly": True})
-    for index, source in enumerate(args.secret_volumes):
-        volumes.append(source.volume(f"secret-{index}"))
-        mounts.append({"name": f"secret-{index}", "mountPath": source.mount_path, "readOnly": True})
+    for index, secret in enumerate(args.secret_volumes):
+        volumes.append(secret.volume(f"secret-{index}"))
+        mounts.append({"name": f"secret-{index}", "mountPath": secret.mount_path, "readOnly": True})
     for index, path in enumerate(args.writable_paths):
         volumes.append({"name": f"writable-{index}", "emptyDir": {"sizeLimit": defaults.EMPTY_DIR_SIZE_LIMIT}})
         mounts.append({"name": f"writable-{index}", "mountPath": path})
@@ -47,7 +48,7 @@ def container(name: str, args: StatelessServiceArgs, mounts: list[dict[str, Any]
     }
     optional = {
         "env": [var.to_k8s() for var in args.env],
-        "envFrom": [ref.to_k8s() for ref in (*args.env_from_config_maps, *args.env_from_secrets)],
+        "envFrom": [*(ref.to_k8s() for ref in args.env_from_config_maps), *(ref.to_k8s() for ref in args.env_from_secrets)],
         "volumeMounts": mounts,
         "command": list(args.command or ()),
         "args": list(args.container_args or ()),
@@ -87,16 +88,18 @@ def network_policy_spec(args: StatelessServiceArgs, selector: dict[str, str]) ->
     }
 
 
-class StatelessService(pulumi.ComponentResource):
+class StatelessService(Component):
     """ServiceAccount, Deployment, ClusterIP Service, PodDisruptionBudget and NetworkPolicy of one service."""
 
+    TYPE = conventions.STATELESS_SERVICE_TYPE
+
     def __init__(
-        self, name: str, args: StatelessServiceArgs | dict[str, Any], opts: pulumi.ResourceOptions | None = None
+        self, name: str, args: StatelessServiceArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         owner = f"StatelessService {name!r}"
-        args = StatelessServiceArgs.parse(args, owner=owner)
+        args = require_args(StatelessServiceArgs, args, owner=owner)
         check_name(owner, "name", name, service_name)
-        super().__init__(conventions.STATELESS_SERVICE_TYPE, name, args.to_plain(), opts)
+        super().__init__(name, args.to_plain(), opts)
 
         ns = args.namespace
         app = args.app_name or name

@@ -99,7 +99,8 @@ class StatelessServiceArgs(Intent):
         for name in env_names:
             if env_names.count(name) > 1:
                 return f"env {name!r} is set twice; keep one entry"
-        paths = [v.mount_path for v in (*self.config_volumes, *self.secret_volumes)] + list(self.writable_paths)
+        paths = [*(v.mount_path for v in self.config_volumes), *(v.mount_path for v in self.secret_volumes),
+                 *self.writable_paths]
         for path in paths:
             if paths.count(path) > 1:
                 return f"mount path {path!r} is used twice; give each volume its own path"

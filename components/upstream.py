@@ -78,7 +78,7 @@ def _waves(docs: list[Document]) -> list[list[Document]]:
 
 
 def _one(parent: pulumi.Resource, prefix: str, doc: Document, depends_on: list[pulumi.Resource]) -> pulumi.CustomResource:
-    cls = TYPED.get((doc.get("apiVersion"), doc.get("kind")))
+    cls = TYPED.get((str(doc.get("apiVersion")), str(doc.get("kind"))))
     if cls is None:
         raise ComponentArgsError(f"{prefix}: upstream {doc.get('apiVersion')} {doc.get('kind')} "
                                  f"{(doc.get('metadata') or {}).get('name')!r} has no typed resource; add it to components/upstream.TYPED")
@@ -95,9 +95,7 @@ def patched(docs: Iterable[Document], *patches: Patch) -> list[Document]:
     for doc in docs:
         current: Document | None = doc
         for patch in patches:
-            current = patch(current)
-            if current is None:
-                break
+            current = patch(current) if current is not None else None
         if current is not None:
             out.append(current)
     return out
@@ -172,7 +170,8 @@ def bounded_scratch(size_limit: str) -> Patch:
 
 def pod_template(doc: Document) -> Document | None:
     if doc["kind"] in ("Deployment", "StatefulSet", "DaemonSet", "Job"):
-        return doc.setdefault("spec", {}).setdefault("template", {})
+        template: Document = doc.setdefault("spec", {}).setdefault("template", {})
+        return template
     return None
 
 

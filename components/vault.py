@@ -27,6 +27,7 @@ from components.platform import Volume
 from components.provenance import Provenance
 from components.types import Image, Probe, Resources
 from components.vault_config import AUDIT_DESCRIPTION
+from components.base import Component, require_args
 
 VAULT_SERVER_TYPE = "cdb:index:VaultServer"
 ROLE = "secret-store"
@@ -159,17 +160,21 @@ def _env(args: VaultServerArgs, name: str) -> list[dict[str, Any]]:
     return env
 
 
-class VaultServer(pulumi.ComponentResource):
+class VaultServer(Component):
     """ServiceAccount (+ TokenReview delegation), config, Services, StatefulSet, PDB and NetworkPolicy."""
 
-    def __init__(self, name: str, args: VaultServerArgs | dict[str, Any], opts: pulumi.ResourceOptions | None = None):
-        args = VaultServerArgs.parse(args, owner=f"VaultServer {name!r}")
-        super().__init__(VAULT_SERVER_TYPE, name, args.to_plain(), opts)
+    TYPE = VAULT_SERVER_TYPE
+
+    def __init__(self, name: str, args: VaultServerArgs, opts: pulumi.ResourceOptions | None = None):
+        args = require_args(VaultServerArgs, args, owner=f"VaultServer {name!r}")
+        super().__init__(name, args.to_plain(), opts)
         ns, prov = args.namespace, args.provenance
         labels = platform.state_labels(prov, name, name, ROLE)
         state_annotations = platform.state_annotations(prov, ROLE)
         selector = {conventions.LABEL_NAME: name, conventions.LABEL_INSTANCE: name}
-        meta = lambda object_name, namespace=ns: metadata(object_name, namespace, labels, prov.annotations())  # noqa: E731
+        def meta(object_name: str, namespace: str | None = ns) -> dict[str, Any]:
+            return metadata(object_name, namespace, labels, prov.annotations())
+
 
         # Vault reviews client tokens with its own token, so it (and only it) mounts one.
         self.service_account = k8s.core.v1.ServiceAccount(
@@ -192,7 +197,8 @@ class VaultServer(pulumi.ComponentResource):
                   "ports": platform.service_ports(ports)},
             opts=child_opts(self))
 
-        volumes, mounts = [], [{"name": args.data.name, "mountPath": "/vault/data"},
+        volumes: list[dict[str, Any]] = []
+        mounts: list[dict[str, Any]] = [{"name": args.data.name, "mountPath": "/vault/data"},
                                {"name": args.audit.name, "mountPath": "/vault/audit"}]
         for vol, mount in (platform.config_volume("config", f"{name}-config", "/vault/config"),
                            platform.scratch("home", "/home/vault"), platform.scratch("tmp", "/tmp")):

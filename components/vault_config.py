@@ -19,6 +19,7 @@ from pydantic import AfterValidator, Field, model_validator
 
 from components import conventions, names
 from components.intent import Intent
+from components.base import Component, require_args
 
 VAULT_CONFIG_TYPE = "cdb:index:VaultConfig"
 DNS = Annotated[str, AfterValidator(names.dns_label)]
@@ -136,12 +137,14 @@ def desired_state(args: VaultConfigArgs, clients: tuple[VaultClient, ...] | None
     }
 
 
-class VaultConfig(pulumi.ComponentResource):
+class VaultConfig(Component):
     """KV v2 mount, Kubernetes auth (config + one role per client), one policy per client, file audit."""
 
-    def __init__(self, name: str, args: VaultConfigArgs | dict[str, Any], opts: pulumi.ResourceOptions | None = None):
-        args = VaultConfigArgs.parse(args, owner=f"VaultConfig {name!r}")
-        super().__init__(VAULT_CONFIG_TYPE, name, args.to_plain(), opts)
+    TYPE = VAULT_CONFIG_TYPE
+
+    def __init__(self, name: str, args: VaultConfigArgs, opts: pulumi.ResourceOptions | None = None):
+        args = require_args(VaultConfigArgs, args, owner=f"VaultConfig {name!r}")
+        super().__init__(name, args.to_plain(), opts)
         self.component_name = name
         child = pulumi.ResourceOptions(parent=self)
         self.kv = vault.Mount(

@@ -24,6 +24,7 @@ from components.kube import child_opts, metadata
 from components.network import Destination
 from components.provenance import Provenance
 from components.vault_config import VaultClient, secret_path
+from components.base import Component, require_args
 
 VSO_API_VERSION = "secrets.hashicorp.com/v1beta1"
 SECRET_OPERATOR_TYPE = "cdb:index:SecretOperator"
@@ -48,15 +49,19 @@ class SecretOperatorArgs(Intent):
     kubernetes_api: tuple[Destination, ...] = Field(min_length=1, description="API server address(es)")
 
 
-class SecretOperator(pulumi.ComponentResource):
+class SecretOperator(Component):
     """VSO (pinned chart), its egress NetworkPolicy, and the shared VaultConnection."""
 
-    def __init__(self, name: str, args: SecretOperatorArgs | dict[str, Any], opts: pulumi.ResourceOptions | None = None):
-        args = SecretOperatorArgs.parse(args, owner=f"SecretOperator {name!r}")
-        super().__init__(SECRET_OPERATOR_TYPE, name, args.to_plain(), opts)
+    TYPE = SECRET_OPERATOR_TYPE
+
+    def __init__(self, name: str, args: SecretOperatorArgs, opts: pulumi.ResourceOptions | None = None):
+        args = require_args(SecretOperatorArgs, args, owner=f"SecretOperator {name!r}")
+        super().__init__(name, args.to_plain(), opts)
         ns, prov = args.namespace, args.provenance
         labels = prov.labels(name=VSO_CHART, instance=name, component="secret-operator")
-        meta = lambda object_name: metadata(object_name, ns, labels, prov.annotations())  # noqa: E731
+        def meta(object_name: str) -> dict[str, Any]:
+            return metadata(object_name, ns, labels, prov.annotations())
+
         self.network_policy = k8s.networking.v1.NetworkPolicy(
             f"{name}-netpol", metadata=meta(name),
             spec={
@@ -139,15 +144,19 @@ class SecretDeliveryArgs(Intent):
     workload_class: str = Field(default=conventions.WORKLOAD_CLASS_SERVICE, description="Label of the client's objects")
 
 
-class SecretDelivery(pulumi.ComponentResource):
+class SecretDelivery(Component):
     """VaultAuth for the client's ServiceAccount and a VaultStaticSecret per secret, in its namespace."""
 
-    def __init__(self, name: str, args: SecretDeliveryArgs | dict[str, Any], opts: pulumi.ResourceOptions | None = None):
-        args = SecretDeliveryArgs.parse(args, owner=f"SecretDelivery {name!r}")
-        super().__init__(SECRET_DELIVERY_TYPE, name, args.to_plain(), opts)
+    TYPE = SECRET_DELIVERY_TYPE
+
+    def __init__(self, name: str, args: SecretDeliveryArgs, opts: pulumi.ResourceOptions | None = None):
+        args = require_args(SecretDeliveryArgs, args, owner=f"SecretDelivery {name!r}")
+        super().__init__(name, args.to_plain(), opts)
         client, prov = args.client, args.provenance
         labels = prov.labels(name=client.name, instance=name, component="secret-delivery")
-        meta = lambda object_name: metadata(object_name, client.namespace, labels, prov.annotations())  # noqa: E731
+        def meta(object_name: str) -> dict[str, Any]:
+            return metadata(object_name, client.namespace, labels, prov.annotations())
+
         auth_name = f"{client.name}-vault"
         # What the component waits for (the secret operator) each object waits for itself: `pulumi destroy`
         # then deletes these custom resources while the operator still runs and clears its finalizers,

@@ -56,7 +56,8 @@ def sha256_of(path: Path) -> str:
 def lock(vendor_dir: Path = VENDOR_DIR) -> dict[str, Any]:
     path = vendor_dir / LOCK_FILE
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return data
     except (OSError, ValueError) as exc:
         raise ComponentArgsError(f"vendor: cannot read {path.name}: {exc}; run scripts/vendor-upstream.py") from None
 

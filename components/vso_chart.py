@@ -39,7 +39,8 @@ METRICS_PORT = 8443
 
 
 def values() -> dict[str, Any]:
-    return vendored.vendored(PROJECT, "values.yaml").data()[0]
+    chart_values: dict[str, Any] = vendored.vendored(PROJECT, "values.yaml").data()[0]
+    return chart_values
 
 
 def crd_documents() -> list[dict[str, Any]]:
@@ -87,7 +88,7 @@ def manager_args(vals: dict[str, Any]) -> list[str]:
         if backoff.get(key):
             args.append(f"--backoff-{flag}={float(backoff[key]):.2f}")
     logging = manager.get("logging") or {}
-    level = {"debug-extended": "5", "trace": "6"}.get(logging.get("level"), logging.get("level"))
+    level = {"debug-extended": "5", "trace": "6"}.get(str(logging.get("level")), logging.get("level"))
     for value, flag in ((level, "zap-log-level"), (logging.get("timeEncoding"), "zap-time-encoding"),
                         (logging.get("stacktraceLevel"), "zap-stacktrace-level")):
         if value:

@@ -16,6 +16,7 @@ from components.intent import Intent
 from components.kube import check_name, child_opts, metadata
 from components.provenance import Provenance
 from components.types import Resources
+from components.base import Component, require_args
 
 ROLE = "zone"
 _QUOTA_KEY = re.compile(r"^[a-z0-9]([-a-z0-9./]*[a-z0-9])?$")
@@ -79,17 +80,19 @@ class ZoneArgs(Intent):
         return value
 
 
-class Zone(pulumi.ComponentResource):
+class Zone(Component):
     """A restricted namespace: PSA labels, default-deny NetworkPolicy plus DNS egress, quota and limits."""
+
+    TYPE = conventions.ZONE_TYPE
 
     namespace_name: str
     namespace: k8s.core.v1.Namespace
 
-    def __init__(self, name: str, args: ZoneArgs | dict[str, Any], opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, args: ZoneArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         owner = f"Zone {name!r}"
-        args = ZoneArgs.parse(args, owner=owner)
+        args = require_args(ZoneArgs, args, owner=owner)
         ns = args.namespace or check_name(owner, "namespace", name, names.dns_label)
-        super().__init__(conventions.ZONE_TYPE, name, {**args.to_plain(), "namespace": ns}, opts)
+        super().__init__(name, {**args.to_plain(), "namespace": ns}, opts)
 
         labels = args.provenance.labels(name=name, instance=name, component=ROLE)
         zone_labels = {conventions.LABEL_ZONE_CLASS: args.zone_class} if args.zone_class else {}

@@ -5,6 +5,11 @@ serves the pack with server.Servicer (decode once per request) and clause 8's re
 that weakens a policy (rules/no_exceptions.py).
 """
 
-import pack
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the type checker reads the package form; the CLI runs from the pack directory
+    from policy_pack import pack
+else:
+    import pack
 
 pack.serve()

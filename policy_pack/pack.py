@@ -5,9 +5,12 @@ siblings import as top-level modules. `cdb check` builds the same servicer in-pr
 package, `policy_pack.pack`, or under a private name for a pack copied into a project).
 """
 
+from typing import TYPE_CHECKING, Any, cast
+
 from pulumi_policy import EnforcementLevel
 
-if __package__:
+# The type checker reads the package form; the Pulumi CLI runs the pack from its directory.
+if TYPE_CHECKING or __package__:
     from . import server
     from .rules import PACK_DESCRIPTION, PACK_NAME, POLICIES
     from .rules.no_exceptions import RefuseWeakening
@@ -25,7 +28,7 @@ class StockPackServicer(RefuseWeakening, server.StockServicer):
     """The same with the SDK's own servicer, for an SDK the adapter was not proven with."""
 
 
-def _arguments() -> tuple[tuple, dict]:
+def _arguments() -> tuple[tuple[Any, ...], dict[str, Any]]:
     return ((PACK_NAME, POLICIES, EnforcementLevel.MANDATORY),
             {"servicer_class": PackServicer, "stock_class": StockPackServicer, "description": PACK_DESCRIPTION})
 
@@ -33,7 +36,7 @@ def _arguments() -> tuple[tuple, dict]:
 def servicer() -> PackServicer | StockPackServicer:
     """The servicer exactly as `serve` would answer with it."""
     args, kwargs = _arguments()
-    return server.make_servicer(*args, **kwargs)
+    return cast(PackServicer, server.make_servicer(*args, **kwargs))  # built from servicer_class above
 
 
 def serve() -> None:

@@ -6,15 +6,28 @@ Each part is a module with:
 - `plan(settings, ctx: PlanContext) -> object`: validated component arguments; raise ValueError or
   ComponentArgsError (reported against the config key, before anything is built),
 - `build(planned, ctx: BuildContext) -> dict`: builds the components; returns stack outputs.
-Order matters: a later part may use what an earlier one published in `ctx.published`.
+Order matters: a later part may use what an earlier one published in `ctx.published`, a typed record
+(`Published`) with one frozen offer per part: a missing part is `None`, never a missing string key.
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:  # the parts import pulumi lazily; the names are for the type checker only
+    import pulumi
+
+    from cdb_stack.settings import StackSettings
+    from components.observability.common import ScrapeTarget
+    from components.provenance import Provenance
+    from components.service import StatelessService
+    from components.zone import Zone
+    from components.vault_config import VaultClient
+    from components.vault_delivery import SecretDelivery
 
 PART_MODULES: tuple[str, ...] = (
     "cdb_stack.parts.secrets",
@@ -32,8 +45,8 @@ class PlanContext:
     project: str
     stack: str
     environment: str  # "dev" | "prod"
-    provenance: Any  # components.provenance.Provenance
-    settings: Any  # cdb_stack.settings.StackSettings
+    provenance: Provenance
+    settings: StackSettings
 
     @property
     def is_dev(self) -> bool:
@@ -51,12 +64,85 @@ class PlanContext:
         return tuple(Destination(cidr=cidr, ports=(api.port,)) for cidr in api.cidrs())
 
 
+class Deliver(Protocol):
+    """The secrets part's delivery: Vault policy + role for `client`, and its VaultStaticSecrets."""
+
+    def __call__(self, client: VaultClient, restart: str | None,
+                 depends_on: list[pulumi.Resource] | None = None) -> SecretDelivery: ...
+
+
+@dataclass(frozen=True)
+class SecretsOffer:
+    deliver: Deliver
+    vault_zone: str
+    vault_address: str
+
+
+@dataclass(frozen=True)
+class ObjectStorageOffer:
+    endpoint: str
+    audit_bucket: str
+
+
+@dataclass(frozen=True)
+class EventBusOffer:
+    url: str
+    audit_subject: str
+    namespace: str
+    client_labels: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class RedisOffer:
+    url: str
+
+
+@dataclass(frozen=True)
+class KafkaOffer:
+    bootstrap: str
+
+
+@dataclass(frozen=True)
+class PrometheusPeer:
+    namespace: str
+    pod_labels: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class ObservabilityOffer:
+    namespace: str
+    loki_url: str
+    otlp_grpc: str
+    otlp_http: str
+    prometheus_peer: PrometheusPeer
+
+
+@dataclass(frozen=True)
+class GitOpsOffer:
+    namespace: str
+
+
+@dataclass
+class Published:
+    """What each part offers the later ones (None: the part did not run, or builds nothing)."""
+
+    secrets: SecretsOffer | None = None
+    object_storage: ObjectStorageOffer | None = None
+    event_bus: EventBusOffer | None = None
+    redis: RedisOffer | None = None
+    kafka: KafkaOffer | None = None
+    observability: ObservabilityOffer | None = None
+    gitops: GitOpsOffer | None = None
+    # Pods Prometheus scrapes, added by every part that runs an exporter (read by observability).
+    metrics_targets: list[ScrapeTarget] = field(default_factory=list)
+
+
 @dataclass
 class BuildContext:
     plan: PlanContext
-    zones: dict[str, Any] = field(default_factory=dict)  # name -> components.zone.Zone
-    services: dict[str, Any] = field(default_factory=dict)  # name -> StatelessService
-    published: dict[str, Any] = field(default_factory=dict)  # what a part offers later parts
+    zones: dict[str, Zone] = field(default_factory=dict)
+    services: dict[str, StatelessService] = field(default_factory=dict)
+    published: Published = field(default_factory=Published)  # what a part offers later parts
     _flux_provider: Any = None
 
     def flux_owned(self, opts: Any = None) -> Any:

@@ -22,7 +22,9 @@ from components.nats.args import EXPORTER_IMAGE
 from components.nats.config import EXPORTER_PORT
 from components.network import Peer
 from components.streams import StreamSpec, stream_spec
+from components.observability.common import ScrapeTarget
 from components.zone import Zone, ZoneArgs
+from cdb_stack.parts import BuildContext, EventBusOffer, PlanContext
 from cdb_stack.settings_base import Compute, Name, Strict, compute
 
 KEY = "eventBus"
@@ -124,7 +126,7 @@ def stream_specs(settings: Settings, is_dev: bool) -> tuple[StreamSpec, ...]:
     return tuple(specs)
 
 
-def plan(settings: Settings, ctx: Any) -> Planned:
+def plan(settings: Settings, ctx: PlanContext) -> Planned:
     if settings.namespace in {z.name for z in ctx.settings.zones}:
         raise ValueError(f"namespace: {settings.namespace!r} is also declared under zones; the event bus needs its own zone")
     replicas = _replicas(settings.replicas, "replicas", ctx.is_dev)
@@ -160,19 +162,17 @@ def plan(settings: Settings, ctx: Any) -> Planned:
     return Planned(zone=zone, args=args, name=settings.name, audit_subject=settings.audit_subject)
 
 
-def build(planned: Planned, ctx: Any) -> dict[str, Any]:
+def build(planned: Planned, ctx: BuildContext) -> dict[str, Any]:
     import pulumi
 
     zone = Zone(planned.zone.namespace, planned.zone)
     ctx.zones[planned.zone.namespace] = zone
     bus = NatsJetStream(planned.name, planned.args, ctx.flux_owned(pulumi.ResourceOptions(depends_on=[zone])))
-    ctx.published["event_bus.url"] = bus.client_url
-    ctx.published["event_bus.audit_subject"] = planned.audit_subject
-    ctx.published["event_bus.namespace"] = planned.args.namespace
-    ctx.published["event_bus.client_labels"] = {"app.kubernetes.io/name": planned.name, "app.kubernetes.io/instance": planned.name}
+    client_labels = {"app.kubernetes.io/name": planned.name, "app.kubernetes.io/instance": planned.name}
+    ctx.published.event_bus = EventBusOffer(url=bus.client_url, audit_subject=planned.audit_subject,
+                                            namespace=planned.args.namespace, client_labels=client_labels)
     # Every server's exporter sidecar, discovered pod by pod (a Service would hand Prometheus one server).
-    ctx.published.setdefault("metrics.targets", []).append({
-        "job": "nats", "namespace": planned.args.namespace, "port": EXPORTER_PORT,
-        "pod_labels": dict(ctx.published["event_bus.client_labels"]),
-    })
+    ctx.published.metrics_targets.append(ScrapeTarget(
+        job="nats", namespace=planned.args.namespace, port=EXPORTER_PORT, pod_labels=dict(client_labels),
+    ))
     return {"eventBusUrl": bus.client_url, "eventBusStreams": bus.stream_names, "eventBusAuditSubject": planned.audit_subject}

@@ -19,7 +19,7 @@ from components.flux import Flux, FluxArgs, duration, sizing, specs
 from components.network import Destination
 from components.flux import args as flux_args
 from components.zone import Zone, ZoneArgs
-from cdb_stack.parts import BuildContext, PlanContext
+from cdb_stack.parts import BuildContext, GitOpsOffer, PlanContext
 from cdb_stack.settings_base import Name, Strict
 
 KEY = "gitops"
@@ -173,10 +173,11 @@ def _quota(settings: Settings, need: sizing.Need, size: str) -> dict[str, str]:
 def _final_args(planned: GitOpsPlan, ctx: BuildContext) -> FluxArgs:
     """Settings win; otherwise what the event bus published; otherwise the planned defaults."""
     update: dict[str, Any] = {"alert_namespaces": tuple(sorted(set(ctx.zones) - {planned.flux.namespace}))}
-    if not planned.audit_address_set and ctx.published.get("event_bus.url"):
-        update["audit_address"] = ctx.published["event_bus.url"]
-    if not planned.audit_subject_set and ctx.published.get("event_bus.audit_subject"):
-        update["audit_subject"] = ctx.published["event_bus.audit_subject"]
+    bus = ctx.published.event_bus
+    if not planned.audit_address_set and bus is not None and bus.url:
+        update["audit_address"] = bus.url
+    if not planned.audit_subject_set and bus is not None and bus.audit_subject:
+        update["audit_subject"] = bus.audit_subject
     return _parse_args({**dict(planned.flux), **update})
 
 
@@ -195,5 +196,5 @@ def build(planned: GitOpsPlan, ctx: BuildContext) -> dict[str, Any]:
     args = _final_args(planned, ctx)  # every zone is known here: gitops is the last part
     ctx.zones[args.namespace] = zone
     flux = Flux(COMPONENT_NAME, args, pulumi.ResourceOptions(depends_on=[zone]))
-    ctx.published["gitops.namespace"] = flux.namespace_name
+    ctx.published.gitops = GitOpsOffer(namespace=flux.namespace_name)
     return {"gitopsNamespace": args.namespace, "gitopsPath": args.path, "gitopsAuditSubject": args.audit_subject}

@@ -15,6 +15,7 @@ from pydantic import Field
 from components.kafka import KAFKA_VERSION, METADATA_VERSION, STRIMZI_VERSION, KafkaCluster, KafkaClusterArgs
 from components.network import Peer
 from components.zone import Zone, ZoneArgs
+from cdb_stack.parts import BuildContext, KafkaOffer, PlanContext
 from cdb_stack.parts.event_bus import PRODUCTION_REPLICAS
 from cdb_stack.settings_base import Compute, Name, Strict, compute
 
@@ -63,7 +64,7 @@ def _at_least(value: int, floor: int, where: str, is_dev: bool) -> int:
     return value
 
 
-def plan(settings: Settings, ctx: Any) -> Planned:
+def plan(settings: Settings, ctx: PlanContext) -> Planned:
     if not settings.enabled:
         return Planned(settings.name, None, None)
     if settings.namespace in {z.name for z in ctx.settings.zones}:
@@ -94,7 +95,7 @@ def plan(settings: Settings, ctx: Any) -> Planned:
     return Planned(settings.name, args, zone)
 
 
-def build(planned: Planned, ctx: Any) -> dict[str, Any]:
+def build(planned: Planned, ctx: BuildContext) -> dict[str, Any]:
     import pulumi
 
     if planned.args is None or planned.zone is None:
@@ -102,5 +103,5 @@ def build(planned: Planned, ctx: Any) -> dict[str, Any]:
     zone = Zone(planned.zone.namespace, planned.zone)
     ctx.zones[planned.zone.namespace] = zone
     cluster = KafkaCluster(planned.name, planned.args, ctx.flux_owned(pulumi.ResourceOptions(depends_on=[zone])))
-    ctx.published["kafka.bootstrap"] = cluster.bootstrap
+    ctx.published.kafka = KafkaOffer(bootstrap=cluster.bootstrap)
     return {"kafkaEnabled": True, "kafkaBootstrap": cluster.bootstrap}

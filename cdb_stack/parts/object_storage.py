@@ -3,7 +3,7 @@
 The engine and its image are settings (MinIO community images stopped in late 2025: pin a self-built
 or fork image; `engine` chooses the command line and health endpoints, see components.minio.ENGINES).
 The root credentials are a Secret delivered by the Vault Secrets Operator from the store's own KV path;
-the bucket Job reads the same Secret. Prometheus finds the store through `ctx.published["metrics.targets"]`.
+the bucket Job reads the same Secret. Prometheus finds the store through `ctx.published.metrics_targets`.
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from cdb_stack.parts import BuildContext, PlanContext
+from cdb_stack.parts import BuildContext, ObjectStorageOffer, PlanContext
 from cdb_stack.settings_base import Compute, Name, Strict, compute
 from components import conventions
 from components.minio import API_PORT, ENGINES, PASSWORD_KEY, USER_KEY, ObjectStoreArgs
 from components.network import Peer
+from components.observability.common import ScrapeTarget
 from components.vault_config import VaultClient, secret_path
 from components.zone import ZoneArgs
 
@@ -94,17 +95,14 @@ def build(planned: StoragePlan | None, ctx: BuildContext) -> dict[str, Any]:
 
     zone = Zone(planned.zone.namespace, planned.zone)
     ctx.zones[planned.zone.namespace] = zone
-    deliver = ctx.published.get("secrets.deliver")
-    if deliver is None:  # fail closed: the credentials must come from the secret manager
+    if ctx.published.secrets is None:  # fail closed: the credentials must come from the secret manager
         raise ValueError("objectStorage needs the secrets part (it delivers the credentials); keep `secrets` in PART_MODULES")
-    delivery = deliver(planned.client, "StatefulSet", [zone])
+    delivery = ctx.published.secrets.deliver(planned.client, "StatefulSet", [zone])
     store = ObjectStore(NAME, planned.store, ctx.flux_owned(pulumi.ResourceOptions(depends_on=[zone, delivery])))
-    ctx.published["object_storage.endpoint"] = store.endpoint
-    ctx.published["object_storage.audit_bucket"] = planned.store.audit_bucket.name
-    ctx.published.setdefault("metrics.targets", []).append({
-        "job": NAME, "namespace": planned.zone.namespace,
-        "port": API_PORT, "path": store.metrics_path, "pod_labels": dict(store.pod_labels),
-    })
+    ctx.published.object_storage = ObjectStorageOffer(endpoint=store.endpoint, audit_bucket=planned.store.audit_bucket.name)
+    ctx.published.metrics_targets.append(ScrapeTarget(
+        job=NAME, namespace=planned.zone.namespace, port=API_PORT, path=store.metrics_path, pod_labels=dict(store.pod_labels),
+    ))
     return {"objectStoreEndpoint": store.endpoint, "auditBucket": planned.store.audit_bucket.name,
             "objectStoreCredentialsToSeed": credentials_to_seed(planned, ctx.plan.settings.secrets.kv_mount)}
 

@@ -1,7 +1,7 @@
 """Part `observability`: Prometheus, Loki, Grafana and the OpenTelemetry Collector in their own zone.
 
 Prometheus scrapes every declared service (`/metrics` on its port), the stack's own workloads and what
-earlier parts publish under `ctx.published["metrics.targets"]` (object store, NATS exporter, ...). Every
+earlier parts publish in `ctx.published.metrics_targets` (object store, NATS exporter, ...). Every
 zone that runs services may send OTLP to the Collector. Grafana's admin credentials are a Secret
 delivered from Vault. Later parts (gitops) find Loki and the Collector in `ctx.published`.
 """
@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import Field
 
-from cdb_stack.parts import BuildContext, PlanContext
+from cdb_stack.parts import BuildContext, ObservabilityOffer, PlanContext, PrometheusPeer
 from cdb_stack.settings_base import Compute, Name, Strict, compute
 from components import conventions
 from components.network import Peer
@@ -149,18 +149,14 @@ def build(planned: ObservabilityPlan | None, ctx: BuildContext) -> dict[str, Any
 
     zone = Zone(planned.zone.namespace, planned.zone)
     ctx.zones[planned.zone.namespace] = zone
-    deliver = ctx.published.get("secrets.deliver")
-    if deliver is None:  # fail closed: Grafana's credentials must come from the secret manager
+    if ctx.published.secrets is None:  # fail closed: Grafana's credentials must come from the secret manager
         raise ValueError("observability needs the secrets part (it delivers Grafana's credentials)")
-    delivery = deliver(planned.grafana_client, "Deployment", [zone])
-    published = [ScrapeTarget.parse(t, owner="metrics.targets") for t in ctx.published.get("metrics.targets", [])]
-    args = ObservabilityArgs.parse({**dict(planned.args), "targets": (*planned.args.targets, *published)})
+    delivery = ctx.published.secrets.deliver(planned.grafana_client, "Deployment", [zone])
+    args = ObservabilityArgs.parse({**dict(planned.args), "targets": (*planned.args.targets, *ctx.published.metrics_targets)})
     obs = Observability(NAME, args, ctx.flux_owned(pulumi.ResourceOptions(depends_on=[zone, delivery])))
-    ctx.published.update({
-        "observability.namespace": args.namespace, "observability.loki_url": obs.loki_url,
-        "observability.otlp_grpc": obs.otlp_grpc, "observability.otlp_http": obs.otlp_http,
-        "observability.prometheus_peer": {"namespace": args.namespace,
-                                          "pod_labels": {conventions.LABEL_NAME: "prometheus",
-                                                         conventions.LABEL_INSTANCE: "prometheus"}},
-    })
+    ctx.published.observability = ObservabilityOffer(
+        namespace=args.namespace, loki_url=obs.loki_url, otlp_grpc=obs.otlp_grpc, otlp_http=obs.otlp_http,
+        prometheus_peer=PrometheusPeer(namespace=args.namespace,
+                                       pod_labels={conventions.LABEL_NAME: "prometheus", conventions.LABEL_INSTANCE: "prometheus"}),
+    )
     return {"lokiUrl": obs.loki_url, "otlpEndpoint": obs.otlp_grpc, "prometheusUrl": obs.prometheus_url}

@@ -21,6 +21,7 @@ from components import conventions
 from components.network import Peer
 from components.redis import RedisTransport, RedisTransportArgs, phase_problem
 from components.zone import Zone, ZoneArgs
+from cdb_stack.parts import BuildContext, PlanContext, RedisOffer
 from cdb_stack.settings_base import Compute, Name, Strict
 
 KEY = "redis"
@@ -80,7 +81,7 @@ def declaration_data(settings: Settings, environment: str) -> dict[str, str]:
     return data
 
 
-def plan(settings: Settings, ctx: Any) -> Planned:
+def plan(settings: Settings, ctx: PlanContext) -> Planned:
     declared = declaration_data(settings, ctx.environment)
     api = getattr(ctx.settings, "api_server", None)
     if api is not None:  # the pack's connectivity rule models the API server by these, never the ClusterIP
@@ -108,7 +109,7 @@ def plan(settings: Settings, ctx: Any) -> Planned:
     return Planned(settings.name, args, zone, declared, settings.namespace, ctx.provenance)
 
 
-def build(planned: Planned, ctx: Any) -> dict[str, Any]:
+def build(planned: Planned, ctx: BuildContext) -> dict[str, Any]:
     import pulumi
 
     declare(planned, ctx)
@@ -119,11 +120,11 @@ def build(planned: Planned, ctx: Any) -> dict[str, Any]:
         zone = Zone(planned.zone.namespace, planned.zone)
         ctx.zones[planned.zone.namespace] = zone
     redis = RedisTransport(planned.name, planned.args, ctx.flux_owned(pulumi.ResourceOptions(depends_on=[zone] if zone else None)))
-    ctx.published["redis.url"] = f"redis://{redis.host}:6379/0"
+    ctx.published.redis = RedisOffer(url=f"redis://{redis.host}:6379/0")
     return {"redisPresent": True, "redisPhase": planned.args.phase}
 
 
-def declare(planned: Planned, ctx: Any) -> None:
+def declare(planned: Planned, ctx: BuildContext) -> None:
     """The stack declaration ConfigMap (one per stack), beside the event bus."""
     import pulumi
     import pulumi_kubernetes as k8s

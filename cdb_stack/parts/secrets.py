@@ -12,7 +12,7 @@ Every service that reads a Secret (`secretEnv`) becomes a Vault client: one poli
 own KV paths, one Kubernetes auth role bound to its ServiceAccount and namespace, and a VaultAuth plus
 VaultStaticSecrets in its namespace, so the Secret it reads is written by the operator, never by code.
 AI services are never clients, may not name the vault zone, and no allow-list may admit their zone.
-Later parts (object storage, observability) get their own Secrets through `ctx.published["secrets.deliver"]`.
+Later parts (object storage, observability) get their own Secrets through `ctx.published.secrets.deliver`.
 """
 
 from __future__ import annotations
@@ -23,14 +23,14 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from cdb_stack.parts import BuildContext, PlanContext
+from cdb_stack.parts import BuildContext, PlanContext, SecretsOffer
 from cdb_stack.settings_base import Compute, Name, Strict, compute
 from components import conventions
 from components.conventions import ZONE_CLASS_VAULT
 from components.network import Destination, Peer
 from components.vault import API_PORT, KEY_ID, StaticSeal, VaultServerArgs
 from components.vault_config import AUDIT_FILE, VaultClient, VaultConfigArgs
-from components.vault_delivery import SecretOperatorArgs, operator_pod_labels
+from components.vault_delivery import SecretDeliveryArgs, SecretOperatorArgs, operator_pod_labels
 from components.zone import ZoneArgs
 
 KEY = "secrets"
@@ -256,14 +256,12 @@ def build(planned: SecretsPlan, ctx: BuildContext) -> dict[str, Any]:
             config.add_client(client, cfg)
         return SecretDelivery(
             f"{client.role}-secrets",
-            {"provenance": ctx.plan.provenance, "client": client, "kv_mount": cfg.kv_mount, "auth_mount": cfg.auth_mount,
-             "audience": cfg.audience, "connection_ref": operator.connection_ref, "restart_kind": restart},
+            SecretDeliveryArgs(provenance=ctx.plan.provenance, client=client, kv_mount=cfg.kv_mount, auth_mount=cfg.auth_mount,
+                               audience=cfg.audience, connection_ref=operator.connection_ref, restart_kind=restart),
             pulumi.ResourceOptions(depends_on=[operator, *(depends_on or [])]))
 
     for client in cfg.clients:
         deliver(client, planned.restarts.get(client.role), [ctx.zones[client.namespace]] if client.namespace in ctx.zones else [])
-    ctx.published["secrets.deliver"] = deliver
-    ctx.published["secrets.vault_zone"] = planned.zone.namespace
-    ctx.published["secrets.vault_address"] = server.address
+    ctx.published.secrets = SecretsOffer(deliver=deliver, vault_zone=planned.zone.namespace, vault_address=server.address)
     return {"vaultAddress": server.address, "vaultZone": planned.zone.namespace,
             "secretOperatorNamespace": planned.operator_zone.namespace}

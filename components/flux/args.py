@@ -98,7 +98,7 @@ def egress_network(value: str) -> str:
     return value
 
 
-def required_components(value):
+def required_components(value: tuple[str, ...]) -> tuple[str, ...]:
     """The controller list must hold what the sync and the audit alert need, each once."""
     missing = [c for c in specs.REQUIRED_COMPONENTS if c not in value]
     if missing:

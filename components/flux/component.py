@@ -24,6 +24,7 @@ from components import conventions, defaults, upstream, vendored
 from components.flux import specs
 from components.flux.args import PRIVATE_NETWORKS, FluxArgs
 from components.kube import child_opts, metadata
+from components.base import Component, require_args
 
 FLUX_TYPE = "cdb:index:Flux"
 ROLE = "gitops"
@@ -51,19 +52,22 @@ def _sink_flow(address: str) -> list[dict[str, Any]]:
              "purpose": "send audit events"}]
 
 
-class Flux(pulumi.ComponentResource):
+class Flux(Component):
     """The Flux Operator, a pinned FluxInstance, the Git sync of one path, and the audit alert."""
+
+    TYPE = FLUX_TYPE
 
     namespace_name: str
 
-    def __init__(self, name: str, args: FluxArgs | dict[str, Any], opts: pulumi.ResourceOptions | None = None) -> None:
-        args = FluxArgs.parse(args, owner=f"Flux {name!r}")
-        super().__init__(FLUX_TYPE, name, args.to_plain(), opts)
+    def __init__(self, name: str, args: FluxArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = require_args(FluxArgs, args, owner=f"Flux {name!r}")
+        super().__init__(name, args.to_plain(), opts)
         ns = self.namespace_name = args.namespace
         labels = args.provenance.labels(name="flux", instance=name, component=ROLE)
         annotations = args.provenance.annotations()
 
-        def cr(suffix: str, api_version: str, kind: str, object_name: str, spec: dict[str, Any], *after, extra=None):
+        def cr(suffix: str, api_version: str, kind: str, object_name: str, spec: dict[str, Any], *after: pulumi.Resource,
+               extra: dict[str, str] | None = None) -> k8s.apiextensions.CustomResource:
             return k8s.apiextensions.CustomResource(
                 f"{name}-{suffix}",
                 api_version=api_version,

@@ -39,14 +39,14 @@ def _exporter_resources() -> Resources:
 class ExporterArgs(Intent):
     """prometheus-nats-exporter, a sidecar of every server: it sees exactly its own server's monitor port."""
 
-    image: Image = Field(default=EXPORTER_IMAGE, description="Pinned prometheus-nats-exporter image")
+    image: Image = Field(default=Image.parse(EXPORTER_IMAGE), description="Pinned prometheus-nats-exporter image")
     resources: Resources = Field(default_factory=_exporter_resources, description="Exporter requests and limits")
 
 
 class NackArgs(Intent):
     """The NACK JetStream controller: turns the Stream custom resources into streams on the cluster."""
 
-    image: Image = Field(default=NACK_IMAGE, description="Pinned jetstream-controller image")
+    image: Image = Field(default=Image.parse(NACK_IMAGE), description="Pinned jetstream-controller image")
     resources: Resources = Field(default_factory=_nack_resources, description="Controller requests and limits")
     api_server: tuple[Destination, ...] = Field(
         min_length=1,
@@ -63,7 +63,7 @@ class NatsJetStreamArgs(Intent):
 
     provenance: Provenance = Field(description="Ownership and origin labels/annotations of every object")
     namespace: DnsLabel = Field(description="Namespace (a Zone that allows PersistentVolumeClaims)")
-    image: Image = Field(default=NATS_IMAGE, description="Pinned nats-server image")
+    image: Image = Field(default=Image.parse(NATS_IMAGE), description="Pinned nats-server image")
     replicas: int = Field(default=3, ge=1, le=9, description="Servers: 1 (dev) or an odd number >= 3 (RAFT quorum)")
     storage_size: Memory = Field(default="10Gi", description="PersistentVolumeClaim size per server (JetStream file store)")
     storage_class: DnsLabel | None = Field(default=None, description="StorageClass of the claims; None uses the default")

@@ -21,6 +21,7 @@ from components.nats import config, nack, server
 from components.nats.args import NatsJetStreamArgs, stream_resource_name
 from components.service_args import service_name
 from components.streams import NACK_API_VERSION, NACK_KIND
+from components.base import Component, require_args
 
 NATS_JETSTREAM_TYPE = "cdb:index:NatsJetStream"
 ROLE = "event-bus"
@@ -29,17 +30,19 @@ SERVICE = conventions.WORKLOAD_CLASS_SERVICE
 STREAM_CLASS_LABEL = "cdb-infra.io/stream-class"  # shared with policy_pack/rules/conventions.py
 
 
-class NatsJetStream(pulumi.ComponentResource):
+class NatsJetStream(Component):
     """The event bus: NATS JetStream servers, the NACK controller and the declared streams."""
+
+    TYPE = NATS_JETSTREAM_TYPE
 
     client_url: str
     stream_names: list[str]
 
-    def __init__(self, name: str, args: NatsJetStreamArgs | dict[str, Any], opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, args: NatsJetStreamArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         owner = f"NatsJetStream {name!r}"
-        args = NatsJetStreamArgs.parse(args, owner=owner)
+        args = require_args(NatsJetStreamArgs, args, owner=owner)
         check_name(owner, "name", name, service_name)
-        super().__init__(NATS_JETSTREAM_TYPE, name, args.to_plain(), opts)
+        super().__init__(name, args.to_plain(), opts)
         ns, prov = args.namespace, args.provenance
         annotations = prov.annotations()
         labels = prov.labels(name=name, instance=name, component=ROLE, workload_class=PLATFORM_STATE)

@@ -32,7 +32,7 @@ def probes() -> dict[str, dict[str, Any]]:
 
 def go_mem_limit(args: NatsJetStreamArgs) -> str:
     """About 80% of the memory limit, so the Go GC works before the kernel OOM-kills (upstream advice)."""
-    limit = int(quantity.parse_quantity(args.resources.memory_limit))
+    limit = int(quantity.parse_quantity(str(args.resources.memory_limit)))
     return f"{limit * 8 // 10 // (1024 * 1024)}MiB"
 
 

@@ -97,7 +97,9 @@ def build(parent: pulumi.Resource, spec: Spec, namespace: str, provenance: Prove
     labels = provenance.labels(name=name, instance=name, component=spec.role, workload_class=workload_class)
     annotations = provenance.annotations()
     selector = selector_of(name)
-    meta = lambda object_name: metadata(object_name, namespace, labels, annotations)  # noqa: E731
+    def meta(object_name: str) -> dict[str, Any]:
+        return metadata(object_name, namespace, labels, annotations)
+
     made: dict[str, Any] = {}
     made["sa"] = k8s.core.v1.ServiceAccount(
         f"{name}-sa", metadata=meta(name), automount_service_account_token=spec.api_access, opts=child_opts(parent))

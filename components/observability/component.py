@@ -21,6 +21,7 @@ from components.observability import configs
 from components.observability.common import ScrapeTarget, Spec, WorkloadSettings, build, egress_rule, ingress_rule, selector_of
 from components.provenance import Provenance
 from components.types import Probe
+from components.base import Component, require_args
 
 OBSERVABILITY_TYPE = "cdb:index:Observability"
 PROMETHEUS, LOKI, GRAFANA, COLLECTOR = "prometheus", "loki", "grafana", "otel-collector"
@@ -82,9 +83,16 @@ def own_targets(ns: str) -> list[ScrapeTarget]:
 
 def _specs(args: ObservabilityArgs) -> list[Spec]:
     ns = args.namespace
-    peer = lambda name: Peer(pod_labels=selector_of(name))  # noqa: E731 (same namespace)
-    to = lambda name, *ports: egress_rule(ns, selector_of(name), list(ports))  # noqa: E731
-    cfg = lambda n, path: platform.config_volume("config", f"{n}-config", path)  # noqa: E731
+
+    def peer(name: str) -> Peer:  # same namespace
+        return Peer(pod_labels=selector_of(name))
+
+    def to(name: str, *ports: int) -> dict[str, Any]:
+        return egress_rule(ns, selector_of(name), list(ports))
+
+    def cfg(n: str, path: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        return platform.config_volume("config", f"{n}-config", path)
+
     tmp, tmp_mount = platform.scratch("tmp", "/tmp")
     specs: list[Spec] = []
 
@@ -116,7 +124,9 @@ def _specs(args: ObservabilityArgs) -> list[Spec]:
 
     vol, mount = cfg(GRAFANA, "/etc/grafana/provisioning/datasources")
     data, data_mount = platform.scratch("data", "/var/lib/grafana", "256Mi")
-    secret = lambda env, key: {"name": env, "valueFrom": {"secretKeyRef": {"name": args.grafana_admin_secret, "key": key}}}  # noqa: E731
+    def secret(env: str, key: str) -> dict[str, Any]:
+        return {"name": env, "valueFrom": {"secretKeyRef": {"name": args.grafana_admin_secret, "key": key}}}
+
     specs.append(Spec(
         GRAFANA, "dashboards", {"grafana": configs.GRAFANA_PORT},
         platform.container(GRAFANA, args.grafana.image.ref, {"grafana": configs.GRAFANA_PORT}, args.grafana.resources,
@@ -149,12 +159,14 @@ def _specs(args: ObservabilityArgs) -> list[Spec]:
     return specs
 
 
-class Observability(pulumi.ComponentResource):
+class Observability(Component):
     """The four workloads plus the cross-namespace paths for scraping and OTLP."""
 
-    def __init__(self, name: str, args: ObservabilityArgs | dict[str, Any], opts: pulumi.ResourceOptions | None = None):
-        args = ObservabilityArgs.parse(args, owner=f"Observability {name!r}")
-        super().__init__(OBSERVABILITY_TYPE, name, args.to_plain(), opts)
+    TYPE = OBSERVABILITY_TYPE
+
+    def __init__(self, name: str, args: ObservabilityArgs, opts: pulumi.ResourceOptions | None = None):
+        args = require_args(ObservabilityArgs, args, owner=f"Observability {name!r}")
+        super().__init__(name, args.to_plain(), opts)
         ns, prov = args.namespace, args.provenance
         self.workloads = {spec.name: build(self, spec, ns, prov) for spec in _specs(args)}
         self._discovery_rbac(name, ns, prov)

@@ -10,7 +10,7 @@ advisory "can't run policy" diagnostic instead of a false pass or a false violat
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 EMPTY: Mapping[str, Any] = {}
 
@@ -22,12 +22,12 @@ class SecretText(str):
     __slots__ = ()
 
 
-def is_mapping(value: Any) -> bool:
+def is_mapping(value: Any) -> TypeGuard[Mapping[str, Any]]:
     # Exact-type checks first: ABC isinstance checks dominate rule time on plain decoded data.
     return type(value) is dict or isinstance(value, Mapping)
 
 
-def is_list(value: Any) -> bool:
+def is_list(value: Any) -> TypeGuard[Sequence[Any]]:
     # Strings are Sequences too; a list field holding a string is malformed, not a list.
     return type(value) is list or (isinstance(value, Sequence) and not isinstance(value, (str, bytes)))
 

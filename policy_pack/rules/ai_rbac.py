@@ -48,7 +48,7 @@ def _rules(role: KubeObject, cluster_roles: list[KubeObject], seen: frozenset[st
     return found
 
 
-def _why_reads(binding: KubeObject, roles: dict, cluster_roles: list[KubeObject]) -> str | None:
+def _why_reads(binding: KubeObject, roles: dict[Any, KubeObject], cluster_roles: list[KubeObject]) -> str | None:
     ref = mapping(binding.props, "roleRef")
     kind, name = text(ref, "kind") or "ClusterRole", text(ref, "name") or ""
     namespace = binding.namespace if kind == "Role" else None

@@ -13,7 +13,7 @@ from typing import Any
 
 from .access import get, items
 from .podspec import Container, PodTemplate, containers
-from .redis import image_name
+from .images import image_name
 
 # Repository names (the last path segment, lower case) -> the software, as messages name it.
 SERVING_IMAGES: dict[str, str] = {

@@ -56,7 +56,7 @@ def _defaults(limit_ranges: list[KubeObject]) -> dict[tuple[str, str], Any]:
     return found
 
 
-def _container_value(spec: Mapping[str, Any], kind: str, resource: str, defaults: Mapping) -> Decimal | None:
+def _container_value(spec: Mapping[str, Any], kind: str, resource: str, defaults: Mapping[tuple[str, str], Any]) -> Decimal | None:
     resources = mapping(spec, "resources")
     raw = get(mapping(resources, kind), resource)
     if raw is None and kind == "requests":
@@ -70,7 +70,7 @@ def _container_value(spec: Mapping[str, Any], kind: str, resource: str, defaults
     return None if raw is None else parse_quantity(raw)
 
 
-def pod_value(pod: RunPod, kind: str, resource: str, defaults: Mapping) -> tuple[Decimal | None, str | None]:
+def pod_value(pod: RunPod, kind: str, resource: str, defaults: Mapping[tuple[str, str], Any]) -> tuple[Decimal | None, str | None]:
     """(effective value, None) or (None, container path that lacks it)."""
     pod_level = get(mapping(pod.template.spec, "resources", kind), resource)
     if pod_level is not None:
@@ -93,7 +93,7 @@ def pod_value(pod: RunPod, kind: str, resource: str, defaults: Mapping) -> tuple
 
 def _applies(quota: KubeObject, pod: RunPod, best_effort: bool) -> bool:
     terminating = get(pod.template.spec, "activeDeadlineSeconds") is not None
-    scopes = [s for s in items(quota.spec, "scopes") if isinstance(s, str)]
+    scopes: list[str | None] = [s for s in items(quota.spec, "scopes") if isinstance(s, str)]
     scopes += [text(e, "scopeName") for e in items(mapping(quota.spec, "scopeSelector"), "matchExpressions")
                if text(e, "operator") in ("Exists", None)]
     rules = {"Terminating": terminating, "NotTerminating": not terminating, "BestEffort": best_effort,

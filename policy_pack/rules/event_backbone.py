@@ -59,7 +59,7 @@ def _points_at_redis(address: Any, hosts: set[str]) -> bool:
     if _REDIS_URL.match(address):
         return True
     match = _HOST.match(address.strip())
-    return bool(match) and match["host"].lower() in hosts
+    return match is not None and match["host"].lower() in hosts
 
 
 def _sinks(resources: Sequence[Any]) -> Iterator[tuple[KubeObject, str, Any]]:

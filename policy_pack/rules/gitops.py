@@ -96,7 +96,7 @@ def _implied_objects(instance: KubeObject) -> Iterator[tuple[str, str | None, st
     yield "Kustomization", name, instance.namespace, {}
 
 
-def _covers(alert: KubeObject, kind: str, name: str | None, namespace: str | None, labels: Mapping) -> bool:
+def _covers(alert: KubeObject, kind: str, name: str | None, namespace: str | None, labels: Mapping[str, Any]) -> bool:
     for _, source in indexed(alert.spec, "eventSources", ""):
         if text(source, "kind") != kind:
             continue

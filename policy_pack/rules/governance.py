@@ -57,7 +57,7 @@ def _belongs(protection: Any, repository: Any, repositories: Sequence[Any]) -> b
     if protection.resource_type in RULESET_TYPES:
         return ruleset_belongs(protection, _repo_name(repository))
     key = "repository" if protection.resource_type == PROTECTION_V3 else "repositoryId"
-    return get(protection.props, key) == _repo_name(repository)
+    return bool(get(protection.props, key) == _repo_name(repository))
 
 
 def _default_branch(repository: Any, resources: Sequence[Any]) -> str:

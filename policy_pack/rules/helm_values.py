@@ -18,7 +18,8 @@ from .access import get, is_list, is_mapping, mapping, text
 from .conventions import PLATFORM_STATE_HOWTO, platform_state_gaps
 from .metadata import Rule
 from .objects import kind_of
-from .secrets import ANNOTATION_NOT_A_SECRET, allowed_keys, value_findings
+from .conventions import ANNOTATION_NOT_A_SECRET
+from .secrets import allowed_keys, value_findings
 
 PULUMI_HELM_TYPES = ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart", "kubernetes:helm.sh/v3:Chart")
 HELM_RELEASE = ("helm.toolkit.fluxcd.io", "HelmRelease")

@@ -6,7 +6,8 @@ Init and ephemeral containers are held to the same controls as regular ones, as 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from pulumi_policy import Severity
 
@@ -23,7 +24,7 @@ LIFECYCLE_HOOKS = ("postStart", "preStop")
 ALLOWED_ADDED_CAPABILITY = "NET_BIND_SERVICE"
 
 
-def _security_context(container: Container):
+def _security_context(container: Container) -> Mapping[str, Any]:
     return mapping(container.spec, "securityContext")
 
 

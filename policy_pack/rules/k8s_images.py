@@ -12,6 +12,7 @@ from typing import Any
 from pulumi_policy import Severity
 
 from .access import get, shown
+from .images import split_image
 from .metadata import pod_template_rule
 from .podspec import PodTemplate, containers
 
@@ -20,17 +21,8 @@ CLAUSE = "5"
 # runs alone, so this is its own copy; tests/components/test_image_ref.py holds the two equal).
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128}")
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+__all__ = ["IMAGE_PINNING", "PIN_HINT", "RULES", "check_images", "image_problem", "split_image"]
 PIN_HINT = "pin a version tag (app:1.4.2) or a digest (app@sha256:<64 hex digits>)"
-
-
-def split_image(image: str) -> tuple[str, str | None, str | None]:
-    """(repository, tag, digest) of an image reference; a registry port is not a tag."""
-    name, at, digest = image.partition("@")
-    last_slash = name.rfind("/")
-    colon = name.rfind(":")
-    if colon > last_slash:
-        return name[:colon], name[colon + 1:], digest if at else None
-    return name, None, digest if at else None
 
 
 def image_problem(image: Any) -> str | None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from pulumi_policy import Severity
 
@@ -19,7 +20,7 @@ ALLOWED_VOLUME_KINDS = ("configMap", "secret", "projected", "downwardAPI", "empt
                         "persistentVolumeClaim")
 
 
-def _volume_kinds(volume) -> list[str]:
+def _volume_kinds(volume: Mapping[str, Any]) -> list[str]:
     return [key for key in volume if key != "name"]
 
 
@@ -31,8 +32,8 @@ def _persistent_claims(template: PodTemplate) -> Iterator[tuple[str, str]]:
             yield volume_label(path, volume), f"mounts PersistentVolumeClaim {shown(claim)}"
     # StatefulSets and their look-alikes (OpenKruise CloneSet, Advanced StatefulSet) claim by template.
     if template.path.startswith("spec.template"):
-        for path, claim in indexed(template.owner_spec, "volumeClaimTemplates", "spec"):
-            name = text(mapping(claim, "metadata"), "name")
+        for path, claim_template in indexed(template.owner_spec, "volumeClaimTemplates", "spec"):
+            name = text(mapping(claim_template, "metadata"), "name")
             label = f'{path} (name "{name}")' if name else path
             yield label, f"{template.kind} claims persistent storage"
 

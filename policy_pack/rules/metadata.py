@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -34,15 +34,17 @@ FRAMEWORK_NAME = "CDB_INFRA_POLICY"
 FRAMEWORK_VERSION = "1.0.0"
 DOCS_URL = "https://github.com/cdb/cdb-infra/blob/main/docs/policies.md#{name}"
 
-Check = Callable[[str, Mapping[str, Any]], Iterable[str]]
+# check(resource_type, props), or check(resource_type, props, config) for a rule with `config`.
+Check = Callable[..., Iterable[str]]
 PodCheck = Callable[[PodTemplate], Iterable[str]]
-# A stack check yields (message, urn of the resource to blame, or None for the stack as a whole).
-StackCheck = Callable[[Sequence[PolicyResource]], Iterable[tuple[str, str | None]]]
+# A stack check yields (message, urn of the resource to blame, or None for the stack as a whole);
+# check(resources), or check(resources, config) for a rule with `config`.
+StackCheck = Callable[..., Iterable[tuple[str, str | None]]]
 
 
-@dataclass(frozen=True)
-class Rule:
-    """Everything a policy says about itself, plus its check."""
+@dataclass(frozen=True, kw_only=True)
+class RuleMetadata:
+    """Everything a policy says about itself: the one base of resource and stack rules."""
 
     name: str
     description: str
@@ -51,40 +53,36 @@ class Rule:
     severity: Severity
     remediation: str
     tags: tuple[str, ...]
+    # Pack config: JSON-schema properties, each with a default; when set, check gets the merged config
+    # as its last argument (the CLI applies the defaults and validates bounds; tests call without Configure).
+    config: Mapping[str, Mapping[str, Any]] | None = None
+
+    kind: ClassVar[str]
+
+    @property
+    def url(self) -> str:
+        return DOCS_URL.format(name=self.name)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rule(RuleMetadata):
+    """A resource rule: its metadata plus a check of one resource's properties."""
+
     check: Check
     # Resource types the rule looks at; others are reported as not applicable (None: every type).
     applies_to: Callable[[str], bool] | None = None
     not_applicable_reason: str = ""
-    # Pack config: JSON-schema properties, each with a default; when set, check gets the merged config
-    # as a third argument (the CLI applies the defaults and validates bounds; tests call without Configure).
-    config: Mapping[str, Mapping[str, Any]] | None = None
 
-    kind = "resource"
-
-    @property
-    def url(self) -> str:
-        return DOCS_URL.format(name=self.name)
+    kind: ClassVar[str] = "resource"
 
 
-@dataclass(frozen=True)
-class StackRule:
+@dataclass(frozen=True, kw_only=True)
+class StackRule(RuleMetadata):
     """A rule over the whole stack graph (AnalyzeStack): what no single object shows."""
 
-    name: str
-    description: str
-    clause: str
-    specification: str
-    severity: Severity
-    remediation: str
-    tags: tuple[str, ...]
     check: StackCheck
-    config: Mapping[str, Mapping[str, Any]] | None = None  # as Rule.config; check gets it second
 
-    kind = "stack"
-
-    @property
-    def url(self) -> str:
-        return DOCS_URL.format(name=self.name)
+    kind: ClassVar[str] = "stack"
 
 
 class NotApplicable(Exception):
@@ -108,14 +106,14 @@ class StackRulePolicy(StackValidationPolicy):
     rule: StackRule
 
 
-def rule_config(rule: Rule | StackRule, args: Any) -> dict[str, Any]:
+def rule_config(rule: RuleMetadata, args: Any) -> dict[str, Any]:
     """The rule's config: schema defaults, overridden by what the engine configured."""
     defaults = {key: schema["default"] for key, schema in (rule.config or {}).items() if "default" in schema}
     configured = args.get_config() or {}
     return {**defaults, **{key: value for key, value in configured.items() if key in defaults}}
 
 
-def _common(rule: Rule | StackRule) -> dict[str, Any]:
+def _common(rule: RuleMetadata) -> dict[str, Any]:
     schema = (PolicyConfigSchema(properties={k: dict(v) for k, v in rule.config.items()})
               if rule.config else None)
     return dict(

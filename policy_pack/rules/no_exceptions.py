@@ -16,7 +16,7 @@ from typing import Any
 from pulumi.runtime.proto import analyzer_pb2 as proto
 
 CLAUSE_8 = "CDB_INFRA_POLICY clause 8 (Keine Ausnahmen)"
-LEVEL_NAMES = {proto.ADVISORY: "advisory", proto.MANDATORY: "mandatory", proto.DISABLED: "disabled",
+LEVEL_NAMES: dict[int, str] = {proto.ADVISORY: "advisory", proto.MANDATORY: "mandatory", proto.DISABLED: "disabled",
                proto.REMEDIATE: "remediate"}
 SHOWN = 5
 

@@ -129,16 +129,17 @@ def of_type(resources: Sequence[Any], *type_tokens: str) -> Iterator[Any]:
 
 def selector_matches(selector: Any, labels: Mapping[str, Any]) -> bool:
     """Kubernetes label-selector semantics; an empty selector selects everything."""
-    for key, value in mapping(selector, "matchLabels").items():
-        if labels.get(key) != value:
+    for label, value in mapping(selector, "matchLabels").items():
+        if labels.get(label) != value:
             return False
     for _, expression in indexed(selector, "matchExpressions", ""):
         key, operator = text(expression, "key"), text(expression, "operator")
         values = items(expression, "values")
-        present = key in labels
-        if operator == "In" and not (present and labels[key] in values):
+        present = key is not None and key in labels
+        current = labels[key] if key is not None and present else None
+        if operator == "In" and not (present and current in values):
             return False
-        if operator == "NotIn" and present and labels[key] in values:
+        if operator == "NotIn" and present and current in values:
             return False
         if operator == "Exists" and not present:
             return False

@@ -157,11 +157,12 @@ def find_pod_template(resource_type: str, props: Mapping[str, Any]) -> PodTempla
     key = ("pod-template", resource_type)
     if key not in memo:
         memo[key] = _find_pod_template(resource_type, props, known_containers={})
-    return memo[key]
+    found: PodTemplate | None = memo[key]
+    return found
 
 
 def _find_pod_template(resource_type: str, props: Mapping[str, Any],
-                       known_containers: dict | None = None) -> PodTemplate | None:
+                       known_containers: dict[Any, Any] | None = None) -> PodTemplate | None:
     parsed = parse_kubernetes_type(resource_type)
     if parsed in _TEMPLATE_KEYS:
         return _template_at(parsed[1], props, _TEMPLATE_KEYS[parsed], False, known_containers)
@@ -189,7 +190,7 @@ def _holds_containers(template: Any) -> bool:
 
 
 def _template_at(kind: str, props: Mapping[str, Any], keys: tuple[str, ...], job_shaped: bool,
-                 known_containers: dict | None) -> PodTemplate:
+                 known_containers: dict[Any, Any] | None) -> PodTemplate:
     template = _follow(props, keys)
     prefix = ".".join(keys)
     return PodTemplate(

@@ -56,7 +56,7 @@ def _find_role(roles: dict[tuple[str, str | None, str], KubeObject], binding: Ku
     return roles.get((kind, namespace, name))
 
 
-def _why_write(binding: KubeObject, roles: dict) -> str | None:
+def _why_write(binding: KubeObject, roles: dict[Any, KubeObject]) -> str | None:
     """Why the binding's role is not read-only, or None when it is."""
     ref = mapping(binding.props, "roleRef")
     kind, name = text(ref, "kind") or "ClusterRole", text(ref, "name") or ""

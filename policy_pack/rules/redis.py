@@ -17,6 +17,7 @@ from typing import Any
 
 from .access import get, indexed, items, mapping, text
 from .conventions import platform_state_gaps
+from .images import image_name
 from .objects import KubeObject, memo, objects, workloads
 from .podspec import Container, PodTemplate, containers
 
@@ -27,18 +28,6 @@ BITNAMI_SWITCHES = {  # env var -> value that turns the Bitnami default persiste
     "valkey": (("VALKEY_AOF_ENABLED", "no"), ("VALKEY_RDB_POLICY_DISABLED", "yes")),
 }
 DISABLED_SAVE = ("", '""', "''")
-
-
-def image_name(image: Any) -> tuple[str, str] | None:
-    """(namespace, name) of an image's repository: "bitnami/redis:7@sha256:.." -> ("bitnami", "redis")."""
-    if not isinstance(image, str) or not image:
-        return None
-    name = image.split("@", 1)[0]
-    slash, colon = name.rfind("/"), name.rfind(":")
-    if colon > slash:
-        name = name[:colon]
-    parts = name.split("/")
-    return (parts[-2] if len(parts) > 1 else "library"), parts[-1]
 
 
 def redis_flavour(container: Container) -> str | None:

@@ -224,9 +224,9 @@ def check_references(resources: Sequence[Any]) -> Iterator[tuple[str, str | None
     yield from _custom_refs(stack, graph)
     yield from _service_urls(stack)
     for resource in resources:
-        label = stack.urn_keys.get(getattr(resource, "urn", None))
+        label = stack.urn_keys.get(str(getattr(resource, "urn", "")))
         for dependency in getattr(resource, "dependencies", None) or ():
-            target = stack.urn_keys.get(getattr(dependency, "urn", None))
+            target = stack.urn_keys.get(str(getattr(dependency, "urn", "")))
             if label and target and kind_of(dependency.resource_type) is not None:
                 graph.wait(label, target, "Pulumi waits for it (dependsOn or an input)", resource.urn)
     for cycle in graph.cycles():

@@ -29,7 +29,7 @@ def _block(value: Any) -> Mapping[str, Any]:
     return found[0] if found and is_mapping(found[0]) else {}
 
 
-def _included(patterns: dict, name: str, everything: str, extra: tuple[str, ...] = ()) -> bool:
+def _included(patterns: Mapping[str, Any], name: str, everything: str, extra: tuple[str, ...] = ()) -> bool:
     includes = [p for p in items(patterns, "includes") if isinstance(p, str)]
     excludes = [p for p in items(patterns, "excludes") if isinstance(p, str)]
 

@@ -62,10 +62,10 @@ def _split(found: list[tuple[str, str | None]]) -> tuple[list[tuple[str, str | N
     return judged, [(f.urn or "", f.reason) for f in found if isinstance(f, NotJudged)]
 
 
-class _Tagged(Mapping):
+class _Tagged(Mapping[str, Any]):
     __slots__ = ("_target", "_urn")
 
-    def __init__(self, target: Mapping, urn: str) -> None:
+    def __init__(self, target: Mapping[str, Any], urn: str) -> None:
         self._target, self._urn = target, urn
 
     def __getitem__(self, key: Any) -> Any:
@@ -84,10 +84,10 @@ class _Tagged(Mapping):
         return len(self._target)
 
 
-class _TaggedList(Sequence):
+class _TaggedList(Sequence[Any]):
     __slots__ = ("_target", "_urn")
 
-    def __init__(self, target: Sequence, urn: str) -> None:
+    def __init__(self, target: Sequence[Any], urn: str) -> None:
         self._target, self._urn = target, urn
 
     def __getitem__(self, index: Any) -> Any:

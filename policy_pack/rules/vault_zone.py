@@ -21,7 +21,7 @@ from .conventions import LABEL_NAMESPACE_NAME, LABEL_ZONE_CLASS, ZONE_CLASS_VAUL
 from .metadata import StackRule
 from .objects import KubeObject, objects, workloads
 from .podspec import Container, containers
-from .redis import image_name
+from .images import image_name
 
 VAULT_IMAGES = frozenset(("vault", "openbao", "bao"))
 NAMESPACE = (("core", "Namespace"),)
@@ -44,15 +44,25 @@ def is_open_cidr(cidr: Any) -> bool:
     return parsed is not None and parsed.prefixlen == 0
 
 
+def _supernet(outer: ipaddress.IPv4Network | ipaddress.IPv6Network,
+              inner: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
+    """outer contains inner; networks of different IP versions never contain each other."""
+    if isinstance(outer, ipaddress.IPv4Network) and isinstance(inner, ipaddress.IPv4Network):
+        return outer.supernet_of(inner)
+    if isinstance(outer, ipaddress.IPv6Network) and isinstance(inner, ipaddress.IPv6Network):
+        return outer.supernet_of(inner)
+    return False
+
+
 def block_reaches(block: Mapping[str, Any], cidr_range: str) -> bool:
     """Whether an ipBlock (cidr minus except) still admits some address of the range."""
     allowed, target = network(text(block, "cidr")), network(cidr_range)
     if allowed is None or target is None or allowed.version != target.version or not allowed.overlaps(target):
         return False
-    shared = target if allowed.supernet_of(target) else allowed
+    shared = target if _supernet(allowed, target) else allowed
     for excepted in items(block, "except"):
         cut = network(excepted)
-        if cut is not None and cut.version == shared.version and cut.supernet_of(shared):
+        if cut is not None and _supernet(cut, shared):
             return False
     return True
 

@@ -23,6 +23,7 @@ class Registration:
     custom: bool
     dependencies: list[str]
     inputs: dict[str, Any]
+    aliases: list[dict[str, Any]] = field(default_factory=list)  # alias specs (or URNs) as sent
 
 
 @dataclass
@@ -67,6 +68,7 @@ class RecordingMonitor(mocks.MockMonitor):
                 custom=request.custom,
                 dependencies=list(request.dependencies),
                 inputs=json_format.MessageToDict(request.object),
+                aliases=[json_format.MessageToDict(alias) for alias in request.aliases],
             )
         )
         return response

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from components.errors import ComponentArgsError
-from components.governance import RepositoryGovernance
+from components.governance import RepositoryGovernance, RepositoryGovernanceArgs
 from tests.components.harness import run_program
 from tests.policy_pack.harness import Node, analyze_stack
 
@@ -14,7 +14,7 @@ PROTECTION = "github:index/branchProtection:BranchProtection"
 
 
 def _governed(**args):
-    return run_program(lambda: RepositoryGovernance("infra", {"repository": "cdb-infra", **args}))
+    return run_program(lambda: RepositoryGovernance("infra", RepositoryGovernanceArgs.parse({"repository": "cdb-infra", **args}, owner="RepositoryGovernance 'infra'")))
 
 
 def test_repository_has_auto_merge_off():

@@ -7,7 +7,7 @@ import pytest
 
 from components.config import ConfigMapVolume, EnvVar, SecretVolume
 from components.network import Destination
-from components.service import StatelessService
+from components.service import StatelessService, StatelessServiceArgs
 from components.types import Probe
 from components.zone import Zone, ZoneArgs
 from tests import schemas
@@ -32,7 +32,7 @@ def test_every_registered_kubernetes_object_validates_strictly(provenance, servi
         Zone("apps", ZoneArgs(provenance=provenance, quota={"requests.storage": "10Gi"}))
         StatelessService(
             "api",
-            {
+            StatelessServiceArgs(**{
                 **service_args,
                 "startup": Probe.grpc(9090, failure_threshold=30),
                 "env": (EnvVar.from_config_map("MODE", "api-config", "mode"), EnvVar.from_secret("DB_PASSWORD", "db", "password")),
@@ -42,7 +42,7 @@ def test_every_registered_kubernetes_object_validates_strictly(provenance, servi
                 "command": ("/app",),
                 "container_args": ("--serve",),
                 "replicas": 1,
-            },
+            }),
         )
 
     objects = run_program(program).kubernetes_objects()

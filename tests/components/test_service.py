@@ -6,7 +6,7 @@ import pytest
 
 from components.config import ConfigMapRef, ConfigMapVolume, EnvVar, SecretRef, SecretVolume
 from components.errors import ComponentArgsError
-from components.service import StatelessService
+from components.service import StatelessService, StatelessServiceArgs
 from components.types import Probe
 from tests.components.conftest import REVISION
 from tests.components.harness import Recording, run_program
@@ -20,7 +20,7 @@ NETPOL = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 
 
 def build(args: dict[str, Any], **overrides: Any) -> Recording:
-    return run_program(lambda: StatelessService("api", {**args, **overrides}))
+    return run_program(lambda: StatelessService("api", StatelessServiceArgs.parse({**args, **overrides}, owner="StatelessService 'api'")))
 
 
 def pod(recording: Recording) -> dict[str, Any]:
@@ -282,7 +282,7 @@ def test_invalid_arguments_register_nothing(service_args: dict[str, Any]) -> Non
 
     def program() -> None:
         try:
-            StatelessService("api", {**service_args, "image": "ghcr.io/cdb/api"})
+            StatelessService("api", StatelessServiceArgs.parse({**service_args, "image": "ghcr.io/cdb/api"}))
         except ComponentArgsError as exc:
             refused.append(str(exc))
 
@@ -293,7 +293,7 @@ def test_invalid_arguments_register_nothing(service_args: dict[str, Any]) -> Non
 
 def test_a_name_that_is_not_a_valid_service_name_is_refused(service_args: dict[str, Any]) -> None:
     with pytest.raises(ComponentArgsError, match=r"^StatelessService '9api': name: '9api' is not a valid Service name"):
-        run_program(lambda: StatelessService("9api", service_args))
+        run_program(lambda: StatelessService("9api", StatelessServiceArgs(**service_args)))
 
 
 def test_component_inputs_are_visible_to_policies(service_args: dict[str, Any]) -> None:

@@ -129,7 +129,7 @@ def test_an_invalid_zone_name_is_refused_before_anything_is_registered(provenanc
 
     def program() -> None:
         try:
-            Zone("Apps_Zone", {"provenance": provenance})
+            Zone("Apps_Zone", ZoneArgs(provenance=provenance))
         except ComponentArgsError as exc:
             recorded.append(str(exc))
 
@@ -141,9 +141,9 @@ def test_an_invalid_zone_name_is_refused_before_anything_is_registered(provenanc
     assert recording.of_type("cdb:index:Zone") == [] and recording.kubernetes_objects() == []
 
 
-def test_zone_args_given_as_a_dict_are_validated_with_the_component_name(provenance: Provenance) -> None:
+def test_zone_args_parsed_from_a_dict_are_validated_with_the_component_name(provenance: Provenance) -> None:
     with pytest.raises(ComponentArgsError) as caught:
-        run_program(lambda: Zone("apps", {"provenance": provenance, "quota": {"pods": "many"}}))
+        ZoneArgs.parse({"provenance": provenance, "quota": {"pods": "many"}}, owner="Zone 'apps'")
     assert str(caught.value) == (
         "Zone 'apps': quota.pods: 'many' is not a Kubernetes quantity; write e.g. '250m', '0.5', '1' or '256Mi'"
     )

@@ -140,8 +140,8 @@ def test_the_audit_stream_denies_delete_and_purge_and_outlives_its_resource():
     labels = recording.one(STREAM, "nats-stream-audit").inputs["metadata"]["labels"]
     assert labels["cdb-infra.io/stream-class"] == "audit"
     assert "cdb-infra.io/stream-class" not in recording.one(STREAM, "nats-stream-cdb-events").inputs["metadata"]["labels"]
-    assert build_ctx.published["event_bus.audit_subject"] == "audit.v1.flux"
-    assert build_ctx.published["event_bus.url"] == "nats://nats.event-bus.svc.cluster.local:4222"
+    assert build_ctx.published.event_bus.audit_subject == "audit.v1.flux"
+    assert build_ctx.published.event_bus.url == "nats://nats.event-bus.svc.cluster.local:4222"
 
 
 def test_network_policies_admit_named_zones_routes_between_servers_and_scrapers_on_the_exporter_port():

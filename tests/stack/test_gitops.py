@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from cdb_stack.parts import BuildContext, gitops
+from cdb_stack.parts import BuildContext, EventBusOffer, Published, gitops
 from components.errors import ComponentArgsError
 from components.flux import ALERT_KINDS, FluxArgs, helm_release_spec, parse_duration
 from components.flux.duration import MAX_INTERVAL_SECONDS
@@ -165,12 +165,15 @@ def _plan_ctx():
     return plan_stack(parse_settings(stack_config("dev")), "cdb-infra", "dev")
 
 
+def _bus(url: str, subject: str) -> Published:
+    return Published(event_bus=EventBusOffer(url=url, audit_subject=subject, namespace="x", client_labels={}))
+
+
 def test_without_a_published_event_bus_the_provider_falls_back_to_the_default_address():
     planned = _plan_ctx().parts["gitops"]
     args = gitops._final_args(planned, BuildContext(_plan_ctx().context))
     assert args.audit_address == "nats://nats.event-bus.svc:4222" and args.audit_subject == "audit.v1.flux"
-    published = BuildContext(_plan_ctx().context, published={"event_bus.url": "nats://bus.x.svc:4222",
-                                                            "event_bus.audit_subject": "audit.v2.flux"})
+    published = BuildContext(_plan_ctx().context, published=_bus("nats://bus.x.svc:4222", "audit.v2.flux"))
     args = gitops._final_args(planned, published)
     assert (args.audit_address, args.audit_subject) == ("nats://bus.x.svc:4222", "audit.v2.flux")
 
@@ -182,7 +185,7 @@ def test_an_audit_address_in_settings_wins_over_the_published_one():
 
     config = stack_config("dev", gitops={"audit": {"address": "tls://audit.example:4222"}})
     plan = plan_stack(parse_settings(config), "cdb-infra", "dev")
-    ctx = BuildContext(plan.context, published={"event_bus.url": "nats://bus.x.svc:4222"})
+    ctx = BuildContext(plan.context, published=_bus("nats://bus.x.svc:4222", "audit.v1.flux"))
     assert gitops._final_args(plan.parts["gitops"], ctx).audit_address == "tls://audit.example:4222"
 
 

@@ -28,7 +28,7 @@ def test_kafka_is_off_by_default():
     assert kafka.Settings().enabled is False
     for stack in ("dev", "prod"):
         recording, build_ctx = build(stack)
-        assert recording.kubernetes_objects() == [] and "kafka.bootstrap" not in build_ctx.published
+        assert recording.kubernetes_objects() == [] and build_ctx.published.kafka is None
 
 
 def test_enabled_kafka_is_a_pinned_strimzi_kraft_cluster_with_replicated_persistent_topics():
@@ -53,7 +53,7 @@ def test_enabled_kafka_is_a_pinned_strimzi_kraft_cluster_with_replicated_persist
     topics = {t.inputs["spec"]["topicName"]: t.inputs["spec"] for t in recording.of_type(f"kubernetes:{API}:KafkaTopic")}
     assert set(topics) == {"orders.v1", "payments.v1"}
     assert all(t["replicas"] == 3 and t["config"]["min.insync.replicas"] == 2 for t in topics.values())
-    assert build_ctx.published["kafka.bootstrap"] == "events-kafka-bootstrap.kafka.svc.cluster.local:9092"
+    assert build_ctx.published.kafka.bootstrap == "events-kafka-bootstrap.kafka.svc.cluster.local:9092"
 
 
 def test_dev_kafka_runs_one_node_with_single_copy_topics():

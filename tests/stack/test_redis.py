@@ -42,7 +42,7 @@ def test_dual_write_runs_redis_without_any_volume_and_with_persistence_off():
     assert args[args.index("--save") + 1] == "" and args[args.index("--appendonly") + 1] == "no"
     assert container["image"] == "docker.io/library/redis:7.4.2-alpine"
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
-    assert build_ctx.published["redis.url"] == "redis://redis.event-bus.svc.cluster.local:6379/0"
+    assert build_ctx.published.redis.url == "redis://redis.event-bus.svc.cluster.local:6379/0"
 
 
 def test_redis_is_probed_bounded_and_reachable_only_from_named_zones():
@@ -64,7 +64,7 @@ def test_redis_is_probed_bounded_and_reachable_only_from_named_zones():
 def test_phase_jetstream_has_no_redis_at_all_and_declares_the_phase():
     recording, build_ctx = build("prod")
     assert [r.name for r in recording.kubernetes_objects()] == ["stack-declaration"]
-    assert "redis.url" not in build_ctx.published
+    assert build_ctx.published.redis is None
     declaration = recording.one("kubernetes:core/v1:ConfigMap").inputs
     assert declaration["metadata"]["labels"]["cdb-infra.io/stack-declaration"] == "true"
     assert declaration["data"] == {"environment": "prod", "migration-phase": "jetstream",
