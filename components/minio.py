@@ -138,8 +138,8 @@ def bucket_job_name(base: str, args: ObjectStoreArgs, annotations: dict[str, str
             bucket_commands(args.audit_bucket, "")]
     if annotations:
         what.append(annotations)
-    what = json.dumps(what, sort_keys=True)
-    return f"{base}-{hashlib.sha256(what.encode()).hexdigest()[:8]}"
+    payload = json.dumps(what, sort_keys=True)
+    return f"{base}-{hashlib.sha256(payload.encode()).hexdigest()[:8]}"
 
 
 def bucket_job_spec(labels: dict[str, str], pod: dict[str, Any], annotations: dict[str, str] | None = None) -> dict[str, Any]:

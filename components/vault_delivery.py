@@ -161,7 +161,9 @@ class SecretDelivery(Component):
         # What the component waits for (the secret operator) each object waits for itself: `pulumi destroy`
         # then deletes these custom resources while the operator still runs and clears its finalizers,
         # which is what the chart's pre-delete cleanup hook exists for (components/vso_chart.py).
-        after = [d for d in ((opts.depends_on if opts else None) or []) if isinstance(d, pulumi.Resource)]
+        declared = opts.depends_on if opts else None
+        listed = declared if isinstance(declared, list) else [declared]
+        after = [d for d in listed if isinstance(d, pulumi.Resource)]
         self.auth = k8s.apiextensions.CustomResource(
             f"{name}-auth", api_version=VSO_API_VERSION, kind="VaultAuth", metadata=meta(auth_name),
             spec={

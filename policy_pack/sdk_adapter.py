@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 from importlib import metadata
-from typing import Any
+from typing import Any, cast
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -109,18 +109,18 @@ def sdk_servicer(cls: type | None = None, **arguments: Any) -> Any:
 class AdaptedServicer(SdkServicer):
     """The SDK's servicer with the private state and helpers the fast path needs under names of our own."""
 
-    def sdk_policies(self) -> list:
-        return getattr(self, _PREFIX + "policies")
+    def sdk_policies(self) -> list[Any]:
+        return cast(list[Any], getattr(self, _PREFIX + "policies"))
 
     def sdk_pack_name(self) -> str:
-        return getattr(self, _PREFIX + "policy_pack_name")
+        return cast(str, getattr(self, _PREFIX + "policy_pack_name"))
 
     def sdk_pack_version(self) -> str:
-        return getattr(self, _PREFIX + "policy_pack_version")
+        return cast(str, getattr(self, _PREFIX + "policy_pack_version"))
 
-    def sdk_configured_levels(self) -> dict:
+    def sdk_configured_levels(self) -> dict[str, Any]:
         """The levels of the last Configure; a new object each time Configure runs."""
-        return getattr(self, _PREFIX + "policy_pack_config_enforcement_level")
+        return cast(dict[str, Any], getattr(self, _PREFIX + "policy_pack_config_enforcement_level"))
 
     def sdk_stack_tags(self) -> Any:
         return getattr(self, _PREFIX + "stack_tags")
@@ -144,7 +144,7 @@ class AdaptedServicer(SdkServicer):
         return self._get_policy_config(name)
 
     def sdk_runtime_settings(self) -> None:
-        self._configure_runtime_settings()
+        self._configure_runtime_settings()  # type: ignore[no-untyped-call]  # the SDK leaves it unannotated
 
 
 def resource_args(*, resource_type: str, props: Any, urn: str, name: str, opts: Any, provider: Any,
@@ -153,7 +153,7 @@ def resource_args(*, resource_type: str, props: Any, urn: str, name: str, opts: 
                                   provider=provider, config=config, stack_tags=stack_tags)
 
 
-def stack_args(*, resources: list, config: Any, stack_tags: Any) -> StackValidationArgs:
+def stack_args(*, resources: list[Any], config: Any, stack_tags: Any) -> StackValidationArgs:
     return StackValidationArgs(resources=resources, config=config, stack_tags=stack_tags)
 
 

@@ -38,7 +38,7 @@ class CdbComponentProvider(ComponentProvider):
             raise ValueError(f"{resource_type}: no such component in {package.NAME} {package.VERSION}")
         owner = f"{hosted.name} {name!r}"
         try:
-            args = adapter.to_python(hosted.args, dict(inputs), owner)
+            args = hosted.args.parse(adapter.to_python(hosted.args, dict(inputs), owner), owner=owner)
             component = _recording(hosted.component)(name, args, options)
         except ComponentArgsError as exc:
             problems = [{"property_path": adapter.wire_path(path), "reason": text} for path, text in exc.problems
@@ -72,7 +72,11 @@ def _recording(component: type[pulumi.ComponentResource]) -> type[pulumi.Compone
             self._cdb_registered_outputs = dict(outputs)
             return component.register_outputs(self, outputs)
 
-        _RECORDING[component] = type(component.__name__, (component,), {"register_outputs": register_outputs})
+        _RECORDING[component] = type(component.__name__, (component,), {
+            "register_outputs": register_outputs,
+            # The subclass registers under the component's own token and former tokens (components/base.py
+            # refuses a subclass that does not restate them).
+            "TYPE": getattr(component, "TYPE", None), "FORMER_TYPES": getattr(component, "FORMER_TYPES", ())})
     return _RECORDING[component]
 
 

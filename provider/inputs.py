@@ -78,7 +78,7 @@ class ZoneArgs(TypedDict):
 
 
 class Image(TypedDict):
-    """A pinned container image: a tag other than 'latest', and/or a sha256 digest. Accepts a string."""
+    """A pinned container image: a tag other than 'latest', and/or a sha256/sha512 digest. Accepts a string."""
 
     repository: str
     """Image repository, with registry if not Docker Hub, e.g. 'nats'."""
@@ -87,7 +87,7 @@ class Image(TypedDict):
     """Version tag, never 'latest', e.g. '2.14.2-alpine'."""
 
     digest: NotRequired[str]
-    """Content digest 'sha256:<64 hex>' (pins the exact image)."""
+    """Content digest 'sha256:<64 hex>' or 'sha512:<128 hex>' (pins the exact image)."""
 
 
 class HttpGetActionScheme(Enum):
@@ -684,6 +684,9 @@ class ScrapeTarget(TypedDict):
     params: NotRequired[dict[str, list[str]]]
     """URL parameters, e.g. format=prometheus."""
 
+    admitted_by_target: NotRequired[bool]
+    """The target's own component admits Prometheus (the zone that owns the receiving pods keeps the one ingress rule); no allow-scrape policy is written for it. Default: false."""
+
 
 class ObservabilityArgs(TypedDict):
     """"""
@@ -926,3 +929,6 @@ class KafkaClusterArgs(TypedDict):
 
     install_operator: NotRequired[bool]
     """Install the vendored Strimzi operator in the namespace. Default: true."""
+
+    kubernetes_api: NotRequired[list[Destination]]
+    """The API server's endpoint addresses and port (operator and entity operator egress)."""

@@ -33,7 +33,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any, Union, cast
 
 from .access import get, items, mapping, number, text
 from .conventions import LABEL_NAMESPACE_NAME
@@ -203,7 +203,7 @@ class Cluster:
     _index: dict[str, tuple[dict[tuple[str, Any], list[tuple[int, Policy]]], list[tuple[int, Policy]]]] = field(
         default_factory=dict, compare=False, repr=False)
     # Pods by (namespace,) and (namespace, label key, value), and each peer's matching pods.
-    _pod_index: dict[tuple, list[int]] = field(default_factory=dict, compare=False, repr=False)
+    _pod_index: dict[tuple[Any, ...], list[int]] = field(default_factory=dict, compare=False, repr=False)
     _peer_cache: dict[tuple[str, str], frozenset[int]] = field(
         default_factory=dict, compare=False, repr=False)
 
@@ -277,7 +277,8 @@ class Cluster:
                     egress_by = egress[class_of[s]]
                     ingress_by = next((policy for policy, sources in ingress if s in sources), False)
                     if egress_by is not False and ingress_by is not False and pods[s] is not dst:
-                        found.append((s, d, k, Path(pods[s], dst, port, protocol, egress_by, ingress_by)))
+                        found.append((s, d, k, Path(pods[s], dst, port, protocol, cast("Policy | None", egress_by),
+                                                                   cast("Policy | None", ingress_by))))
         for a, address in enumerate(addresses, start=len(pods)):
             for k, port in enumerate((ports or {}).get(address.name, ())):
                 for s, src in enumerate(pods):
@@ -330,7 +331,7 @@ class Cluster:
         selecting = () if dst.host_network else self._selecting(INGRESS, dst)
         if not selecting:
             return [(None, every)]
-        out = []
+        out: list[tuple[Policy | None, frozenset[int]]] = []
         for policy in selecting:
             sources: set[int] = set()
             for rule in policy.ingress:

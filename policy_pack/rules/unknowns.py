@@ -13,11 +13,11 @@ The servicer reports what is not checked per resource (`NotChecked.not_checked`)
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .access import get, is_mapping
 
-if "." in (__package__ or ""):  # policy_pack.rules, or a copy of the pack imported as a package
+if TYPE_CHECKING or "." in (__package__ or ""):  # policy_pack.rules, or a copy of the pack imported as a package
     from ..sdk_adapter import UnknownValueError, is_checking_proxy
 else:  # `rules`, when the Pulumi CLI runs the pack from its directory
     from sdk_adapter import UnknownValueError, is_checking_proxy

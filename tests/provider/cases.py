@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from components.kafka import KafkaClusterArgs, KafkaTopicSpec
+from components.network import Destination
 from components.provenance import Provenance
 from provider import package
 
@@ -58,5 +59,6 @@ def kafka_case() -> Case:
     args = KafkaClusterArgs(
         provenance=provenance, namespace="kafka", replicas=3, client_from=[{"namespace": "apps"}],
         topics=[KafkaTopicSpec(name="orders", partitions=3)],
+        kubernetes_api=[Destination(cidr="172.18.0.2/32", ports=(6443,))],
     )  # fmt: skip
     return Case(package.BY_NAME["KafkaCluster"], "kafka", args)

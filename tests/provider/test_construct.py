@@ -16,7 +16,7 @@ from cdb_stack.engine import analyzer
 from cdb_stack.engine.run import default_pack_dir, preview
 from cdb_stack.engine.urns import stack_urn
 from components.errors import ComponentArgsError
-from components.service import StatelessService
+from components.service import StatelessService, StatelessServiceArgs
 from provider import package
 from tests.provider import cases
 from tests.provider.harness import PROJECT, PROVIDER_DIR, STACK, EngineSide
@@ -101,7 +101,7 @@ def test_invalid_arguments_fail_construct_with_the_one_line_error_of_the_python_
     wire["replicas"] = 0
     python_args = service.args.model_dump() | {"image": "nginx:latest", "replicas": 0}
     with pytest.raises(ComponentArgsError) as python_error:
-        StatelessService("broken", python_args)
+        StatelessService("broken", StatelessServiceArgs.parse(python_args, owner="StatelessService 'broken'"))
     stub = _stub(side)
     with pytest.raises(grpc.RpcError) as provider_error:
         side.construct(stub, service.hosted.token, "broken", wire)
