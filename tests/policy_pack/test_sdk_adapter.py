@@ -58,10 +58,26 @@ def fast() -> pack.PackServicer:
 _PRIVATE_MODULES = ("pulumi_policy.policy", "pulumi_policy.proxy", "pulumi_policy.deserialize")
 
 
+def _parse(path: Path) -> ast.Module:
+    """The file's syntax tree. CPython 3.11's AST constructor can refuse with a spurious "recursion depth
+    mismatch" SystemError after deep recursion elsewhere in the same interpreter (seen late in the full
+    suite); the tree is then rebuilt from a fresh interpreter's dump, which is the same tree."""
+    try:
+        return ast.parse(path.read_text(encoding="utf-8"))
+    except SystemError:
+        import pickle
+        import subprocess
+        import sys
+
+        code = "import ast, pickle, sys; sys.stdout.buffer.write(pickle.dumps(ast.parse(open(sys.argv[1], encoding='utf-8').read())))"
+        out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, check=True).stdout
+        return pickle.loads(out)
+
+
 def _private_uses(path: Path) -> list[str]:
     """Uses of the SDK's private API in one file: underscore names imported from pulumi or pulumi_policy,
     pulumi_policy's modules it does not re-export, the servicer's mangled fields and underscore helpers."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    tree = _parse(path)
     helpers = set(sdk_adapter._METHODS)
     found = []
     for node in ast.walk(tree):
