@@ -17,7 +17,7 @@ from components.config import EnvVar
 from components.errors import ComponentArgsError
 from components.network import Destination, Peer
 from components.provenance import Provenance
-from components.service import StatelessService
+from components.service import StatelessService, declared_flows
 from components.service_args import StatelessServiceArgs
 from components.types import Probe
 from components.zone import Zone, ZoneArgs
@@ -122,6 +122,16 @@ def _field(key: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in key)
 
 
+def with_client_flows(args: StatelessServiceArgs, flows: list[dict[str, Any]]) -> StatelessServiceArgs:
+    """`args` whose pod template also declares `flows` (beside its own egress flows), so the pack's
+    connectivity rule judges them: a policy that cuts the zone off a server it is a client of is caught."""
+    if not flows:
+        return args
+    own = declared_flows(args)
+    return StatelessServiceArgs.model_validate(
+        {**dict(args), "pod_annotations": {**dict(args.pod_annotations), **conventions.flows_annotation([*own, *flows])}})
+
+
 def build_stack(plan: StackPlan) -> dict[str, Any]:
     """Build every component of the plan; return the stack outputs."""
     import pulumi
@@ -129,10 +139,21 @@ def build_stack(plan: StackPlan) -> dict[str, Any]:
 
     zones = {name: Zone(name, args) for name, args in plan.zones.items()}
     ctx = BuildContext(plan.context, zones=dict(zones))
+    outputs: dict[str, Any] = {
+        "environment": plan.settings.environment.value,
+        "gitRevision": plan.provenance.git_revision,
+        "zones": sorted(zones),
+        "managedBy": conventions.MANAGED_BY_PULUMI,
+    }
+    for part in parts():
+        outputs.update(part.build(plan.parts[part.KEY], ctx))
+    # The services come after the parts: the backbone servers (event bus, Redis, Kafka) publish which zones
+    # are their clients and the flows a client declares; every service of such a zone declares them.
     hosts: dict[str, Any] = {}
     for name, svc in plan.services.items():
         zone = zones[svc.args.namespace]
-        service = StatelessService(name, svc.args, ctx.flux_owned(pulumi.ResourceOptions(depends_on=[zone])))
+        args = with_client_flows(svc.args, ctx.published.client_flows(svc.args.namespace))
+        service = StatelessService(name, args, ctx.flux_owned(pulumi.ResourceOptions(depends_on=[zone])))
         if svc.config:
             k8s.core.v1.ConfigMap(
                 f"{name}-{CONFIG_MAP_SUFFIX}",
@@ -147,13 +168,5 @@ def build_stack(plan: StackPlan) -> dict[str, Any]:
             )
         hosts[name] = service.host
         ctx.services[name] = service
-    outputs: dict[str, Any] = {
-        "environment": plan.settings.environment.value,
-        "gitRevision": plan.provenance.git_revision,
-        "zones": sorted(zones),
-        "serviceHosts": hosts,
-        "managedBy": conventions.MANAGED_BY_PULUMI,
-    }
-    for part in parts():
-        outputs.update(part.build(plan.parts[part.KEY], ctx))
+    outputs["serviceHosts"] = hosts
     return outputs

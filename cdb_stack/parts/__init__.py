@@ -85,21 +85,39 @@ class ObjectStorageOffer:
 
 
 @dataclass(frozen=True)
+class Clients:
+    """The zones a backbone server admits as clients, and the flows (cdb-infra.io/flows entries) a client
+    pod declares to reach it: the stack puts them on every service of those zones, so the pack's
+    connectivity rule judges the application's path to the server at both ends."""
+
+    zones: frozenset[str] = frozenset()
+    flows: tuple[Mapping[str, Any], ...] = ()
+
+    @classmethod
+    def of(cls, peers: Any, flows: list[dict[str, Any]]) -> Clients:
+        """From a server's client peers (components.network.Peer, one per client zone)."""
+        return cls(frozenset(p.namespace for p in peers if p.namespace), tuple(flows))
+
+
+@dataclass(frozen=True)
 class EventBusOffer:
     url: str
     audit_subject: str
     namespace: str
     client_labels: Mapping[str, str]
+    clients: Clients = Clients()
 
 
 @dataclass(frozen=True)
 class RedisOffer:
     url: str
+    clients: Clients = Clients()
 
 
 @dataclass(frozen=True)
 class KafkaOffer:
     bootstrap: str
+    clients: Clients = Clients()
 
 
 @dataclass(frozen=True)
@@ -135,6 +153,13 @@ class Published:
     gitops: GitOpsOffer | None = None
     # Pods Prometheus scrapes, added by every part that runs an exporter (read by observability).
     metrics_targets: list[ScrapeTarget] = field(default_factory=list)
+
+    def client_flows(self, zone: str) -> list[dict[str, Any]]:
+        """The flows a pod in `zone` declares to every backbone server (event bus, Redis, Kafka) that
+        admits the zone as a client; none for a zone that is no client (it gets no path there)."""
+        offers = (self.event_bus, self.redis, self.kafka)
+        return [dict(flow) for offer in offers if offer is not None and zone in offer.clients.zones
+                for flow in offer.clients.flows]
 
 
 @dataclass

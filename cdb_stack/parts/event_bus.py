@@ -19,12 +19,12 @@ from components import goduration
 from components.errors import ComponentArgsError
 from components.nats import NACK_IMAGE, NATS_IMAGE, NatsJetStream, NatsJetStreamArgs
 from components.nats.args import EXPORTER_IMAGE
-from components.nats.config import EXPORTER_PORT
+from components.nats.config import CLIENT_PORT, EXPORTER_PORT
 from components.network import Peer
 from components.streams import StreamSpec, stream_spec
 from components.observability.common import ScrapeTarget
 from components.zone import Zone, ZoneArgs
-from cdb_stack.parts import BuildContext, EventBusOffer, PlanContext
+from cdb_stack.parts import BuildContext, Clients, EventBusOffer, PlanContext
 from cdb_stack.settings_base import Compute, Name, Strict, compute
 
 KEY = "eventBus"
@@ -169,8 +169,12 @@ def build(planned: Planned, ctx: BuildContext) -> dict[str, Any]:
     ctx.zones[planned.zone.namespace] = zone
     bus = NatsJetStream(planned.name, planned.args, ctx.flux_owned(pulumi.ResourceOptions(depends_on=[zone])))
     client_labels = {"app.kubernetes.io/name": planned.name, "app.kubernetes.io/instance": planned.name}
+    # What a client zone's pods reach: the client Service on 4222 (the URL every producer is given).
+    clients = Clients.of(planned.args.client_from, [{"service": f"{planned.args.namespace}/{planned.name}",
+                                                     "port": CLIENT_PORT, "purpose": "publish and consume events"}])
     ctx.published.event_bus = EventBusOffer(url=bus.client_url, audit_subject=planned.audit_subject,
-                                            namespace=planned.args.namespace, client_labels=client_labels)
+                                            namespace=planned.args.namespace, client_labels=client_labels,
+                                            clients=clients)
     # Every server's exporter sidecar, discovered pod by pod (a Service would hand Prometheus one server).
     ctx.published.metrics_targets.append(ScrapeTarget(
         job="nats", namespace=planned.args.namespace, port=EXPORTER_PORT, pod_labels=dict(client_labels),

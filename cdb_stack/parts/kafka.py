@@ -12,10 +12,12 @@ from typing import Any
 
 from pydantic import Field
 
-from components.kafka import KAFKA_VERSION, METADATA_VERSION, STRIMZI_VERSION, KafkaCluster, KafkaClusterArgs
+from components.kafka import (
+    KAFKA_VERSION, METADATA_VERSION, PLAIN_PORT, STRIMZI_VERSION, KafkaCluster, KafkaClusterArgs, node_labels,
+)
 from components.network import Peer
 from components.zone import Zone, ZoneArgs
-from cdb_stack.parts import BuildContext, KafkaOffer, PlanContext
+from cdb_stack.parts import BuildContext, Clients, KafkaOffer, PlanContext
 from cdb_stack.parts.event_bus import PRODUCTION_REPLICAS
 from cdb_stack.settings_base import Compute, Name, Strict, compute
 
@@ -103,5 +105,10 @@ def build(planned: Planned, ctx: BuildContext) -> dict[str, Any]:
     zone = Zone(planned.zone.namespace, planned.zone)
     ctx.zones[planned.zone.namespace] = zone
     cluster = KafkaCluster(planned.name, planned.args, ctx.flux_owned(pulumi.ResourceOptions(depends_on=[zone])))
-    ctx.published.kafka = KafkaOffer(bootstrap=cluster.bootstrap)
+    # The bootstrap Service is Strimzi's (not in the program): the flow names the broker pods behind it,
+    # which the pack models from the KafkaNodePool, on the plain listener the bootstrap address uses.
+    clients = Clients.of(planned.args.client_from, [{"pods": {"namespace": planned.args.namespace,
+                                                              "matchLabels": node_labels(planned.name)},
+                                                     "port": PLAIN_PORT, "purpose": "produce and consume on Kafka"}])
+    ctx.published.kafka = KafkaOffer(bootstrap=cluster.bootstrap, clients=clients)
     return {"kafkaEnabled": True, "kafkaBootstrap": cluster.bootstrap}

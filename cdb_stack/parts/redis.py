@@ -19,9 +19,9 @@ from pydantic import Field, model_validator
 
 from components import conventions
 from components.network import Peer
-from components.redis import RedisTransport, RedisTransportArgs, phase_problem
+from components.redis import REDIS_PORT, RedisTransport, RedisTransportArgs, phase_problem
 from components.zone import Zone, ZoneArgs
-from cdb_stack.parts import BuildContext, PlanContext, RedisOffer
+from cdb_stack.parts import BuildContext, Clients, PlanContext, RedisOffer
 from cdb_stack.settings_base import Compute, Name, Strict
 
 KEY = "redis"
@@ -120,7 +120,9 @@ def build(planned: Planned, ctx: BuildContext) -> dict[str, Any]:
         zone = Zone(planned.zone.namespace, planned.zone)
         ctx.zones[planned.zone.namespace] = zone
     redis = RedisTransport(planned.name, planned.args, ctx.flux_owned(pulumi.ResourceOptions(depends_on=[zone] if zone else None)))
-    ctx.published.redis = RedisOffer(url=f"redis://{redis.host}:6379/0")
+    clients = Clients.of(planned.args.client_from, [{"service": f"{planned.args.namespace}/{planned.name}",
+                                                     "port": REDIS_PORT, "purpose": "send events over the Redis transport"}])
+    ctx.published.redis = RedisOffer(url=f"redis://{redis.host}:{REDIS_PORT}/0", clients=clients)
     return {"redisPresent": True, "redisPhase": planned.args.phase}
 
 
