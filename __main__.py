@@ -2,7 +2,7 @@
 
 import pulumi
 
-from cdb_stack.errors import CdbError, SettingsError
+from cdb_core.errors import CdbError, SettingsError
 from cdb_stack.images import pins
 from cdb_stack.settings import load_settings
 from cdb_stack.stack import build_stack, plan_stack

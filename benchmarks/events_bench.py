@@ -25,12 +25,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cdb_stack.events import DualWritePublisher, RedisTarget, SchemaRegistry, compare_window, new_event  # noqa: E402
-from cdb_stack.events.defaults import stream_for_schemas  # noqa: E402
-from cdb_stack.events.jetstream import connect, ensure_stream  # noqa: E402
-from cdb_stack.events.localservers import NatsServer, RedisServer  # noqa: E402
-from cdb_stack.events.jetstream import read_stream  # noqa: E402
-from cdb_stack.events.redis_side import read_stream as read_redis_stream  # noqa: E402
+from cdb_ops.events import DualWritePublisher, RedisTarget, SchemaRegistry, compare_window, new_event  # noqa: E402
+from cdb_ops.events.defaults import stream_for_schemas  # noqa: E402
+from cdb_ops.events.jetstream import connect, ensure_stream  # noqa: E402
+from cdb_ops.events.localservers import NatsServer, RedisServer  # noqa: E402
+from cdb_ops.events.jetstream import read_stream  # noqa: E402
+from cdb_ops.events.redis_side import read_stream as read_redis_stream  # noqa: E402
 
 BATCH = 1000
 
@@ -149,7 +149,7 @@ def measure_validation(registry: SchemaRegistry, count: int) -> list[tuple[str, 
     """Validation alone: the registry's path (jsonschema-rs) against jsonschema (the message judge)."""
     from jsonschema import Draft202012Validator
 
-    from cdb_stack.events.schemas import _FORMATS
+    from cdb_ops.events.schemas import _FORMATS
 
     events = make_events(count)
     envelope = Draft202012Validator(registry.envelope, format_checker=_FORMATS)

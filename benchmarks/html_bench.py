@@ -13,8 +13,8 @@ import argparse
 import time
 
 from benchmarks.system_rules_bench import make
-from cdb_stack.engine.model import Resource, Verdict
-from cdb_stack.engine.report import render
+from cdb_engine.model import Resource, Verdict
+from cdb_engine.reports import render
 
 
 def verdict_of(n: int) -> Verdict:

@@ -26,8 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cdb_stack.images.cache import BlobCache  # noqa: E402
-from cdb_stack.images.reader import read_image  # noqa: E402
+from cdb_release.images.cache import BlobCache  # noqa: E402
+from cdb_release.images.reader import read_image  # noqa: E402
 from tests.images.oci import Layout, layer  # noqa: E402
 
 

@@ -16,8 +16,8 @@ import argparse
 import time
 
 from benchmarks.system_rules_bench import Resource, make
-from cdb_stack.engine.diff import normalize, shown
-from cdb_stack.engine.report.zones import _GraphResource
+from cdb_engine.reports.diff import normalize, shown
+from cdb_engine.reports.zones import _GraphResource
 from policy_pack.rules.connectivity import NAMESPACE, NETWORK_POLICY, check_flows
 from policy_pack.rules.netpol import Cluster, pod_from_template
 from policy_pack.rules.objects import objects

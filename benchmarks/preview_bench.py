@@ -106,8 +106,8 @@ def one(kind: str, n: int, capture: str | None = None) -> dict:
     """
     import pulumi.runtime  # both preview kinds: the SDK's import is not what is compared
 
-    from cdb_stack.cli import main
-    from cdb_stack.engine import program
+    from cdb_cli import main
+    from cdb_engine.preview import program
 
     program_s: list[float] = []
     program_cpu_s: list[float] = []
@@ -134,7 +134,7 @@ def one(kind: str, n: int, capture: str | None = None) -> dict:
             program.run_program = timed
         elif kind == "replay":
             from benchmarks import replay
-            from cdb_stack.engine.project import load_project
+            from cdb_core.project import load_project
 
             replay.load(Path(capture))
             replay.make_bare(folder, "bench")

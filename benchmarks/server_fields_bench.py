@@ -21,10 +21,10 @@ ROUNDS = 20
 
 
 def main() -> None:
-    from cdb_stack.engine import server_fields
-    from cdb_stack.engine.monitor import plain_struct
-    from cdb_stack.engine.program import run_program
-    from cdb_stack.engine.project import load_project
+    from cdb_engine.preview import server_fields
+    from cdb_engine.preview.monitor import plain_struct
+    from cdb_engine.preview.program import run_program
+    from cdb_core.project import load_project
 
     start = time.perf_counter()
     server_fields.object_plan("core", "v1", "Service")

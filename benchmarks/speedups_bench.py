@@ -24,7 +24,7 @@ from pathlib import Path
 import yaml
 
 from benchmarks.preview_bench import make_manifests
-from cdb_stack.engine.sdk_speedups import SPEEDUPS
+from cdb_engine.preview.sdk_speedups import SPEEDUPS
 
 ROOT = Path(__file__).resolve().parents[1]
 

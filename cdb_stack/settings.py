@@ -18,7 +18,8 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from cdb_stack.errors import SettingsError
+from cdb_core.errors import SettingsError
+from cdb_core.project import NAMESPACE
 from cdb_stack.settings_base import ApiServer, Compute, Name
 from cdb_stack.settings_words import join_path, yaml_words
 from cdb_stack.settings_base import Strict as _Strict
@@ -30,7 +31,6 @@ from cdb_stack.parts import secrets as secrets_part
 from cdb_stack.parts import object_storage as object_storage_part
 from cdb_stack.parts import observability as observability_part
 
-NAMESPACE = "cdb-infra"
 
 
 class Environment(str, Enum):

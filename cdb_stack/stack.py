@@ -21,7 +21,7 @@ from components.service import StatelessService, declared_flows
 from components.service_args import StatelessServiceArgs
 from components.types import Probe
 from components.zone import Zone, ZoneArgs
-from cdb_stack.errors import SettingsError
+from cdb_core.errors import SettingsError
 from cdb_stack.parts import BuildContext, PlanContext, parts
 from cdb_stack.revision import git_revision
 from cdb_stack.settings import NAMESPACE, ServiceSettings, StackSettings, ZoneSettings

@@ -19,7 +19,7 @@ import jsonschema
 from kubernetes_validate import utils as k8s
 from referencing import Registry, Resource
 
-SARIF_SCHEMA = Path(__file__).resolve().parent / "cdb_stack" / "data" / "sarif-schema-2.1.0.json"
+SARIF_SCHEMA = Path(__file__).resolve().parent / "engine" / "data" / "sarif-schema-2.1.0.json"
 
 
 @lru_cache(maxsize=None)

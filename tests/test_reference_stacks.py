@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cdb_stack.engine.run import preview
+from cdb_engine.run import preview
 
 ROOT = Path(__file__).resolve().parents[1]
 

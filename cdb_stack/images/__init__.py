@@ -1,5 +1,3 @@
-"""Container images read without a daemon: OCI layouts, archives and registries (clause 5).
-
-`reader.read_image(reference, ...)` resolves a reference to a digest and returns the verified manifest,
-config and layers; `cache.BlobCache` keeps verified blobs by digest.
-"""
+"""What the stack program needs of its images at `pulumi up`: images.lock (the digests `cdb images
+--lock` checked) and the transform that pins prod workloads to them. Reading and judging images is
+cdb_release.images."""

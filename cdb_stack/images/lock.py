@@ -14,7 +14,6 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from cdb_stack.images.criteria import CLAUSE, Finding
 from cdb_stack.images.model import ImageError, check_digest
 
 LOCK_FILE = "images.lock"
@@ -108,23 +107,3 @@ def save(path: Path, stack: str, entries: dict[str, Entry]) -> None:
         Path(tmp).unlink(missing_ok=True)
         raise
 
-
-def pinning(name: str, digest: str, locked: dict[str, Entry], workload: str, stack: str,
-            source: str = "") -> list[Finding]:
-    """In a stack that requires pinning: the image runs at a digest images.lock records as checked."""
-    key, pinned = key_of(name)
-    recorded = locked.get(key)
-    refresh = REFRESH.format(stack=stack or "STACK")
-    if recorded is None:
-        return [Finding(name, workload, "image-not-pinned",
-                        f"no checked digest in images.lock: it resolves to {digest} now; check and record it with "
-                        f"`{refresh}`, then render again", CLAUSE, source)]
-    if pinned is not None:  # the reader verified the manifest it read against this digest
-        return [] if pinned == recorded.platform_digest else [Finding(
-            name, workload, "image-not-pinned", f"runs at {pinned}, but images.lock checked "
-            f"{recorded.platform_digest}; run `{refresh}` and render again", CLAUSE, source)]
-    if recorded.digest != digest:
-        return [Finding(name, workload, "image-digest-changed",
-                        f"tag now resolves to {digest}, images.lock recorded {recorded.digest}: what runs is not what "
-                        f"was checked; check it again with `{refresh}`", CLAUSE, source)]
-    return []

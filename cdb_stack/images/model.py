@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from cdb_stack.errors import CdbError
+from cdb_core.errors import CdbError
 from components import image_ref
 
 # skopeo's transport names; `docker://` is the default when none is given.

@@ -98,7 +98,7 @@ def install(stack: str, environment: str, mode: str | None, project_dir: Path = 
     """Register the pinning transform for the running program (before any resource is built)."""
     import pulumi
 
-    from cdb_stack.errors import SettingsError
+    from cdb_core.errors import SettingsError
 
     if mode not in (None, *MODES):
         raise SettingsError(f"{MODE_KEY}: {mode!r} is not one of {', '.join(MODES)}")

@@ -7,7 +7,7 @@ import pty
 import subprocess
 import sys
 
-CDB = [sys.executable, "-c", "from cdb_stack.cli import run; run()"]
+CDB = [sys.executable, "-c", "from cdb_cli import run; run()"]
 
 
 def person_env(columns: int = 110) -> dict[str, str]:

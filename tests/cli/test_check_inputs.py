@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from cdb_stack.cli import main
-from tests.cdb_stack.conftest import deployment
+from cdb_cli import main
+from tests.engine.conftest import deployment
 
 CONFIG_MAP = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: apps\ndata: {a: '1'}\n"
 
@@ -96,7 +96,7 @@ def test_a_file_mixing_objects_and_other_documents_is_not_skipped(tmp_path, caps
 
 
 def _cdb(args: list[str], stdin: str = "", env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", "from cdb_stack.cli import run; run()", *args],
+    return subprocess.run([sys.executable, "-c", "from cdb_cli import run; run()", *args],
                           input=stdin, capture_output=True, text=True, timeout=120, env=env)
 
 

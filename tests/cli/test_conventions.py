@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from cdb_stack.cli import main, ui
+from cdb_cli import main, ui
 
 CONFIG_MAP = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: apps\ndata: {a: '1'}\n"
 
@@ -55,7 +55,7 @@ def test_color_always_and_never_override_the_terminal_test(tmp_path, capsys, mon
 
 
 def test_ctrl_c_exits_130_and_says_nothing_was_written(tmp_path, capsys, monkeypatch):
-    import cdb_stack.engine.run as run
+    import cdb_engine.run as run
 
     def interrupted(*_args, **_kwargs):
         raise KeyboardInterrupt
@@ -72,7 +72,7 @@ def test_sigint_to_a_running_check_exits_130(tmp_path):
     many = "".join(CONFIG_MAP.replace("settings", f"s{i}") + "---\n" for i in range(20000))
     (tmp_path / "many.yaml").write_text(many)
     # The child says when run() has called main() (Python's own start-up is not cdb's to handle).
-    entered = ("import sys, cdb_stack.cli as cli; main = cli.main\n"
+    entered = ("import sys, cdb_cli as cli; main = cli.main\n"
                "def said(*args):\n    print('entered', file=sys.stderr, flush=True)\n    return main(*args)\n"
                "cli.main = said; cli.run()")
     process = subprocess.Popen([sys.executable, "-c", entered, "check",
@@ -108,7 +108,7 @@ def test_progress_shows_on_a_terminal_only(monkeypatch):
 def test_a_check_in_a_real_terminal_shows_a_spinner_and_in_a_pipe_does_not(tmp_path):
     (tmp_path / "cm.yaml").write_text(CONFIG_MAP)
     env = {k: v for k, v in os.environ.items() if k != "CI"}
-    args = [sys.executable, "-c", "from cdb_stack.cli import run; run()", "check", str(tmp_path), "--format", "json"]
+    args = [sys.executable, "-c", "from cdb_cli import run; run()", "check", str(tmp_path), "--format", "json"]
     piped = subprocess.run(args, capture_output=True, text=True, env=env, timeout=120)
     assert "checking manifests" not in piped.stderr
     json.loads(piped.stdout)
@@ -127,7 +127,7 @@ def test_a_check_in_a_real_terminal_shows_a_spinner_and_in_a_pipe_does_not(tmp_p
 
 
 def test_every_command_has_help_with_exit_codes(capsys):
-    from cdb_stack.cli import COMMAND_MODULES
+    from cdb_cli import COMMAND_MODULES
 
     for module in COMMAND_MODULES:
         command = module.rsplit(".", 1)[1]

@@ -11,8 +11,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cdb_stack.cli import main
-from cdb_stack.errors import SettingsError
+from cdb_cli import main
+from cdb_core.errors import SettingsError
 from cdb_stack.settings import parse_settings
 from cdb_stack.stack import plan_stack
 

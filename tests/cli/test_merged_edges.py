@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from cdb_stack.cli import main
-from cdb_stack.events.schemas import SchemaFileError, read_schema
-from tests.cdb_stack.conftest import deployment
+from cdb_cli import main
+from cdb_ops.events.schemas import SchemaFileError, read_schema
+from tests.engine.conftest import deployment
 
 NAMESPACE = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "apps", "labels": {
     "pod-security.kubernetes.io/enforce": "restricted"}}}

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cdb_stack.errors import SettingsError
+from cdb_core.errors import SettingsError
 from cdb_stack.settings import parse_settings
 from cdb_stack.stack import plan_stack
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from cdb_stack.catalogue import render_text, sorted_entries
+from cdb_engine.judge.catalogue import render_text, sorted_entries
 
 from .terminal import in_pipe, in_terminal, person_env
 

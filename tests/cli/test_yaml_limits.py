@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from cdb_stack import yaml_limits
-from cdb_stack.cli import main
+from cdb_core import yaml_limits
+from cdb_cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -63,7 +63,7 @@ def run_cdb_limited(args: list[str], cwd: Path, stdin: str | None = None) -> sub
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
 
-    return subprocess.run([sys.executable, "-c", "from cdb_stack.cli import run; run()", *args], cwd=cwd,
+    return subprocess.run([sys.executable, "-c", "from cdb_cli import run; run()", *args], cwd=cwd,
                           input=stdin, capture_output=True, text=True, timeout=120, preexec_fn=limit)
 
 
@@ -161,8 +161,8 @@ def test_a_policy_config_that_is_not_utf8_is_one_line(tmp_path, capsys):
 
 
 def test_the_pack_metadata_is_read_within_the_limits(tmp_path):
-    from cdb_stack.engine.pack_process import pack_version
-    from cdb_stack.errors import PackError
+    from cdb_engine.judge.pack_process import pack_version
+    from cdb_core.errors import PackError
 
     (tmp_path / "PulumiPolicy.yaml").write_text("runtime: python\nversion: 1\nx:\n" + billion_laughs(indent="  "))
     with pytest.raises(PackError, match="expand to more than"):

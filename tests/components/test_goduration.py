@@ -13,8 +13,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from cdb_stack.audit import breakglass
-from cdb_stack.errors import CdbError
+from cdb_ops.audit import breakglass
+from cdb_core.errors import CdbError
 from cdb_stack.parts.event_bus import parse_duration as stream_duration
 from components import goduration
 from components.flux import parse_duration as flux_duration

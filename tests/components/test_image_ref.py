@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from cdb_stack.images.model import ImageError, check_digest, verify
-from cdb_stack.images.registry import split_reference
+from cdb_release.images.registry import split_reference
 from components import image_ref
 from components.types import Image
 from policy_pack.rules.k8s_images import _DIGEST as PACK_DIGEST

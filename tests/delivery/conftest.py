@@ -13,7 +13,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from cdb_stack.cli import main
+from cdb_cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -115,7 +115,7 @@ def audit_env(s3, moto_endpoint: str, tmp_path: Path, monkeypatch: pytest.Monkey
 @pytest.fixture
 def audit_signing_key(tmp_path_factory, monkeypatch) -> Path:
     """A key pair made for the test: the private key from a file, the public key as the trusted list."""
-    from cdb_stack.audit.signing import generate
+    from cdb_ops.audit.signing import generate
 
     folder = tmp_path_factory.mktemp("audit-keys")
     generate(folder / "signing.pem", folder / "trusted.pub", "test writer")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from cdb_stack.audit.records import digest
+from cdb_ops.audit.records import digest
 from tests.delivery.conftest import free_port, run_cli
 
 KEY = "cdb-audit/records/{:012d}.json"
@@ -302,7 +302,7 @@ def test_missing_bucket_setting_names_the_variable(capsys, monkeypatch):
 def test_concurrent_writers_never_share_a_sequence_number(tmp_path, s3, audit_env):
     from concurrent.futures import ThreadPoolExecutor
 
-    from cdb_stack.audit import Pending, S3Store, Spool, StoreSettings, load_trusted_keys, submit, verify
+    from cdb_ops.audit import Pending, S3Store, Spool, StoreSettings, load_trusted_keys, submit, verify
 
     def writer(name: str) -> int:
         spool = Spool(tmp_path / f"spool-{name}")
@@ -319,7 +319,7 @@ def test_listings_page_through_more_than_a_thousand_records_and_their_versions(s
     """S3 answers at most 1,000 keys a request: both listings must follow the pages to the end."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from cdb_stack.audit import S3Store, StoreSettings
+    from cdb_ops.audit import S3Store, StoreSettings
 
     store = S3Store(StoreSettings.from_env())
     keys = [store.key(seq) for seq in range(1, 1101)]
@@ -338,8 +338,8 @@ def test_listings_page_through_more_than_a_thousand_records_and_their_versions(s
 
 
 def test_a_refused_listing_is_one_store_error_naming_the_bucket(s3, audit_env):
-    from cdb_stack.audit import S3Store, StoreSettings
-    from cdb_stack.audit.store import StoreUnavailable
+    from cdb_ops.audit import S3Store, StoreSettings
+    from cdb_ops.audit.store import StoreUnavailable
 
     missing = S3Store(StoreSettings.from_env({**audit_env, "CDB_AUDIT_BUCKET": "no-such-bucket-here"}))
     with pytest.raises(StoreUnavailable, match=r"s3://no-such-bucket-here/.*listing records refused \(NoSuchBucket\)"):

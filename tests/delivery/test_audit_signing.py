@@ -6,8 +6,8 @@ import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from cdb_stack.audit.records import digest
-from cdb_stack.audit.signing import generate
+from cdb_ops.audit.records import digest
+from cdb_ops.audit.signing import generate
 from tests.delivery.conftest import run_cli
 from tests.delivery.test_audit import KEY, SHA, merge, preview_file, records, signing_key, write_chain  # noqa: F401
 from tests.servers.vault_fixtures import openbao  # noqa: F401
@@ -30,7 +30,7 @@ def _forged_tail(s3, bucket: str, **fields) -> dict:
 
 
 def test_verify_catches_a_forged_tail_signed_with_the_forgers_own_key(capsys, tmp_path, s3, audit_env):
-    from cdb_stack.audit.signing import Signer, load_signer
+    from cdb_ops.audit.signing import Signer, load_signer
 
     write_chain(capsys, tmp_path)
     assert run_cli(capsys, "audit", "verify")[0] == 0
@@ -121,7 +121,7 @@ def test_keygen_writes_a_private_key_only_its_owner_reads_and_never_overwrites_i
 
 
 def test_the_repository_trusts_one_committed_public_key_and_holds_no_private_key():
-    from cdb_stack.audit.signing import DEFAULT_PUBLIC_KEYS, load_trusted_keys
+    from cdb_ops.audit.signing import DEFAULT_PUBLIC_KEYS, load_trusted_keys
 
     assert len(load_trusted_keys({"CDB_AUDIT_PUBLIC_KEYS": str(DEFAULT_PUBLIC_KEYS)})) >= 1
     assert not [p for p in DEFAULT_PUBLIC_KEYS.parent.iterdir() if "PRIVATE KEY" in p.read_text()]

@@ -22,7 +22,7 @@ from tests.delivery.test_audit_signing import _append
 # record (the two moments where a crash used to lose or double a record), KILL_AFTER after that many puts.
 WRITER = """
 import os, signal, sys
-from cdb_stack.audit import store
+from cdb_ops.audit import store
 where, after = os.environ.get("KILL_AT"), int(os.environ.get("KILL_AFTER", "1"))
 if where:
     put, done = store.S3Store.put_locked, []
@@ -34,7 +34,7 @@ if where:
         if where == "after-put" and len(done) == after:
             os.kill(os.getpid(), signal.SIGKILL)
     store.S3Store.put_locked = dying_put
-from cdb_stack.cli import main
+from cdb_cli import main
 for argv in [line.split("\\t") for line in sys.argv[1].splitlines()]:
     print("start", argv[3], flush=True)  # kills happen only at a put, after this run spooled its record
     code = main(argv)
@@ -119,8 +119,8 @@ def test_writers_killed_at_random_points_lose_nothing_they_reported_and_store_no
 
 def test_a_put_that_landed_but_answered_conflict_is_not_stored_again(capsys, tmp_path, s3, audit_env, monkeypatch):
     # botocore retries a put whose answer was lost; the retry then meets our own record (412).
-    from cdb_stack.audit import store
-    from cdb_stack.audit.store import StoreConflict
+    from cdb_ops.audit import store
+    from cdb_ops.audit.store import StoreConflict
 
     put = store.S3Store.put_locked
 
@@ -136,8 +136,8 @@ def test_a_put_that_landed_but_answered_conflict_is_not_stored_again(capsys, tmp
 
 
 def test_verify_reports_a_record_stored_twice(capsys, tmp_path, s3, audit_env):
-    from cdb_stack.audit.records import Pending, chain, encode
-    from cdb_stack.audit.signing import load_signer
+    from cdb_ops.audit.records import Pending, chain, encode
+    from cdb_ops.audit.signing import load_signer
 
     write_chain(capsys, tmp_path)
     bucket = audit_env["CDB_AUDIT_BUCKET"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from cdb_stack.audit.breakglass import annotations, record_data
+from cdb_ops.audit.breakglass import annotations, record_data
 from tests.policy_pack.harness import analyze
 
 POLICY = "break-glass-marker-complete"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from cdb_stack.postcheck.kube import resolve_settings
+from cdb_ops.postcheck.kube import resolve_settings
 from tests.delivery.conftest import free_port, run_cli
 
 SHA = hashlib.sha1(b"rolled out change").hexdigest()

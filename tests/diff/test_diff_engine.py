@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from cdb_stack.engine.diff import SECRET_TEXT, UNKNOWN_TEXT, Identity, diff, identity, prepare
+from cdb_engine.reports.diff import SECRET_TEXT, UNKNOWN_TEXT, Identity, diff, identity, prepare
 
 from pulumi.runtime import rpc
 

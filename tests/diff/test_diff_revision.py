@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cdb_stack.cli import main
+from cdb_cli import main
 
 PROJECT = Path(__file__).resolve().parents[2]
 VAULT = {"replicas": 1, "configure": {"via": "pulumi", "address": "https://vault.example.org:8200"}}
@@ -129,9 +129,9 @@ def test_a_base_whose_program_fails_is_a_one_line_error_never_a_diff(tmp_path, c
 
 def test_a_base_that_predates_the_engine_is_a_one_line_error_naming_the_way_out(tmp_path, capsys, project_files):
     repo = repository(tmp_path, project_files)
-    shutil.rmtree(repo / "cdb_stack" / "engine")  # as the project was before it had an offline engine
+    shutil.rmtree(repo / "cdb_engine")  # as the project was before it had an offline engine
     commit(repo)
-    shutil.copytree(PROJECT / "cdb_stack" / "engine", repo / "cdb_stack" / "engine",
+    shutil.copytree(PROJECT / "cdb_engine", repo / "cdb_engine",
                     ignore=shutil.ignore_patterns("__pycache__"))
     code, report, err = preview(repo, capsys, "HEAD")
     assert code == 2 and report == {} and len(err.strip().splitlines()) == 1
@@ -139,8 +139,8 @@ def test_a_base_that_predates_the_engine_is_a_one_line_error_naming_the_way_out(
 
 
 def test_secrets_of_a_revision_s_resources_are_compared_but_never_shown() -> None:
-    from cdb_stack.engine.diff import diff
-    from cdb_stack.engine.diff_sources import base_resources
+    from cdb_engine.reports.diff import diff
+    from cdb_engine.reports.diff_sources import base_resources
     from pulumi.runtime import rpc
 
     def secret(value):

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from cdb_stack.engine.diff_sources import diff_against
-from cdb_stack.engine.model import Finding
-from cdb_stack.engine.report import render
-from cdb_stack.engine.run import preview
+from cdb_engine.reports.diff_sources import diff_against
+from cdb_engine.model import Finding
+from cdb_engine.reports import render
+from cdb_engine.run import preview
 from tests.diff.cdp import Browser
 
 PROJECT = Path(__file__).resolve().parents[2]

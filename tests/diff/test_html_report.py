@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from cdb_stack.engine.model import Finding
-from cdb_stack.engine.report import render
-from cdb_stack.engine.report.zones import build
-from cdb_stack.engine.run import preview
+from cdb_engine.model import Finding
+from cdb_engine.reports import render
+from cdb_engine.reports.zones import build
+from cdb_engine.run import preview
 
 PROJECT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium")

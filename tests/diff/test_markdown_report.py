@@ -3,11 +3,11 @@
 import dataclasses
 import re
 
-from cdb_stack.engine.diff import Identity, diff, prepare
-from cdb_stack.engine.model import Finding
-from cdb_stack.engine.report import render
-from cdb_stack.engine.report.markdown import COMMENT_LIMIT, marker, render_markdown
-from tests.cdb_stack.report_verdicts import DEPLOY_URN, NON_ROOT, preview_verdict
+from cdb_engine.reports.diff import Identity, diff, prepare
+from cdb_engine.model import Finding
+from cdb_engine.reports import render
+from cdb_engine.reports.markdown import COMMENT_LIMIT, marker, render_markdown
+from tests.engine.report_verdicts import DEPLOY_URN, NON_ROOT, preview_verdict
 
 
 def cm(name, **data):
@@ -88,7 +88,7 @@ def test_a_report_within_the_limit_is_not_cut():
 
 
 def test_a_multi_line_value_stays_on_its_change_line():
-    from cdb_stack.engine.report.changes import value_text
+    from cdb_engine.reports.changes import value_text
 
     assert value_text("line one\nline two") == '"line one\\nline two"'
     assert value_text("plain") == "plain" and value_text(None) == "(none)"

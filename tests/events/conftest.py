@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from cdb_stack.cli import main
-from cdb_stack.events import SchemaRegistry, new_event
-from cdb_stack.events.defaults import stream_for_schemas
-from cdb_stack.events.localservers import NatsServer, RedisServer, ServerMissing
+from cdb_cli import main
+from cdb_ops.events import SchemaRegistry, new_event
+from cdb_ops.events.defaults import stream_for_schemas
+from cdb_ops.events.localservers import NatsServer, RedisServer, ServerMissing
 
 
 @pytest.fixture

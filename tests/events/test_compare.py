@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from cdb_stack.events.compare import compare, records, summary
-from cdb_stack.events.envelope import parse_time
+from cdb_ops.events.compare import compare, records, summary
+from cdb_ops.events.envelope import parse_time
 
 from .conftest import order_created
 

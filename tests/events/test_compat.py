@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cdb_stack.events.compat import breaking_changes
+from cdb_core.schema_compat import breaking_changes
 
 BASE = {
     "type": "object",

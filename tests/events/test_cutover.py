@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import redis
 
-from cdb_stack.cli import build_parser
-from cdb_stack.cli import events as events_cli
-from cdb_stack.events.schemas import SchemaRegistry
+from cdb_cli import build_parser
+from cdb_cli import events as events_cli
+from cdb_ops.events.schemas import SchemaRegistry
 from tests.delivery.conftest import audit_env, audit_signing_key, moto_endpoint, s3  # noqa: F401  (fixtures)
 
 from .conftest import cdb, order_created, write_jsonl

@@ -12,8 +12,8 @@ import pytest
 import redis
 
 from components.streams import stream_spec
-from cdb_stack.events import DualWritePublisher, EventError, PubSubTap, RedisTarget, compare_window
-from cdb_stack.events.jetstream import connect, read_stream
+from cdb_ops.events import DualWritePublisher, EventError, PubSubTap, RedisTarget, compare_window
+from cdb_ops.events.jetstream import connect, read_stream
 
 from .conftest import cdb, order_created, payment_captured, write_jsonl
 

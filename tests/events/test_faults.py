@@ -13,9 +13,9 @@ import pytest
 import redis
 
 from components.streams import stream_spec
-from cdb_stack.events import DualWritePublisher, RedisTarget, compare_window
-from cdb_stack.events.jetstream import connect, read_stream
-from cdb_stack.events.localservers import NatsServer
+from cdb_ops.events import DualWritePublisher, RedisTarget, compare_window
+from cdb_ops.events.jetstream import connect, read_stream
+from cdb_ops.events.localservers import NatsServer
 
 from .conftest import cdb, order_created, payment_captured, write_jsonl
 
@@ -170,7 +170,7 @@ def test_spool_drained_after_the_window_skips_events_stored_before_the_ack_was_l
         await nc.close()
 
     asyncio.run(stored_without_ack())
-    from cdb_stack.events.spool import Spool
+    from cdb_ops.events.spool import Spool
 
     Spool(spool_path).append(events)
     time.sleep(1.6)
@@ -269,7 +269,7 @@ _PUBLISHER = """
 import asyncio, sys
 from datetime import timedelta
 from components.streams import stream_spec
-from cdb_stack.events import DualWritePublisher, RedisTarget, SchemaRegistry
+from cdb_ops.events import DualWritePublisher, RedisTarget, SchemaRegistry
 from tests.events.test_faults import mixed
 
 async def main(nats_url, redis_url, spool):

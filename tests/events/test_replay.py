@@ -10,8 +10,8 @@ from datetime import datetime, timedelta, timezone
 import nats
 import pytest
 
-from cdb_stack.events import DualWritePublisher, RedisTarget
-from cdb_stack.events.jetstream import connect, read_stream
+from cdb_ops.events import DualWritePublisher, RedisTarget
+from cdb_ops.events.jetstream import connect, read_stream
 
 from .conftest import cdb, order_created, payment_captured
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from cdb_stack.events import EventError, SchemaRegistry, new_event
-from cdb_stack.events.schemas import DEFAULT_ROOT, SchemaFileError
+from cdb_ops.events import EventError, SchemaRegistry, new_event
+from cdb_ops.events.schemas import DEFAULT_ROOT, SchemaFileError
 
 from .conftest import cdb, order_created
 
@@ -160,7 +160,7 @@ def test_event_time_in_an_iso_week_or_basic_format_is_refused(registry, when):
 
 
 def test_event_data_with_nan_is_refused_on_reading_and_on_writing():
-    from cdb_stack.events.envelope import Event
+    from cdb_ops.events.envelope import Event
 
     raw = order_created(1).to_dict()
     with pytest.raises(EventError, match="not JSON"):

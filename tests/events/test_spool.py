@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cdb_stack.events.envelope import EventError
-from cdb_stack.events.spool import Spool
+from cdb_ops.events.envelope import EventError
+from cdb_ops.events.spool import Spool
 
 from .conftest import order_created
 
@@ -59,7 +59,7 @@ def test_corrupt_line_is_an_error_not_a_silent_skip(tmp_path):
 
 _APPENDER = """
 import sys
-from cdb_stack.events.spool import Spool
+from cdb_ops.events.spool import Spool
 from tests.events.conftest import order_created
 spool = Spool(sys.argv[1])
 for n in range(int(sys.argv[2]), int(sys.argv[3])):

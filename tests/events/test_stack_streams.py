@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from cdb_stack.cli import main
-from cdb_stack.errors import CdbError
-from cdb_stack.events.schemas import SchemaRegistry
-from cdb_stack.events.stack_streams import stack_stream, stack_streams
+from cdb_cli import main
+from cdb_core.errors import CdbError
+from cdb_ops.events.schemas import SchemaRegistry
+from cdb_ops.events.stack_streams import stack_stream, stack_streams
 
 ROOT = Path(__file__).resolve().parents[2]
 

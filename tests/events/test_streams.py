@@ -10,8 +10,8 @@ from nats.js.errors import ServerError
 
 from components.errors import ComponentArgsError
 from components.streams import NACK_API_VERSION, StreamSpec, go_duration, stream_spec, subject_matches
-from cdb_stack.events.jetstream import connect, ensure_stream
-from cdb_stack.events.envelope import EventError
+from cdb_ops.events.jetstream import connect, ensure_stream
+from cdb_ops.events.envelope import EventError
 
 # Stream.spec property names of NACK's jetstream.nats.io/v1beta2 CRD (nats-io/nack deploy/crds.yml,
 # commit f6dad096, 2026-04-29). Facts, not code: the emitted spec may use these names only.

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from cdb_stack.events.schemas import _FORMATS, _Checker
+from cdb_ops.events.schemas import _FORMATS, _Checker
 
 from .conftest import order_created, payment_captured
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cdb_stack.cli import main
+from cdb_cli import main
 from tests.images.conftest import push
 from tests.images.oci import Layout, layer
 
@@ -152,7 +152,7 @@ def test_health_path_labels_must_match_the_probes(registry, capsys, tmp_path):
 
 
 def test_the_rendered_prod_stack_names_every_image_with_its_workload():
-    from cdb_stack.images.workloads import read_manifests
+    from cdb_release.images.workloads import read_manifests
 
     root = Path(__file__).resolve().parents[2]
     workloads = read_manifests([root / "deploy" / "prod"])

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cdb_stack.cli import main
+from cdb_cli import main
 from tests.images.conftest import push
 from tests.images.oci import Layout, layer
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from cdb_stack.images.cache import BlobCache
+from cdb_release.images.cache import BlobCache
 from cdb_stack.images.model import ImageError
-from cdb_stack.images.reader import read_image
+from cdb_release.images.reader import read_image
 from tests.images.conftest import _free_port, push
 from tests.images.oci import Layout, layer
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from cdb_stack.errors import CdbError
-from cdb_stack.images.workloads import from_documents
-from cdb_stack.render import render_stack
+from cdb_core.errors import CdbError
+from cdb_release.images.workloads import from_documents
+from cdb_engine.manifests.render import render_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cdb_stack.cli import main
+from cdb_cli import main
 from tests.images.conftest import push
 from tests.images.oci import Layout, layer
 from tests.images.test_cdb_images import _aws_key

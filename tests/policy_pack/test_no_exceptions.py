@@ -15,8 +15,8 @@ import grpc
 import pytest
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from cdb_stack.cli import main
-from cdb_stack.engine.run import check, preview
+from cdb_cli import main
+from cdb_engine.run import check, preview
 from policy_pack.rules import POLICIES
 from policy_pack.rules.no_exceptions import PolicyConfigRefused, refusal
 

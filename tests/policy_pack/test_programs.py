@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cdb_stack.cli import main
+from cdb_cli import main
 
 HEADER = """
 import json

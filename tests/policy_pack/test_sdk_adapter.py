@@ -19,7 +19,7 @@ import pytest
 import yaml
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from cdb_stack.cli import main
+from cdb_cli import main
 from policy_pack import pack, sdk_adapter, server
 from policy_pack.rules import POLICIES
 from policy_pack.rules.no_exceptions import PolicyConfigRefused
@@ -316,7 +316,7 @@ def test_the_pack_under_the_clis_start_up_with_another_sdk_says_so_and_answers_t
 
 
 def test_cdb_preview_passes_the_packs_line_on_and_reports_the_same_on_the_stock_path(monkeypatch, capsys):
-    from cdb_stack.engine.pack_process import STOCK_PATH_NOTE
+    from cdb_engine.judge.pack_process import STOCK_PATH_NOTE
 
     def report() -> tuple[dict, list[str]]:
         code = main(["preview", "--stack", "dev", "--cwd", str(ROOT), "--format", "json"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from cdb_stack.cli import main
+from cdb_cli import main
 
 BAD = """\
 apiVersion: v1

@@ -30,8 +30,8 @@ CASES: list[Case] = []
 
 def capture(stack: str = "dev") -> list[Case]:
     """Every hosted component the stack builds, with its validated arguments."""
-    from cdb_stack.engine.program import run_program
-    from cdb_stack.engine.project import load_project
+    from cdb_engine.preview.program import run_program
+    from cdb_core.project import load_project
 
     found: list[Case] = []
     originals: dict[type, Any] = {}

@@ -21,9 +21,9 @@ import grpc
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import engine_pb2_grpc, provider_pb2, provider_pb2_grpc, resource_pb2, resource_pb2_grpc
 
-from cdb_stack.engine.model import Resource
-from cdb_stack.engine.monitor import RecordingMonitor
-from cdb_stack.engine.urns import STACK_TYPE, stack_urn
+from cdb_engine.model import Resource
+from cdb_engine.preview.monitor import RecordingMonitor
+from cdb_engine.preview.urns import STACK_TYPE, stack_urn
 
 ROOT = Path(__file__).resolve().parents[2]
 PROVIDER_DIR = ROOT / "provider"

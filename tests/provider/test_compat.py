@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from cdb_stack import package_schema
-from cdb_stack.cli import main
+from cdb_release import package_schema
+from cdb_cli import main
 from provider import package
 from tests.provider.harness import PROVIDER_DIR
 

@@ -12,9 +12,9 @@ import json
 import grpc
 import pytest
 
-from cdb_stack.engine import analyzer
-from cdb_stack.engine.run import default_pack_dir, preview
-from cdb_stack.engine.urns import stack_urn
+from cdb_engine.judge import analyzer
+from cdb_engine.run import default_pack_dir, preview
+from cdb_engine.preview.urns import stack_urn
 from components.errors import ComponentArgsError
 from components.service import StatelessService, StatelessServiceArgs
 from provider import package

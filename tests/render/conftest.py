@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from cdb_stack.render import render_files, render_stack
+from cdb_engine.manifests.render import render_files, render_stack
 
 PROJECT = Path(__file__).resolve().parents[2]
 STACKS = ("dev", "prod")
@@ -18,7 +18,7 @@ def rendered_stacks():
 @pytest.fixture
 def rendered_dir(tmp_path, rendered_stacks):
     """A fresh `cdb render --stack dev` output folder in tmp_path."""
-    from cdb_stack.render import write_tree
+    from cdb_engine.manifests.render import write_tree
 
     out = tmp_path / "deploy" / "dev"
     out.parent.mkdir()

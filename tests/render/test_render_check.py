@@ -4,9 +4,9 @@ import shutil
 
 import pytest
 
-from cdb_stack.cli import main
-from cdb_stack.errors import CdbError
-from cdb_stack.render import compare, mask_revision
+from cdb_cli import main
+from cdb_core.errors import CdbError
+from cdb_engine.manifests.render import compare, mask_revision
 from tests.render.conftest import PROJECT
 
 
@@ -107,7 +107,7 @@ def test_check_says_the_code_moved_on_when_the_folder_is_as_the_last_render_left
 
 
 def test_an_out_path_that_is_a_file_is_refused_before_rendering(tmp_path, capsys, monkeypatch):
-    import cdb_stack.render as render
+    import cdb_engine.manifests.render as render
 
     def must_not_render(*_args, **_kwargs):
         raise AssertionError("rendered although --out cannot be written")

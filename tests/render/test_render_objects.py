@@ -2,9 +2,9 @@
 
 import pytest
 
-from cdb_stack.engine.model import Resource
-from cdb_stack.render import RenderError, render_files
-from cdb_stack.render.objects import SECRET_SIG, SIG_KEY, UNKNOWN, collect
+from cdb_engine.model import Resource
+from cdb_engine.manifests.render import RenderError, render_files
+from cdb_engine.manifests.objects import SECRET_SIG, SIG_KEY, UNKNOWN, collect
 
 META = {"annotations": {"cdb-infra.io/git-revision": "unknown", "cdb-infra.io/source": "cdb-infra/t"}}
 
@@ -95,7 +95,7 @@ k8s.core.v1.ConfigMap("second", metadata={**meta, "name": "second", "namespace":
 
 
 def test_a_program_whose_object_needs_a_deploy_time_value_renders_nothing(tmp_path, capsys):
-    from cdb_stack.cli import main
+    from cdb_cli import main
 
     (tmp_path / "Pulumi.yaml").write_text("name: tiny\nruntime: python\n")
     (tmp_path / "Pulumi.t.yaml").write_text("config: {}\n")

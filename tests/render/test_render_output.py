@@ -6,8 +6,8 @@ import re
 import pytest
 import yaml
 
-from cdb_stack.errors import CdbError
-from cdb_stack.render import render_files, render_stack, write_tree
+from cdb_core.errors import CdbError
+from cdb_engine.manifests.render import render_files, render_stack, write_tree
 from tests.render.conftest import PROJECT
 
 

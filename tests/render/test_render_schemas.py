@@ -103,8 +103,8 @@ def test_optional_parts_render_valid_objects_too_kafka_on_in_prod():
     import dataclasses
     import json
 
-    from cdb_stack.engine.project import load_project
-    from cdb_stack.render import render_files, render_project
+    from cdb_core.project import load_project
+    from cdb_engine.manifests.render import render_files, render_project
 
     project = load_project(crd_schemas.CRD_DIR.parents[3], "prod")
     config = {**project.config, "cdb-infra:kafka": json.dumps({"enabled": True})}

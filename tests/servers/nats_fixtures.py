@@ -1,6 +1,6 @@
 """Real nats-server processes for the JetStream proofs, and the streams the dev stack declares.
 
-The plain JetStream server is the event tools' `NatsServer` (cdb_stack.events.localservers, reused
+The plain JetStream server is the event tools' `NatsServer` (cdb_ops.events.localservers, reused
 by import); `ConfiguredNats` runs nats-server from the config file the NATS component renders. A
 missing binary fails the test with the fix, it never skips.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cdb_stack.events.localservers import NatsServer, ServerMissing, find_binary, free_port
+from cdb_ops.events.localservers import NatsServer, ServerMissing, find_binary, free_port
 from cdb_stack.parts import PlanContext, event_bus
 from cdb_stack.settings import parse_settings
 from components.provenance import Provenance

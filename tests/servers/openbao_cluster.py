@@ -14,7 +14,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from cdb_stack.events.localservers import find_binary, free_port
+from cdb_ops.events.localservers import find_binary, free_port
 from tests.servers.openbao_loopback import Ports, loopback_member, mount_dir
 from tests.stack.platform_stack import CONFIG_MAP, STS, one, pod, run_stack
 

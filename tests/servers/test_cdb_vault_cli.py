@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cdb_stack.cli import main
-from cdb_stack.events.localservers import free_port
+from cdb_cli import main
+from cdb_ops.events.localservers import free_port
 from tests.servers.openbao_cluster import RenderedCluster
 from tests.servers.vault_fixtures import ROOT_TOKEN, OpenBao, openbao  # noqa: F401 (fixture)
 

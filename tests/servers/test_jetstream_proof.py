@@ -15,7 +15,7 @@ import pytest
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import APIError
 
-from cdb_stack.events.localservers import NatsServer
+from cdb_ops.events.localservers import NatsServer
 from components.nats import config
 from tests.servers.nats_fixtures import ConfiguredNats, declared_plan, dev_streams, jetstream  # noqa: F401 (fixture)
 

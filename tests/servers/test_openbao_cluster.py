@@ -14,8 +14,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from cdb_stack import secret_store
-from cdb_stack.cli import main
+from cdb_ops import secret_store
+from cdb_cli import main
 from tests.servers.openbao_cluster import RenderedCluster, http
 from tests.servers.openbao_loopback import mount_dir
 from tests.stack.platform_stack import stack_config

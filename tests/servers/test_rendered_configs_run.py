@@ -15,7 +15,7 @@ import pytest
 import redis
 import yaml
 
-from cdb_stack.events.localservers import free_port
+from cdb_ops.events.localservers import free_port
 from components.observability import configs
 from tests import schemas
 from tests.servers.loopback import LoopbackRewriteError, to_loopback

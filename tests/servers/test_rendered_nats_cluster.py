@@ -20,7 +20,7 @@ import pytest
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import APIError
 
-from cdb_stack.events.localservers import ServerMissing, find_binary, free_port
+from cdb_ops.events.localservers import ServerMissing, find_binary, free_port
 from cdb_stack.parts.event_bus import parse_duration
 from components.nats import config
 from tests.servers.loopback import to_loopback

@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from cdb_stack import secret_store
+from cdb_ops import secret_store
 from tests.servers.test_openbao_cluster import cluster_ca
 from tests.servers.vault_fixtures import ROOT_TOKEN, OpenBao, openbao  # noqa: F401 (fixture)
 from tests.stack.platform_stack import ROOT, VAULT_AUTH, VSS, of_type, run_stack

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from cdb_stack.events.localservers import ServerMissing, find_binary, free_port
+from cdb_ops.events.localservers import ServerMissing, find_binary, free_port
 
 ROOT_TOKEN = "root"
 

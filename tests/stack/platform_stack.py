@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 import yaml
 
-from cdb_stack.engine.model import Resource
-from cdb_stack.engine.program import run_program
-from cdb_stack.engine.project import load_project
-from cdb_stack.errors import SettingsError
+from cdb_engine.model import Resource
+from cdb_engine.preview.program import run_program
+from cdb_core.project import load_project
+from cdb_core.errors import SettingsError
 from cdb_stack.settings import parse_settings
 from cdb_stack.stack import plan_stack
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from cdb_stack import secret_store
+from cdb_ops import secret_store
 from tests.stack.platform_stack import (
     DEPLOYMENT, NETPOL, ROOT, VAULT_AUTH, VSS, of_type, one, pod, refusal, run_stack,
 )

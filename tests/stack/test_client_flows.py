@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cdb_stack.engine.project import load_project
+from cdb_core.project import load_project
 from cdb_stack.parts import Clients, EventBusOffer, KafkaOffer, Published, RedisOffer
-from cdb_stack.render import render_files, render_project
+from cdb_engine.manifests.render import render_files, render_project
 from components.network import Peer
 from tests.stack.platform_stack import stack_config
 from tests.stack.test_kafka_connectivity import FLOWS, check, rendered_with_kafka

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cdb_stack.cli import main
+from cdb_cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 FLOWS = "system-flows-admitted"

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from cdb_stack.errors import SettingsError
+from cdb_core.errors import SettingsError
 from cdb_stack.parts import BuildContext, PlanContext, event_bus
 from cdb_stack.settings import StackSettings, parse_settings
 from cdb_stack.stack import plan_stack

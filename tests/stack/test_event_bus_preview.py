@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cdb_stack.cli import main
+from cdb_cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 MINE = ("cdb:index:NatsJetStream", "cdb:index:RedisTransport", "cdb:index:KafkaCluster", "jetstream.nats.io", "kafka.strimzi.io")

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cdb_stack.errors import SettingsError
+from cdb_core.errors import SettingsError
 from cdb_stack.ownership import FLUX_PROVIDER, is_flux_owned
-from cdb_stack.render import render_files, render_stack
+from cdb_engine.manifests.render import render_files, render_stack
 from cdb_stack.settings import parse_settings
 from cdb_stack.stack import plan_stack
 from tests.stack.platform_stack import JOB, NETPOL, STS, one, refusal, run_stack, stack_config

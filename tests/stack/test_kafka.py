@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from cdb_stack.errors import SettingsError
+from cdb_core.errors import SettingsError
 from cdb_stack.parts import BuildContext, kafka
 from cdb_stack.stack import plan_stack
 from components import conventions

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cdb_stack.cli import main
-from cdb_stack.engine.project import load_project
-from cdb_stack.render import render_files, render_project
+from cdb_cli import main
+from cdb_core.project import load_project
+from cdb_engine.manifests.render import render_files, render_project
 from tests.stack.platform_stack import stack_config
 
 ROOT = Path(__file__).resolve().parents[2]

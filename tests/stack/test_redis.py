@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from cdb_stack.errors import SettingsError
+from cdb_core.errors import SettingsError
 from cdb_stack.parts import BuildContext, redis
 from components.errors import ComponentArgsError
 from components.network import Peer

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from cdb_stack import secret_store
+from cdb_ops import secret_store
 from cdb_stack.settings import parse_settings
 from cdb_stack.stack import plan_stack
 from components.errors import ComponentArgsError

@@ -210,7 +210,7 @@ def test_a_registry_mirror_inside_the_network_is_reachable_when_settings_name_it
      "operator_version '1.3.0' is not vendored (vendor/strimzi holds 1.2.0); run scripts/vendor-upstream.py refresh strimzi"),
 ])
 def test_a_version_that_is_not_vendored_stops_the_program_naming_the_refresh(overrides, expected):
-    from cdb_stack.errors import CdbError
+    from cdb_core.errors import CdbError
 
     with pytest.raises(CdbError, match=re.escape(expected)) as caught:
         run_stack("dev", **overrides)
