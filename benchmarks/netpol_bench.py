@@ -19,9 +19,9 @@ from benchmarks.system_rules_bench import Resource, make
 from cdb_engine.reports.diff import normalize, shown
 from cdb_engine.reports.zones import _GraphResource
 from policy_pack.rules.connectivity import NAMESPACE, NETWORK_POLICY, check_flows
-from policy_pack.rules.netpol import Cluster, pod_from_template
-from policy_pack.rules.objects import objects
-from policy_pack.rules.operators import stack_pods
+from policy_pack.rules.helpers.netpol import Cluster, pod_from_template
+from policy_pack.rules.helpers.objects import objects
+from policy_pack.rules.helpers.operators import stack_pods
 
 
 def cluster_of(n: int) -> Cluster:

@@ -18,9 +18,9 @@ from google.protobuf import struct_pb2
 from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy import EnforcementLevel
 
-import policy_pack.rules.secret_values as secret_values
+import policy_pack.rules.helpers.secret_values as secret_values
 from policy_pack.rules import PACK_NAME, POLICIES
-from policy_pack.rules.no_exceptions import RefuseWeakening
+from policy_pack.rules.helpers.no_exceptions import RefuseWeakening
 from policy_pack.server import Servicer
 
 META = {"labels": {"app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/component": "service"},

@@ -111,7 +111,7 @@ def is_secret_like_name(name: str) -> bool:
             or any(word in _SECRET_WORDS for word in words))
 
 
-# --- Mirrors of policy_pack/rules/conventions.py for clauses 2.4, 4, 6 and 7 (keep in step). --------
+# --- Mirrors of policy_pack/rules/helpers/conventions.py for clauses 2.4, 4, 6 and 7 (keep in step). --------
 # Break-glass marker (clause 2.4): an object changed by hand carries every one of these annotations.
 BREAK_GLASS_PREFIX: Final = "cdb-infra.io/break-glass-"
 ANNOTATION_BREAK_GLASS_TICKET: Final = "cdb-infra.io/break-glass-ticket"
@@ -150,8 +150,8 @@ REQUIRED_STATUS_CHECKS: Final = (REQUIRED_CHECK_TESTS, REQUIRED_CHECK_POLICY_PRE
 
 GOVERNANCE_TYPE: Final = "cdb:index:RepositoryGovernance"
 
-# --- Whole-system declarations (mirror of policy_pack/rules/conventions.py; keep in step). ------------
-# Flows a workload needs: JSON list on the pod template annotation (see policy_pack/rules/flows.py).
+# --- Whole-system declarations (mirror of policy_pack/rules/helpers/conventions.py; keep in step). ------------
+# Flows a workload needs: JSON list on the pod template annotation (see policy_pack/rules/helpers/flows.py).
 ANNOTATION_FLOWS: Final = "cdb-infra.io/flows"
 FLOW_TARGETS: Final = ("service", "pods", "apiServer", "cidr")
 # The API server's endpoint addresses and port, in the stack declaration ConfigMap.

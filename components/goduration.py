@@ -4,7 +4,7 @@ Flux intervals and timeouts (a Kubernetes `metav1.Duration`), NACK's stream `max
 `duplicateWindow`, and the `--expires-in` of a break-glass record are all read by Go code with
 `time.ParseDuration`, so `cdb_stack` and `components` both parse them here (components may not import
 cdb_stack; cdb_stack already builds on components). The policy pack keeps its own copy in
-`policy_pack/rules/durations.py` because it must run alone; tests/components/test_goduration.py holds
+`policy_pack/rules/helpers/durations.py` because it must run alone; tests/components/test_goduration.py holds
 the two equal on a table and on generated strings.
 
 What Go accepts: an optional sign, then one or more `<number><unit>` parts (`1h30m`, `.5s`, `5.s`),

@@ -2,7 +2,7 @@
 
 The pack directory is sys.path[0] there, so the wiring imports as the top-level module ``pack``; it
 serves the pack with server.Servicer (decode once per request) and clause 8's refusal of any config
-that weakens a policy (rules/no_exceptions.py).
+that weakens a policy (rules/helpers/no_exceptions.py).
 """
 
 from typing import TYPE_CHECKING

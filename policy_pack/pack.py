@@ -13,11 +13,11 @@ from pulumi_policy import EnforcementLevel
 if TYPE_CHECKING or __package__:
     from . import server
     from .rules import PACK_DESCRIPTION, PACK_NAME, POLICIES
-    from .rules.no_exceptions import RefuseWeakening
+    from .rules.helpers.no_exceptions import RefuseWeakening
 else:  # run by the Pulumi CLI from the pack directory
     import server
     from rules import PACK_DESCRIPTION, PACK_NAME, POLICIES
-    from rules.no_exceptions import RefuseWeakening
+    from rules.helpers.no_exceptions import RefuseWeakening
 
 
 class PackServicer(RefuseWeakening, server.Servicer):

@@ -34,10 +34,10 @@ from pulumi_policy import EnforcementLevel, Policy, ResourceValidationPolicy, St
 
 if __package__:
     from . import sdk_adapter as sdk
-    from .rules.access import SecretText
+    from .rules.helpers.access import SecretText
 else:  # run by the Pulumi CLI from the pack directory
     import sdk_adapter as sdk
-    from rules.access import SecretText
+    from rules.helpers.access import SecretText
 
 SPECIAL_SIG_KEY, SPECIAL_SECRET_SIG = sdk.SPECIAL_SIG_KEY, sdk.SPECIAL_SECRET_SIG
 UnknownValueError = sdk.UnknownValueError
@@ -49,7 +49,7 @@ class RequestProps(dict):
     """A request's decoded properties, with a memo that lives exactly as long as the request.
 
     Every policy of one request sees this same read-only object, so what they all derive from it (the
-    pod template, its containers) is worked out once and kept in `memo` (see rules/podspec.py).
+    pod template, its containers) is worked out once and kept in `memo` (see rules/helpers/podspec.py).
     """
 
     __slots__ = ("memo",)
@@ -178,8 +178,8 @@ def _run(result) -> None:
 
 
 def _not_checked(error: BaseException) -> list[tuple[str, str]] | None:
-    """rules.unknowns.NotChecked's (urn, reason) pairs, matched by shape: under the Pulumi CLI the pack
-    imports as `rules`, so the class is not policy_pack.rules.unknowns.NotChecked there."""
+    """rules.helpers.unknowns.NotChecked's (urn, reason) pairs, matched by shape: under the Pulumi CLI the pack
+    imports as `rules`, so the class is not policy_pack.rules.helpers.unknowns.NotChecked there."""
     return getattr(error, "not_checked", None)
 
 
@@ -307,7 +307,7 @@ class Servicer(sdk.AdaptedServicer):
                 response.not_applicable.append(
                     proto.PolicyNotApplicable(policy_name=policy.name, reason=getattr(error, "reason", None) or ""))
             except Exception as error:
-                # The policy judged the rest; these resources it could not (rules.unknowns.NotChecked).
+                # The policy judged the rest; these resources it could not (rules.helpers.unknowns.NotChecked).
                 not_checked = _not_checked(error)
                 if not_checked is not None:
                     for urn, reason in not_checked:

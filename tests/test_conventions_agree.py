@@ -4,7 +4,7 @@ alone under the Pulumi CLI). These tests pin that the two copies say the same th
 from __future__ import annotations
 
 from components import conventions as built
-from policy_pack.rules import conventions as enforced
+from policy_pack.rules.helpers import conventions as enforced
 
 
 def _constants(module) -> dict[str, object]:
@@ -43,6 +43,6 @@ NAMES = ["DB_PASSWORD", "MYSQL_PWD", "smtp.pass", "api-key", "CLIENT_SECRET", "A
 
 
 def test_components_and_pack_judge_secret_like_names_alike():
-    from policy_pack.rules.secret_values import secret_like_name
+    from policy_pack.rules.helpers.secret_values import secret_like_name
 
     assert {n: built.is_secret_like_name(n) for n in NAMES} == {n: secret_like_name(n) for n in NAMES}

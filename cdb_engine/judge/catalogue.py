@@ -99,7 +99,7 @@ SENTENCES: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("8", "Abweichungen gelten als Governance-Bruch.", (),
      ("every policy is mandatory: a violation fails `pulumi preview` and `cdb preview` (exit 1)",)),
     ("8", "Keine Ausnahmen.", (),
-     ("the pack refuses any policy config that lowers a policy (Configure, policy_pack/rules/no_exceptions.py)",)),
+     ("the pack refuses any policy config that lowers a policy (Configure, policy_pack/rules/helpers/no_exceptions.py)",)),
 )
 
 

@@ -60,7 +60,7 @@ def render_html(verdict: Verdict) -> str:
         '<a href="#objects-section">All objects</a></nav>',
         f"<p>{_counts(verdict, summary)}</p></header><main>",
         _picture(zmap), _zones(zmap), _matrix(zmap), _vault(zmap), _ai(zmap), _table(zmap),
-        f"</main><footer><p>Reachability: the policy pack's NetworkPolicy evaluation (policy_pack/rules/netpol.py)."
+        f"</main><footer><p>Reachability: the policy pack's NetworkPolicy evaluation (policy_pack/rules/helpers/netpol.py)."
         f"</p></footer><script>{_SCRIPT}</script></body></html>",
     ]
     return "\n".join(parts) + "\n"

@@ -1,6 +1,6 @@
 """The stack as zones and paths, for the picture (`--format html`).
 
-Reachability is the policy pack's own evaluation (policy_pack/rules/netpol.py, with the pods as the
+Reachability is the policy pack's own evaluation (policy_pack/rules/helpers/netpol.py, with the pods as the
 connectivity rule builds them), never a second implementation: what the picture shows as reachable
 is what the pack judges.
 """
@@ -60,7 +60,7 @@ class ZoneMap:
 
 def build(verdict: Verdict) -> ZoneMap:
     from policy_pack.rules.ai_isolation import ai_workloads
-    from policy_pack.rules.netpol import Pod, zone_paths
+    from policy_pack.rules.helpers.netpol import Pod, zone_paths
     from policy_pack.rules.vault_zone import vault_zones
 
     graph = [_GraphResource(r.type, shown(normalize(r.properties)), r.urn) for r in verdict.resources
@@ -98,9 +98,9 @@ def _allowed(graph: list[_GraphResource]) -> tuple[list[Any], str]:
     """Every admitted pod path of these objects: the same pods and cluster the connectivity rule builds
     (policy_pack/rules/connectivity.py), or the error that kept the policies from being evaluated."""
     from policy_pack.rules.connectivity import NAMESPACE, NETWORK_POLICY
-    from policy_pack.rules.netpol import Cluster, NetpolError, pod_from_template
-    from policy_pack.rules.objects import objects
-    from policy_pack.rules.operators import stack_pods
+    from policy_pack.rules.helpers.netpol import Cluster, NetpolError, pod_from_template
+    from policy_pack.rules.helpers.objects import objects
+    from policy_pack.rules.helpers.operators import stack_pods
 
     pods = [pod_from_template(run.label, run.workload.namespace or "default", run.template) for run in stack_pods(graph)]
     try:

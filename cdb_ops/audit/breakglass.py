@@ -22,7 +22,7 @@ from cdb_core.errors import CdbError
 
 from components import conventions, goduration
 
-# The keys the policy pack reads (components/conventions.py mirrors policy_pack/rules/conventions.py).
+# The keys the policy pack reads (components/conventions.py mirrors policy_pack/rules/helpers/conventions.py).
 PREFIX = conventions.BREAK_GLASS_PREFIX
 REASONS = ("incident", "security")
 # Clause 2.4 asks for the change to be codified "sofort" (at once); a week is the outer bound we accept.

@@ -67,7 +67,7 @@ class Planned:
     provenance: Any
 
 
-DECLARATION_LABEL = "cdb-infra.io/stack-declaration"  # shared with policy_pack/rules/conventions.py
+DECLARATION_LABEL = "cdb-infra.io/stack-declaration"  # shared with policy_pack/rules/helpers/conventions.py
 DECLARATION_NAME = "stack-declaration"
 
 

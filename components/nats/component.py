@@ -27,7 +27,7 @@ NATS_JETSTREAM_TYPE = "cdb:index:NatsJetStream"
 ROLE = "event-bus"
 PLATFORM_STATE = conventions.WORKLOAD_CLASS_PLATFORM_STATE
 SERVICE = conventions.WORKLOAD_CLASS_SERVICE
-STREAM_CLASS_LABEL = "cdb-infra.io/stream-class"  # shared with policy_pack/rules/conventions.py
+STREAM_CLASS_LABEL = "cdb-infra.io/stream-class"  # shared with policy_pack/rules/helpers/conventions.py
 
 
 class NatsJetStream(Component):

@@ -17,7 +17,7 @@ from . import (
     gitops, governance, helm_values, k8s_baseline, k8s_hardening, k8s_images, k8s_readiness, k8s_storage, provenance,
     rbac, secrets, vault_zone,
 )
-from .metadata import Rule, StackRule, build_policy
+from .helpers.metadata import Rule, StackRule, build_policy
 
 PACK_NAME = "cdb-infra-policy"
 PACK_DESCRIPTION = (

@@ -2,7 +2,7 @@
 
 Pod Security admission refuses a pod whose namespace's ``pod-security.kubernetes.io/enforce`` level it
 breaks; for a Deployment that means a ReplicaSet that never gets pods, for an operator's pods a
-FluxInstance that never becomes Ready. The pods operators create are judged too (rules/operators.py).
+FluxInstance that never becomes Ready. The pods operators create are judged too (rules/helpers/operators.py).
 A namespace without the label (or not in the stack) is left to the cluster's default and not judged.
 """
 
@@ -13,12 +13,12 @@ from typing import Any
 
 from pulumi_policy import Severity
 
-from .access import get
-from .conventions import PSA_ENFORCE_LABEL
-from .metadata import StackRule
-from .objects import objects
-from .operators import stack_pods
-from .pss import LEVELS, failures
+from .helpers.access import get
+from .helpers.conventions import PSA_ENFORCE_LABEL
+from .helpers.metadata import StackRule
+from .helpers.objects import objects
+from .helpers.operators import stack_pods
+from .helpers.pss import LEVELS, failures
 
 NAMESPACE = (("core", "Namespace"),)
 

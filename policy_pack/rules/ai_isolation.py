@@ -20,14 +20,14 @@ from typing import Any
 
 from pulumi_policy import Severity
 
-from .access import get, indexed, items, mapping, shown, text
-from .ai_serving import serving_software
-from .conventions import LABEL_NAMESPACE_NAME, LABEL_WORKLOAD_CLASS, WORKLOAD_CLASS_AI
-from .metadata import StackRule, pod_template_rule
-from .objects import KubeObject, memo, objects, of_type, selector_matches, workloads
-from .podspec import PodTemplate, containers
-from .netpol import Cluster, NetpolError, pod_from_template
-from .operators import stack_pods
+from .helpers.access import get, indexed, items, mapping, shown, text
+from .helpers.ai_serving import serving_software
+from .helpers.conventions import LABEL_NAMESPACE_NAME, LABEL_WORKLOAD_CLASS, WORKLOAD_CLASS_AI
+from .helpers.metadata import StackRule, pod_template_rule
+from .helpers.objects import KubeObject, memo, objects, of_type, selector_matches, workloads
+from .helpers.podspec import PodTemplate, containers
+from .helpers.netpol import Cluster, NetpolError, pod_from_template
+from .helpers.operators import stack_pods
 from .vault_zone import NAMESPACE, NETWORK_POLICY, Zone, block_reaches, is_open_cidr, policy_types, vault_zones
 
 EVERY_ADDRESS = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
@@ -206,7 +206,7 @@ def _vault_paths(rule: Mapping[str, Any], own_namespace: str | None, zones: dict
 
 
 def _reachable_vault_pods(resources: Sequence[Any], zones: dict[str, Zone]) -> Iterator[tuple[str, str | None]]:
-    """Concrete paths, evaluated with the pack's NetworkPolicy model (rules/netpol.py): an AI pod that the
+    """Concrete paths, evaluated with the pack's NetworkPolicy model (rules/helpers/netpol.py): an AI pod that the
     policies at both ends let reach a pod of the vault zone on one of its ports. ipBlocks count as reaching
     pods (any address may be a pod's), so the answer errs towards "reachable"."""
     vault_pods = [p for p in stack_pods(resources) if (p.workload.namespace or "default") in zones]

@@ -16,10 +16,10 @@ from typing import Any
 
 from pulumi_policy import Severity
 
-from .access import indexed, items, mapping, text
+from .helpers.access import indexed, items, mapping, text
 from .ai_isolation import ai_workloads, service_account
-from .metadata import StackRule
-from .objects import KubeObject, objects, selector_matches
+from .helpers.metadata import StackRule
+from .helpers.objects import KubeObject, objects, selector_matches
 
 RBAC = "rbac.authorization.k8s.io"
 BINDINGS = ((RBAC, "RoleBinding"), (RBAC, "ClusterRoleBinding"))

@@ -20,14 +20,14 @@ from typing import Any
 
 from pulumi_policy import Severity
 
-from .access import get, indexed, items, mapping, number, shown, text
-from .conventions import DECLARATION_RETRY_HORIZON, LABEL_STACK_DECLARATION, PHASE_DUAL_WRITE
-from .declaration import read_declaration
-from .durations import parse_duration, shown_seconds
-from .metadata import StackRule
-from .objects import KubeObject, objects, workloads
-from .podspec import containers
-from .secret_values import name_words
+from .helpers.access import get, indexed, items, mapping, number, shown, text
+from .helpers.conventions import DECLARATION_RETRY_HORIZON, LABEL_STACK_DECLARATION, PHASE_DUAL_WRITE
+from .helpers.declaration import read_declaration
+from .helpers.durations import parse_duration, shown_seconds
+from .helpers.metadata import StackRule
+from .helpers.objects import KubeObject, objects, workloads
+from .helpers.podspec import containers
+from .helpers.secret_values import name_words
 
 STREAM = (("jetstream.nats.io", "Stream"),)
 KAFKA_TOPIC = (("kafka.strimzi.io", "KafkaTopic"),)

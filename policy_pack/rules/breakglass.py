@@ -15,12 +15,12 @@ from typing import Any
 
 from pulumi_policy import Severity
 
-from .access import get, shown
-from .conventions import (
+from .helpers.access import get, shown
+from .helpers.conventions import (
     ANNOTATION_BREAK_GLASS_EXPIRY, ANNOTATION_BREAK_GLASS_REASON, ANNOTATION_BREAK_GLASS_TIME,
     BREAK_GLASS_ANNOTATIONS, BREAK_GLASS_PREFIX, BREAK_GLASS_REASONS, annotations_of,
 )
-from .metadata import kinds_rule
+from .helpers.metadata import kinds_rule
 
 DEFAULT_MAX_LIFETIME_HOURS = 72
 # Pack config of every rule that honours a marker: the CLI validates the bounds, so it cannot be widened.

@@ -18,12 +18,12 @@ from typing import Any
 
 from pulumi_policy import Severity
 
-from .access import get, items, mapping, text
-from .metadata import StackRule
-from .objects import KubeObject, objects
-from .operators import RunPod, stack_pods
-from .podspec import containers
-from .quantity import QuantityError, parse_quantity
+from .helpers.access import get, items, mapping, text
+from .helpers.metadata import StackRule
+from .helpers.objects import KubeObject, objects
+from .helpers.operators import RunPod, stack_pods
+from .helpers.podspec import containers
+from .helpers.quantity import QuantityError, parse_quantity
 
 QUOTA = (("core", "ResourceQuota"),)
 LIMIT_RANGE = (("core", "LimitRange"),)

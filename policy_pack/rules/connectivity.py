@@ -1,7 +1,7 @@
 """Whole system, connectivity: every flow a component declares is admitted by the NetworkPolicies at both ends.
 
-Flows are read from the ``cdb-infra.io/flows`` annotation (rules/flows.py); NetworkPolicy semantics come
-from rules/netpol.py. The API server is where NetworkPolicies see it: its endpoint addresses and port
+Flows are read from the ``cdb-infra.io/flows`` annotation (rules/helpers/flows.py); NetworkPolicy semantics come
+from rules/helpers/netpol.py. The API server is where NetworkPolicies see it: its endpoint addresses and port
 from the stack declaration (``api-server-endpoints``, ``api-server-port``), never the ``kubernetes``
 Service's ClusterIP, which CNIs translate before they evaluate policies. Only NetworkPolicies in the
 stack count: policies an operator would install once it runs cannot admit the traffic it needs to start.
@@ -23,18 +23,18 @@ from typing import Any
 
 from pulumi_policy import Severity
 
-from .access import get, items, mapping, number, text
-from .conventions import (
+from .helpers.access import get, items, mapping, number, text
+from .helpers.conventions import (
     DECLARATION_API_SERVER_ENDPOINTS, DECLARATION_API_SERVER_PORT, DEFAULT_API_SERVER_PORT, LABEL_INSTANCE,
     LABEL_NAME, LABEL_NAMESPACE_NAME,
 )
-from .declaration import read_declaration
-from .flows import Flow, FlowError, declared_flows
-from .metadata import StackRule
-from .netpol import Address, Cluster, Endpoint, NetpolError, Pod, Side, pod_from_template
-from .objects import KubeObject, objects
-from .operators import PodIndex, RunPod, stack_pods
-from .unknowns import NotJudged
+from .helpers.declaration import read_declaration
+from .helpers.flows import Flow, FlowError, declared_flows
+from .helpers.metadata import StackRule
+from .helpers.netpol import Address, Cluster, Endpoint, NetpolError, Pod, Side, pod_from_template
+from .helpers.objects import KubeObject, objects
+from .helpers.operators import PodIndex, RunPod, stack_pods
+from .helpers.unknowns import NotJudged
 
 NAMESPACE = (("core", "Namespace"),)
 NETWORK_POLICY = (("networking.k8s.io", "NetworkPolicy"),)

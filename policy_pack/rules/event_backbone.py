@@ -15,16 +15,16 @@ from typing import Any
 
 from pulumi_policy import Severity
 
-from .access import get, items, mapping, number, shown, text
-from .conventions import (
+from .helpers.access import get, items, mapping, number, shown, text
+from .helpers.conventions import (
     DECLARATION_MIGRATION_PHASE, DECLARATION_REDIS_DOCS, DECLARATION_REDIS_SUNSET, LABEL_STACK_DECLARATION,
     LABEL_STREAM_CLASS, MIGRATION_PHASES, PHASE_DUAL_WRITE, PHASE_JETSTREAM, PHASE_REDIS_ONLY, STREAM_CLASS_AUDIT,
 )
 from .backbone_audit import audit_discard_problems, dual_write_without_redis, workload_sinks
-from .declaration import read_declaration
-from .metadata import StackRule, kinds_rule
-from .objects import KubeObject, kube_object, objects, selector_matches
-from .redis import redis_persistence, redis_pods, redis_workloads
+from .helpers.declaration import read_declaration
+from .helpers.metadata import StackRule, kinds_rule
+from .helpers.objects import KubeObject, kube_object, objects, selector_matches
+from .helpers.redis import redis_persistence, redis_pods, redis_workloads
 
 NOTIFICATION_PROVIDER = (("notification.toolkit.fluxcd.io", "Provider"),)
 OTEL_COLLECTOR = (("opentelemetry.io", "OpenTelemetryCollector"),)

@@ -14,10 +14,10 @@ from typing import Any
 
 from pulumi_policy import Severity
 
-from .access import get, indexed, mapping, shown, text
-from .durations import parse_duration, shown_seconds
-from .metadata import StackRule, kinds_rule
-from .objects import KubeObject, kind_of, objects, selector_matches
+from .helpers.access import get, indexed, mapping, shown, text
+from .helpers.durations import parse_duration, shown_seconds
+from .helpers.metadata import StackRule, kinds_rule
+from .helpers.objects import KubeObject, kind_of, objects, selector_matches
 
 SOURCE = "source.toolkit.fluxcd.io"
 KUSTOMIZE = "kustomize.toolkit.fluxcd.io"

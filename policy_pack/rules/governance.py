@@ -17,11 +17,11 @@ from typing import Any
 
 from pulumi_policy import Severity
 
-from .access import get, is_mapping, items, number, shown, text
-from .conventions import REQUIRED_STATUS_CHECKS
-from .metadata import StackRule
-from .objects import of_type
-from .rulesets import RULESET_TYPES, ruleset_belongs, ruleset_covers, ruleset_gaps
+from .helpers.access import get, is_mapping, items, number, shown, text
+from .helpers.conventions import REQUIRED_STATUS_CHECKS
+from .helpers.metadata import StackRule
+from .helpers.objects import of_type
+from .helpers.rulesets import RULESET_TYPES, ruleset_belongs, ruleset_covers, ruleset_gaps
 
 REPOSITORY = "github:index/repository:Repository"
 PROTECTION = "github:index/branchProtection:BranchProtection"

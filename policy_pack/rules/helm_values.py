@@ -14,11 +14,11 @@ from typing import Any
 
 from pulumi_policy import Severity
 
-from .access import get, is_list, is_mapping, mapping, text
-from .conventions import PLATFORM_STATE_HOWTO, platform_state_gaps
-from .metadata import Rule
-from .objects import kind_of
-from .conventions import ANNOTATION_NOT_A_SECRET
+from .helpers.access import get, is_list, is_mapping, mapping, text
+from .helpers.conventions import PLATFORM_STATE_HOWTO, platform_state_gaps
+from .helpers.metadata import Rule
+from .helpers.objects import kind_of
+from .helpers.conventions import ANNOTATION_NOT_A_SECRET
 from .secrets import allowed_keys, value_findings
 
 PULUMI_HELM_TYPES = ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart", "kubernetes:helm.sh/v3:Chart")

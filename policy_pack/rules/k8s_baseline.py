@@ -11,9 +11,9 @@ from typing import Any
 
 from pulumi_policy import Severity
 
-from .access import get, indexed, is_set, is_true, items, mapping, number, shown
-from .metadata import pod_template_rule
-from .podspec import Container, PodTemplate, containers, volume_label
+from .helpers.access import get, indexed, is_set, is_true, items, mapping, number, shown
+from .helpers.metadata import pod_template_rule
+from .helpers.podspec import Container, PodTemplate, containers, volume_label
 
 CLAUSE = "5"
 SPECIFICATION = "Nicht-konforme Services sind nicht mergefähig."

@@ -11,9 +11,9 @@ from typing import Any
 
 from pulumi_policy import Severity
 
-from .access import get, indexed, is_set, mapping, shown, text
-from .metadata import pod_template_rule
-from .podspec import PodTemplate, containers
+from .helpers.access import get, indexed, is_set, mapping, shown, text
+from .helpers.metadata import pod_template_rule
+from .helpers.podspec import PodTemplate, containers
 
 CLAUSE = "5"
 SPECIFICATION = "Nicht-konforme Services sind nicht mergefähig."

@@ -11,10 +11,10 @@ from typing import Any
 
 from pulumi_policy import Severity
 
-from .access import get, shown
-from .images import split_image
-from .metadata import pod_template_rule
-from .podspec import PodTemplate, containers
+from .helpers.access import get, shown
+from .helpers.images import split_image
+from .helpers.metadata import pod_template_rule
+from .helpers.podspec import PodTemplate, containers
 
 CLAUSE = "5"
 # The OCI image-spec's registered digest algorithms, as components/image_ref.py accepts them (the pack

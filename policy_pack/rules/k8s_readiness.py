@@ -8,10 +8,10 @@ from typing import Any
 
 from pulumi_policy import Severity
 
-from .access import get, is_mapping, is_set, items, mapping, shown
-from .metadata import pod_template_rule
-from .podspec import Container, PodTemplate, long_running, missing_containers, with_resources
-from .quantity import QuantityError, parse_quantity
+from .helpers.access import get, is_mapping, is_set, items, mapping, shown
+from .helpers.metadata import pod_template_rule
+from .helpers.podspec import Container, PodTemplate, long_running, missing_containers, with_resources
+from .helpers.quantity import QuantityError, parse_quantity
 
 CLAUSE = "5"
 PROBE_HANDLERS = ("httpGet", "tcpSocket", "grpc", "exec")

@@ -7,10 +7,10 @@ from typing import Any
 
 from pulumi_policy import Severity
 
-from .access import get, indexed, is_set, mapping, shown, text
-from .conventions import PLATFORM_STATE_HOWTO, platform_state_gaps
-from .metadata import pod_template_rule
-from .podspec import PodTemplate, volume_label
+from .helpers.access import get, indexed, is_set, mapping, shown, text
+from .helpers.conventions import PLATFORM_STATE_HOWTO, platform_state_gaps
+from .helpers.metadata import pod_template_rule
+from .helpers.podspec import PodTemplate, volume_label
 
 CLAUSE = "5"
 HOSTNAME_LABEL = "kubernetes.io/hostname"

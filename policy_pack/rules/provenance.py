@@ -12,11 +12,11 @@ from typing import Any
 
 from pulumi_policy import Severity
 
-from .access import get, is_true, mapping, shown
-from .conventions import ANNOTATION_GIT_REVISION, LABEL_COMPONENT, LABEL_MANAGED_BY, MANAGED_BY_VALUE
-from .metadata import kinds_rule
-from .objects import kind_of
-from .podspec import find_pod_template
+from .helpers.access import get, is_true, mapping, shown
+from .helpers.conventions import ANNOTATION_GIT_REVISION, LABEL_COMPONENT, LABEL_MANAGED_BY, MANAGED_BY_VALUE
+from .helpers.metadata import kinds_rule
+from .helpers.objects import kind_of
+from .helpers.podspec import find_pod_template
 
 PROVENANCE_LABELS = (LABEL_MANAGED_BY, LABEL_COMPONENT)
 FLUX_GROUP_SUFFIXES = (".toolkit.fluxcd.io", "fluxcd.controlplane.io")

@@ -14,10 +14,10 @@ from typing import Any
 
 from pulumi_policy import Severity
 
-from .access import indexed, items, mapping, text
+from .helpers.access import indexed, items, mapping, text
 from .breakglass import LIFETIME_CONFIG, lifetime_hours, valid_marker
-from .metadata import StackRule
-from .objects import KubeObject, objects
+from .helpers.metadata import StackRule
+from .helpers.objects import KubeObject, objects
 
 RBAC = "rbac.authorization.k8s.io"
 BINDINGS = ((RBAC, "RoleBinding"), (RBAC, "ClusterRoleBinding"))

@@ -23,12 +23,12 @@ from typing import Any
 
 from pulumi_policy import Severity
 
-from .access import get, indexed, is_list, is_mapping, items, mapping, number, text
-from .conventions import ANNOTATION_PROVIDES_KINDS, ANNOTATION_PRODUCES
-from .metadata import StackRule
-from .objects import KubeObject, kind_of, objects
-from .operators import FLUX_INSTANCE, PodIndex, RunPod, stack_pods
-from .podspec import containers
+from .helpers.access import get, indexed, is_list, is_mapping, items, mapping, number, text
+from .helpers.conventions import ANNOTATION_PROVIDES_KINDS, ANNOTATION_PRODUCES
+from .helpers.metadata import StackRule
+from .helpers.objects import KubeObject, kind_of, objects
+from .helpers.operators import FLUX_INSTANCE, PodIndex, RunPod, stack_pods
+from .helpers.podspec import containers
 
 BUILT_IN_GROUPS = frozenset((
     "core", "apps", "batch", "networking.k8s.io", "policy", "rbac.authorization.k8s.io", "storage.k8s.io",

@@ -24,12 +24,12 @@ from typing import Any
 
 from pulumi_policy import Severity
 
-from .conventions import ANNOTATION_NOT_A_SECRET
-from .access import SecretText, get, indexed, is_list, is_mapping, items, mapping, text
-from .metadata import NotApplicable, Rule, kinds_rule
-from .objects import kind_of
-from .podspec import containers, find_pod_template, may_hold_pod_template
-from .secret_values import config_line_secrets, is_literal, secret_like_name, secret_value_kind, stands_for_secret
+from .helpers.conventions import ANNOTATION_NOT_A_SECRET
+from .helpers.access import SecretText, get, indexed, is_list, is_mapping, items, mapping, text
+from .helpers.metadata import NotApplicable, Rule, kinds_rule
+from .helpers.objects import kind_of
+from .helpers.podspec import containers, find_pod_template, may_hold_pod_template
+from .helpers.secret_values import config_line_secrets, is_literal, secret_like_name, secret_value_kind, stands_for_secret
 
 SECRET = ("core", "Secret")
 CONFIG_MAP = ("core", "ConfigMap")

@@ -16,12 +16,12 @@ from typing import Any
 
 from pulumi_policy import Severity
 
-from .access import get, indexed, items, mapping, shown, text
-from .conventions import LABEL_NAMESPACE_NAME, LABEL_ZONE_CLASS, ZONE_CLASS_VAULT
-from .metadata import StackRule
-from .objects import KubeObject, objects, workloads
-from .podspec import Container, containers
-from .images import image_name
+from .helpers.access import get, indexed, items, mapping, shown, text
+from .helpers.conventions import LABEL_NAMESPACE_NAME, LABEL_ZONE_CLASS, ZONE_CLASS_VAULT
+from .helpers.metadata import StackRule
+from .helpers.objects import KubeObject, objects, workloads
+from .helpers.podspec import Container, containers
+from .helpers.images import image_name
 
 VAULT_IMAGES = frozenset(("vault", "openbao", "bao"))
 NAMESPACE = (("core", "Namespace"),)

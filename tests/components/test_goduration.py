@@ -18,7 +18,7 @@ from cdb_core.errors import CdbError
 from cdb_stack.parts.event_bus import parse_duration as stream_duration
 from components import goduration
 from components.flux import parse_duration as flux_duration
-from policy_pack.rules.durations import parse_duration as pack_duration
+from policy_pack.rules.helpers.durations import parse_duration as pack_duration
 
 MAX = 2**63 - 1
 GO = [

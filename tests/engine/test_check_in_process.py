@@ -111,7 +111,7 @@ def test_a_copy_of_the_pack_in_a_project_is_judged_in_process_under_its_own_name
 
 def test_the_pack_metadata_tells_resource_policies_from_stack_policies(tmp_path):
     from policy_pack.rules import RULES
-    from policy_pack.rules.metadata import StackRule
+    from policy_pack.rules.helpers.metadata import StackRule
 
     path = _write(tmp_path / "objects.yaml", [deployment("web")])
     expected = {rule.name: "stack" if isinstance(rule, StackRule) else "resource" for rule in RULES}

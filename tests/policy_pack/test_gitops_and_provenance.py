@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from policy_pack.rules.durations import parse_duration
+from policy_pack.rules.helpers.durations import parse_duration
 
 from .fixtures import UNKNOWN_STRING, deployment, pod_spec, workload
 from .system_cases import complete

@@ -1,4 +1,4 @@
-"""NetworkPolicy semantics of policy_pack/rules/netpol.py, one table per feature.
+"""NetworkPolicy semantics of policy_pack/rules/helpers/netpol.py, one table per feature.
 
 Each case is a set of policies (as manifests), a source, a destination and a port, and the verdict the
 Kubernetes NetworkPolicy API defines for it.
@@ -10,10 +10,10 @@ import ipaddress
 
 import pytest
 
-from policy_pack.rules.netpol import (
+from policy_pack.rules.helpers.netpol import (
     Address, Cluster, ContainerPort, NetpolError, Pod, parse_policy, zone_paths,
 )
-from policy_pack.rules.objects import KubeObject
+from policy_pack.rules.helpers.objects import KubeObject
 
 WEB = Pod("Deployment apps/web", "apps", {"app": "web", "tier": "front"}, (ContainerPort(8080, "http"),))
 API = Pod("Deployment apps/api", "apps", {"app": "api"}, (ContainerPort(9000, "grpc"), ContainerPort(53, "dns", "UDP")))

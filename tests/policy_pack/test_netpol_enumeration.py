@@ -14,7 +14,7 @@ import ipaddress
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from policy_pack.rules.netpol import Address, Cluster, ContainerPort, Pod, parse_policy, zone_paths
+from policy_pack.rules.helpers.netpol import Address, Cluster, ContainerPort, Pod, parse_policy, zone_paths
 
 NAMESPACES = ("apps", "bus", "vault")
 KEYS = ("app", "tier", "team")

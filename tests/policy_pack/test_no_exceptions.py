@@ -18,7 +18,7 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from cdb_cli import main
 from cdb_engine.run import check, preview
 from policy_pack.rules import POLICIES
-from policy_pack.rules.no_exceptions import PolicyConfigRefused, refusal
+from policy_pack.rules.helpers.no_exceptions import PolicyConfigRefused, refusal
 
 from .harness import servicer, to_struct
 from .test_pack_process import PACK_DIR, _read_port

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from policy_pack.rules import RULES
-from policy_pack.rules.podspec import find_pod_template
+from policy_pack.rules.helpers.podspec import find_pod_template
 
 from .fixtures import PROVENANCE_LABELS, container, pod_spec, with_provenance
 from .harness import analyze

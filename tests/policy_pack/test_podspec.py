@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from policy_pack.rules.podspec import containers, find_pod_template, is_pod_template_type, long_running
+from policy_pack.rules.helpers.podspec import containers, find_pod_template, is_pod_template_type, long_running
 
 from .fixtures import POD_SPEC_PATHS, TYPES, container, init_container, pod_spec, sidecar, workload
 from .harness import analyze

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from policy_pack.rules.k8s_images import image_problem, split_image
-from policy_pack.rules.quantity import QuantityError, parse_quantity
+from policy_pack.rules.helpers.quantity import QuantityError, parse_quantity
 
 from .fixtures import DIGEST
 

@@ -18,7 +18,7 @@ import pytest
 from pulumi_policy import PolicyCustomTimeouts, PolicyResource, PolicyResourceOptions
 
 from policy_pack.rules import RULES
-from policy_pack.rules.metadata import NotApplicable, Rule, RuleMetadata, StackRule
+from policy_pack.rules.helpers.metadata import NotApplicable, Rule, RuleMetadata, StackRule
 
 from .cases import CASES
 from .harness import Node

@@ -22,7 +22,7 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from cdb_cli import main
 from policy_pack import pack, sdk_adapter, server
 from policy_pack.rules import POLICIES
-from policy_pack.rules.no_exceptions import PolicyConfigRefused
+from policy_pack.rules.helpers.no_exceptions import PolicyConfigRefused
 from pulumi_policy import EnforcementLevel
 
 from . import harness

@@ -13,7 +13,7 @@ from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY
 
 from components.conventions import is_secret_like_name
-from policy_pack.rules.secret_values import secret_like_name
+from policy_pack.rules.helpers.secret_values import secret_like_name
 
 from .fixtures import container, deployment
 from .harness import _outcome, servicer, violations
@@ -161,7 +161,7 @@ def test_token_formats_only_detect_secrets_knows_are_found_through_it(value, kin
 
 
 def test_every_value_pattern_passes_the_one_search_that_guards_them():
-    from policy_pack.rules.secret_values import _ANCHORS, VALUE_PATTERNS
+    from policy_pack.rules.helpers.secret_values import _ANCHORS, VALUE_PATTERNS
 
     samples = {
         "a private key": "-----BEGIN OPENSSH PRIVATE KEY-----", "an AWS access key id": "AKIAIOSFODNN7EXAMPLE",

@@ -124,7 +124,7 @@ def test_unknown_values_are_decoded_behind_the_sdks_checking_proxy():
 
 
 def test_a_requests_policies_share_one_pod_template_but_plain_data_gets_a_fresh_one():
-    from policy_pack.rules.podspec import containers, find_pod_template
+    from policy_pack.rules.helpers.podspec import containers, find_pod_template
     from policy_pack.server import _decode
 
     request = _deployment_request()

@@ -8,10 +8,10 @@ import json
 
 import pytest
 
-from policy_pack.rules.operators import flux_controller_props
-from policy_pack.rules.objects import KubeObject
-from policy_pack.rules.podspec import find_pod_template
-from policy_pack.rules.pss import failures
+from policy_pack.rules.helpers.operators import flux_controller_props
+from policy_pack.rules.helpers.objects import KubeObject
+from policy_pack.rules.helpers.podspec import find_pod_template
+from policy_pack.rules.helpers.pss import failures
 from policy_pack.rules.references import Graph
 
 from .fixtures import container, init_container, pod_spec, sidecar, workload

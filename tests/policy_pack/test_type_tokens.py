@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from policy_pack.rules.objects import kind_of
-from policy_pack.rules.podspec import parse_kubernetes_type
+from policy_pack.rules.helpers.objects import kind_of
+from policy_pack.rules.helpers.podspec import parse_kubernetes_type
 
 COMPONENTS = ("kubernetes:yaml:ConfigFile", "kubernetes:yaml:ConfigGroup", "kubernetes:yaml/v2:ConfigFile",
               "kubernetes:yaml/v2:ConfigGroup", "kubernetes:helm.sh/v2:Chart", "kubernetes:helm.sh/v3:Chart",

@@ -132,7 +132,7 @@ def annotations_of(obj: Any) -> Mapping[str, Any]:
 
 # --- Whole-system rules (clause 5): what components declare so the pack can judge the stack as one. --
 # Flows a workload needs, as JSON on its pod template (or workload, or FluxInstance) annotations: a list
-# of objects, each with exactly one target key and a port (see rules/flows.py for the full grammar):
+# of objects, each with exactly one target key and a port (see rules/helpers/flows.py for the full grammar):
 #   {"service": "event-bus/nats", "port": "client", "purpose": "publish events"}
 #   {"pods": {"namespace": "event-bus", "matchLabels": {"app.kubernetes.io/name": "nats"}}, "port": 4222}
 #   {"apiServer": true, "purpose": "watch Streams"}

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .access import get, is_mapping
 
-if TYPE_CHECKING or "." in (__package__ or ""):  # policy_pack.rules, or a copy of the pack imported as a package
-    from ..sdk_adapter import UnknownValueError, is_checking_proxy
-else:  # `rules`, when the Pulumi CLI runs the pack from its directory
+if TYPE_CHECKING or (__package__ or "").count(".") > 1:  # policy_pack.rules.helpers, or a copy of the pack
+    from ...sdk_adapter import UnknownValueError, is_checking_proxy  # imported as a package
+else:  # `rules.helpers`, when the Pulumi CLI runs the pack from its directory
     from sdk_adapter import UnknownValueError, is_checking_proxy
 
 
