@@ -4,8 +4,8 @@ Importable as ``rules`` (the pack directory is sys.path[0] under the Pulumi CLI)
 ``policy_pack.rules`` (tests, cdb_stack); modules inside use relative imports only.
 To add a clause: write a module exporting ``RULES`` and add it to ``RULE_MODULES``.
 Resource rules become ResourceValidationPolicies, stack rules (graph) StackValidationPolicies.
-Every other module here is a helper the rules share, listed in ``HELPER_MODULES``; a module is one or
-the other, never both (tests/policy_pack/test_registry.py).
+The readers and parsers the rules share live in the sub-package ``helpers``, which exports no RULES;
+the layout is the separation (tests/policy_pack/test_registry.py).
 """
 
 from __future__ import annotations
@@ -47,30 +47,6 @@ RULE_MODULES = (
     capacity,  # 5, whole system: pods fit the ResourceQuota
     admission,  # 5, whole system: pods meet the namespace's Pod Security level
     references,  # 2.1, whole system: references resolve, no cycle of waits
-)
-
-# Shared readers and parsers: they export no RULES. (They move into a sub-package of their own with
-# the layout change of issue 16, item 4; until then this list keeps them apart from the rule modules.)
-HELPER_MODULES = (
-    "access",  # null- and shape-tolerant readers of properties
-    "ai_serving",  # which containers serve models
-    "conventions",  # labels and annotations shared with the components
-    "declaration",  # the stack declaration ConfigMap
-    "durations",  # Go/Flux durations
-    "flows",  # declared flows (cdb-infra.io/flows)
-    "images",  # the one image-reference parser
-    "metadata",  # Rule, StackRule and their policies
-    "netpol",  # NetworkPolicy semantics
-    "no_exceptions",  # clause 8: the pack refuses to be weakened
-    "objects",  # Kubernetes objects in the stack
-    "operators",  # operator-managed workloads
-    "podspec",  # pod templates of every workload kind
-    "pss",  # Pod Security Standards levels
-    "quantity",  # Kubernetes quantities
-    "redis",  # Redis containers and their persistence
-    "rulesets",  # GitHub rulesets
-    "secret_values",  # secrets by content
-    "unknowns",  # values unknown at preview
 )
 
 RULES: list[Rule | StackRule] = [rule for module in RULE_MODULES for rule in module.RULES]
