@@ -1,7 +1,7 @@
 """Container image references (`registry:5000/org/app:1.2.3@sha256:...`), the one parser on our side.
 
 The components pin images with it (components/types.py `Image`), `cdb images` reads registries with
-it (cdb_stack/images), and the policy pack keeps its own copy (policy_pack/rules/k8s_images.py, since
+it (cdb_stack/images), and the policy pack keeps its own copy (policy_pack/rules/helpers/images.py, since
 the pack must run alone); tests/components/test_image_ref.py holds the pack's copy equal to this one
 on a table and on generated strings.
 

@@ -5,22 +5,17 @@ CI can only vouch for the image it checked; a missing or "latest" tag lets a dif
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
 from pulumi_policy import Severity
 
 from .helpers.access import get, shown
-from .helpers.images import split_image
+from .helpers.images import is_digest, is_tag, split_image
 from .helpers.metadata import pod_template_rule
 from .helpers.podspec import PodTemplate, containers
 
 CLAUSE = "5"
-# The OCI image-spec's registered digest algorithms, as components/image_ref.py accepts them (the pack
-# runs alone, so this is its own copy; tests/components/test_image_ref.py holds the two equal).
-_DIGEST = re.compile(r"sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128}")
-_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 __all__ = ["IMAGE_PINNING", "PIN_HINT", "RULES", "check_images", "image_problem", "split_image"]
 PIN_HINT = "pin a version tag (app:1.4.2) or a digest (app@sha256:<64 hex digits>)"
 
@@ -33,12 +28,12 @@ def image_problem(image: Any) -> str | None:
         return f"image {shown(image)} contains whitespace; {PIN_HINT}"
     _, tag, digest = split_image(image)
     if digest is not None:
-        return None if _DIGEST.fullmatch(digest) else f"image {shown(image)} has a malformed digest; {PIN_HINT}"
+        return None if is_digest(digest) else f"image {shown(image)} has a malformed digest; {PIN_HINT}"
     if tag is None:
         return f"image {shown(image)} has no tag (it means latest); {PIN_HINT}"
     if tag.lower() == "latest":
         return f"image {shown(image)} uses the latest tag; {PIN_HINT}"
-    if not _TAG.fullmatch(tag):
+    if not is_tag(tag):
         return f"image {shown(image)} has an invalid tag {shown(tag)}; {PIN_HINT}"
     return None
 

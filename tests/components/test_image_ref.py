@@ -14,8 +14,8 @@ from cdb_stack.images.model import ImageError, check_digest, verify
 from cdb_release.images.registry import split_reference
 from components import image_ref
 from components.types import Image
-from policy_pack.rules.k8s_images import _DIGEST as PACK_DIGEST
-from policy_pack.rules.k8s_images import _TAG as PACK_TAG
+from policy_pack.rules.helpers.images import DIGEST as PACK_DIGEST
+from policy_pack.rules.helpers.images import TAG as PACK_TAG
 from policy_pack.rules.k8s_images import image_problem, split_image
 
 SHA256 = "sha256:" + hashlib.sha256(b"x").hexdigest()

@@ -56,3 +56,18 @@ def test_pinned_images_are_accepted(image):
 def test_unpinned_images_are_rejected_with_the_reason(image, fragment):
     problem = image_problem(image)
     assert problem is not None and fragment in problem
+
+
+def test_the_pack_takes_image_references_apart_in_one_module_only() -> None:
+    # helpers/images.py is the pack's one parser and grammar (issue 16, item 6): no other module splits
+    # a reference at its '@' or spells a digest algorithm's pattern.
+    import re
+    from pathlib import Path
+
+    pack = Path(__file__).resolve().parents[2] / "policy_pack"
+    parser = pack / "rules" / "helpers" / "images.py"
+    own = re.compile(r"""partition\(["']@["']\)|sha(?:256|512):\[0-9a-f\]""")
+    assert own.search(parser.read_text(encoding="utf-8"))
+    elsewhere = [str(path.relative_to(pack)) for path in sorted(pack.rglob("*.py"))
+                 if path != parser and own.search(path.read_text(encoding="utf-8"))]
+    assert elsewhere == []
