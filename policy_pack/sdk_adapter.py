@@ -17,12 +17,20 @@ Also imported as the top-level module `sdk_adapter` when the Pulumi CLI runs the
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from importlib import metadata
-from typing import Any, cast
+from typing import Any, Protocol, TypeAlias, TypeVar, cast, overload
 
+import grpc
+from google.protobuf import empty_pb2
+from pulumi.runtime.proto import analyzer_pb2 as proto
 from pulumi_policy import (
     EnforcementLevel,
+    Policy,
+    PolicyProviderResource,
     PolicyResource,
+    PolicyResourceOptions,
+    ReportViolation,
     ResourceValidationArgs,
     StackValidationArgs,
 )
@@ -58,8 +66,15 @@ def is_checking_proxy(props: Any) -> bool:
 SdkServicer = _policy._PolicyAnalyzerServicer
 # What PolicyPack(...) gives its gRPC server (400 MB messages: a large stack fits one AnalyzeStack).
 GRPC_OPTIONS = list(getattr(_policy, "_GRPC_CHANNEL_OPTIONS", [("grpc.max_receive_message_length", 400 << 20)]))
-# The exception ResourceValidationArgs.not_applicable() raises; None when the SDK no longer has it.
-NotApplicableError: type[Exception] | None = getattr(_policy, "_NotApplicableError", None)
+
+
+class _Gone(Exception):
+    """Stands in for an SDK exception the installed SDK no longer has; never raised."""
+
+
+# The exception ResourceValidationArgs.not_applicable() raises; _Gone when the SDK no longer has it
+# (then `unproven()` says so and the fast servicer, the only one catching it, does not serve).
+NotApplicableError: type[Exception] = getattr(_policy, "_NotApplicableError", _Gone)
 
 _PREFIX = "_PolicyAnalyzerServicer__"
 # The servicer's private state the adapter reads (set by its __init__) and its helpers it calls.
@@ -89,28 +104,52 @@ def unproven() -> str | None:
             proven = ", ".join(PROVEN[package])
             return f"{package} {version or '(version unknown)'} is not a version the SDK adapter was proven with ({proven})"
     missing = [name for name in _METHODS if not callable(getattr(SdkServicer, name, None))]
-    if NotApplicableError is None:
+    if NotApplicableError is _Gone:
         missing.append("_NotApplicableError")
     if missing:
         return f"pulumi_policy lacks {', '.join(missing)}, which the SDK adapter reads"
     return None
 
 
-def missing_fields(servicer: Any) -> list[str]:
+def missing_fields(servicer: object) -> list[str]:
     """The private fields the adapter reads that a freshly built SDK servicer does not have."""
     return [_PREFIX + name for name in _FIELDS if not hasattr(servicer, _PREFIX + name)]
 
 
-def sdk_servicer(cls: type | None = None, **arguments: Any) -> Any:
-    """The SDK's servicer (or a subclass) as PolicyPack(...) builds it, from keyword arguments."""
-    return (cls or SdkServicer)(**arguments)
+Context: TypeAlias = grpc.ServicerContext | None  # None when `cdb check` calls in-process
+
+
+class AnalyzerCalls(Protocol):
+    """The Analyzer methods of the SDK's servicer as the pack calls them. The SDK leaves them unannotated;
+    these are the types its code takes and returns (the SDK answers synchronously, never an awaitable)."""
+
+    def Analyze(self, request: proto.AnalyzeRequest, context: Context) -> proto.AnalyzeResponse: ...  # noqa: N802
+    def AnalyzeStack(self, request: proto.AnalyzeStackRequest, context: Context) -> proto.AnalyzeResponse: ...  # noqa: N802
+    def Configure(self, request: proto.ConfigureAnalyzerRequest, context: Context) -> empty_pb2.Empty: ...  # noqa: N802
+
+
+S = TypeVar("S", bound="AdaptedServicer")
+
+
+@overload
+def sdk_servicer(cls: None = None, **arguments: Any) -> AnalyzerCalls: ...
+@overload
+def sdk_servicer(cls: type[S], **arguments: Any) -> S: ...
+def sdk_servicer(cls: type[S] | None = None, **arguments: Any) -> AnalyzerCalls | S:
+    """The SDK's servicer (or a subclass) as PolicyPack(...) builds it, from keyword arguments
+    (PolicyPack's own: name, version, policies, enforcement_level and its metadata keywords)."""
+    if cls is None:
+        stock: AnalyzerCalls = SdkServicer(**arguments)
+        return stock
+    return cls(**arguments)
 
 
 class AdaptedServicer(SdkServicer):
     """The SDK's servicer with the private state and helpers the fast path needs under names of our own."""
 
-    def sdk_policies(self) -> list[Any]:
-        return cast(list[Any], getattr(self, _PREFIX + "policies"))
+    # The casts below give the SDK's private fields the types its __init__ and Configure store in them.
+    def sdk_policies(self) -> list[Policy]:
+        return cast(list[Policy], getattr(self, _PREFIX + "policies"))
 
     def sdk_pack_name(self) -> str:
         return cast(str, getattr(self, _PREFIX + "policy_pack_name"))
@@ -118,46 +157,49 @@ class AdaptedServicer(SdkServicer):
     def sdk_pack_version(self) -> str:
         return cast(str, getattr(self, _PREFIX + "policy_pack_version"))
 
-    def sdk_configured_levels(self) -> dict[str, Any]:
+    def sdk_configured_levels(self) -> Mapping[str, EnforcementLevel]:
         """The levels of the last Configure; a new object each time Configure runs."""
-        return cast(dict[str, Any], getattr(self, _PREFIX + "policy_pack_config_enforcement_level"))
+        return cast(Mapping[str, EnforcementLevel], getattr(self, _PREFIX + "policy_pack_config_enforcement_level"))
 
-    def sdk_stack_tags(self) -> Any:
-        return getattr(self, _PREFIX + "stack_tags")
+    def sdk_stack_tags(self) -> Mapping[str, str]:
+        return cast(Mapping[str, str], getattr(self, _PREFIX + "stack_tags"))
 
-    def sdk_level(self, policy: Any) -> EnforcementLevel:
+    def sdk_level(self, policy: Policy) -> EnforcementLevel:
         return self._get_enforcement_level(policy)
 
-    def sdk_report(self, response: Any, policy: Any, level: EnforcementLevel) -> Any:
+    def sdk_report(self, response: proto.AnalyzeResponse, policy: Policy, level: EnforcementLevel) -> ReportViolation:
         return self._create_report_violation(response, policy.name, policy.description, level, policy.severity)
 
-    def sdk_advisory_level(self) -> int:
+    def sdk_advisory_level(self) -> proto.EnforcementLevel.ValueType:
         return self._map_enforcement_level(EnforcementLevel.ADVISORY)
 
-    def sdk_options(self, request: Any) -> Any:
+    def sdk_options(self, request: proto.AnalyzeRequest | proto.AnalyzerResource) -> PolicyResourceOptions:
         return self._get_resource_options(request)
 
-    def sdk_provider(self, request: Any) -> Any:
+    def sdk_provider(self, request: proto.AnalyzeRequest | proto.AnalyzerResource) -> PolicyProviderResource | None:
         return self._get_provider_resource(request)
 
-    def sdk_policy_config(self, name: str) -> Any:
+    def sdk_policy_config(self, name: str) -> dict[str, Any] | None:
         return self._get_policy_config(name)
 
     def sdk_runtime_settings(self) -> None:
         self._configure_runtime_settings()  # type: ignore[no-untyped-call]  # the SDK leaves it unannotated
 
 
-def resource_args(*, resource_type: str, props: Any, urn: str, name: str, opts: Any, provider: Any,
-                  config: Any, stack_tags: Any) -> ResourceValidationArgs:
+def resource_args(*, resource_type: str, props: Mapping[str, Any], urn: str, name: str, opts: PolicyResourceOptions,
+                  provider: PolicyProviderResource | None, config: Mapping[str, Any] | None,
+                  stack_tags: Mapping[str, str]) -> ResourceValidationArgs:
     return ResourceValidationArgs(resource_type=resource_type, props=props, urn=urn, name=name, opts=opts,
                                   provider=provider, config=config, stack_tags=stack_tags)
 
 
-def stack_args(*, resources: list[Any], config: Any, stack_tags: Any) -> StackValidationArgs:
+def stack_args(*, resources: list[PolicyResource], config: Mapping[str, Any] | None,
+               stack_tags: Mapping[str, str]) -> StackValidationArgs:
     return StackValidationArgs(resources=resources, config=config, stack_tags=stack_tags)
 
 
-def policy_resource(*, resource_type: str, props: Any, urn: str, name: str, opts: Any, provider: Any) -> PolicyResource:
+def policy_resource(*, resource_type: str, props: Mapping[str, Any], urn: str, name: str, opts: PolicyResourceOptions,
+                    provider: PolicyProviderResource | None) -> PolicyResource:
     """A stack resource without links yet (the caller sets parent and dependencies, as the SDK does)."""
     return PolicyResource(resource_type=resource_type, props=props, urn=urn, name=name, opts=opts, provider=provider,
                           parent=None, dependencies=[], property_dependencies={})

@@ -21,18 +21,28 @@ import re
 import sys
 import threading
 import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent import futures
 from inspect import isawaitable
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, TypeVar, cast, runtime_checkable
 
 import grpc
-from google.protobuf import struct_pb2
+from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2 as proto
 from pulumi.runtime.proto import analyzer_pb2_grpc
 from pulumi.runtime.rpc import UNKNOWN
-from pulumi_policy import EnforcementLevel, Policy, ResourceValidationPolicy, StackValidationPolicy
+from pulumi_policy import (
+    EnforcementLevel,
+    Policy,
+    PolicyProviderResource,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationPolicy,
+    StackValidationPolicy,
+)
 
-if __package__:
+# The type checker reads the package form; the Pulumi CLI runs the pack from its directory.
+if TYPE_CHECKING or __package__:
     from . import sdk_adapter as sdk
     from .rules.helpers.access import SecretText
 else:  # run by the Pulumi CLI from the pack directory
@@ -44,8 +54,19 @@ UnknownValueError = sdk.UnknownValueError
 
 _PACK_NAME = re.compile(r"^[a-zA-Z0-9-_.]{1,100}$")
 
+# A value as it travels in a google.protobuf.Struct (numbers as floats), before the SDK's decoding.
+Json: TypeAlias = str | float | bool | None | dict[str, "Json"] | list["Json"]
+# A resource's properties as a policy reads them: RequestProps, or the SDK's unknown-checking proxy.
+# Their values are whatever the SDK decoded (JSON data, secrets, assets), which it types as Any.
+Props: TypeAlias = Mapping[str, Any]
+Context: TypeAlias = sdk.Context
+P = TypeVar("P", bound=Policy)
+Request = TypeVar("Request", proto.AnalyzeRequest, proto.AnalyzeStackRequest)
+# A resource policy that is active, its level, and its not-applicable reason (None: run it).
+_Planned: TypeAlias = tuple[ResourceValidationPolicy, EnforcementLevel, str | None]
 
-class RequestProps(dict):
+
+class RequestProps(dict[str, Any]):
     """A request's decoded properties, with a memo that lives exactly as long as the request.
 
     Every policy of one request sees this same read-only object, so what they all derive from it (the
@@ -54,17 +75,17 @@ class RequestProps(dict):
 
     __slots__ = ("memo",)
 
-    def __init__(self, *args: Any) -> None:
+    def __init__(self, *args: Mapping[str, Any]) -> None:
         super().__init__(*args)
-        self.memo: dict[Any, Any] = {}
+        self.memo: dict[str, object] = {}
 
 
-def struct_to_python(struct) -> dict[str, Any]:
+def struct_to_python(struct: struct_pb2.Struct) -> dict[str, Json]:
     """google.protobuf.Struct -> dict, as json_format.MessageToDict does (numbers as floats), faster."""
     return _plain_struct(struct.fields, [])
 
 
-def has_unknowns(value: Any) -> bool:
+def has_unknowns(value: object) -> bool:
     if isinstance(value, str):
         return value == UNKNOWN
     if isinstance(value, dict):
@@ -79,7 +100,7 @@ def has_unknowns(value: Any) -> bool:
 _UNKNOWN, _SIGNED = 1, 2
 
 
-def _plain_struct(fields, flags: list[int]) -> dict[str, Any]:
+def _plain_struct(fields: Mapping[str, struct_pb2.Value], flags: list[int]) -> dict[str, Json]:
     """struct_to_python and, in the same walk, a note in `flags` of anything that is not plain data."""
     out = {k: _plain_value(v, flags) for k, v in fields.items()}
     if SPECIAL_SIG_KEY in out:
@@ -87,7 +108,7 @@ def _plain_struct(fields, flags: list[int]) -> dict[str, Any]:
     return out
 
 
-def _plain_value(v, flags: list[int]) -> Any:
+def _plain_value(v: struct_pb2.Value, flags: list[int]) -> Json:
     kind = v.WhichOneof("kind")
     if kind == "string_value":
         text = v.string_value
@@ -105,7 +126,7 @@ def _plain_value(v, flags: list[int]) -> Any:
     return None
 
 
-def _plain_data(value: Any, flags: list[int]) -> Any:
+def _plain_data(value: object, flags: list[int]) -> Json:
     """JSON data as it comes out of a Struct: numbers as floats, tuples as lists, and the same flags."""
     if isinstance(value, str):
         if value == UNKNOWN:
@@ -125,7 +146,7 @@ def _plain_data(value: Any, flags: list[int]) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON data and cannot travel in a Struct")
 
 
-def _mark_secrets(value: Any) -> Any:
+def _mark_secrets(value: Json) -> Json:
     """Secret strings become SecretText, so rules can tell a secret from config from a literal."""
     if isinstance(value, dict):
         if value.get(SPECIAL_SIG_KEY) == SPECIAL_SECRET_SIG and isinstance(value.get("value"), str):
@@ -136,20 +157,24 @@ def _mark_secrets(value: Any) -> Any:
     return value
 
 
-def _from_plain(raw: dict[str, Any], flags: list[int]) -> Any:
+def _from_plain(raw: dict[str, Json], flags: list[int]) -> Props:
     if not flags:
         return RequestProps(raw)
-    plain = sdk.deserialize_properties(_mark_secrets(raw) if _SIGNED in flags else raw)
+    # A mapping stays a mapping under _mark_secrets (resource properties are never a secret themselves).
+    plain = sdk.deserialize_properties(cast(dict[str, Json], _mark_secrets(raw)) if _SIGNED in flags else raw)
     return sdk.unknown_checking_proxy(plain) if has_unknowns(plain) else RequestProps(plain)
 
 
-def decode_data(data: dict[str, Any]) -> Any:
+def decode_data(data: Mapping[str, object]) -> Props:
     """JSON data (a manifest, say) exactly as a policy would see it after a trip through a Struct."""
     flags: list[int] = []
-    return _from_plain(_plain_data(data, flags), flags)
+    plain = _plain_data(data, flags)
+    if not isinstance(plain, dict):  # cannot happen: _plain_data keeps a dict a dict
+        raise TypeError("JSON data to decode must be a mapping")
+    return _from_plain(plain, flags)
 
 
-def _decode(properties) -> Any:
+def _decode(properties: struct_pb2.Struct) -> Props:
     """The properties as the SDK's servicer gives them to a policy, decoded in one walk.
 
     Plain data (the usual case) is returned as RequestProps: deserialize_properties would only copy it
@@ -159,16 +184,24 @@ def _decode(properties) -> Any:
     return _from_plain(_plain_struct(properties.fields, flags), flags)
 
 
+@runtime_checkable
+class _Scoped(Protocol):
+    """What the servicer reads of a rule (rules.helpers.metadata.Rule), matched by shape: a pack copied
+    into a project imports its rules under another name."""
+
+    applies_to: Callable[[str], bool] | None
+    not_applicable_reason: str
+
+
 def _out_of_scope(policy: Policy, resource_type: str) -> str | None:
     """The not-applicable reason of a rule-built policy for a type it does not look at, else None."""
-    rule = getattr(policy, "rule", None)
-    applies_to = getattr(rule, "applies_to", None)
-    if applies_to is None or applies_to(resource_type):
+    rule = getattr(policy, "rule", None)  # set by build_policy; other policies have none
+    if not isinstance(rule, _Scoped) or rule.applies_to is None or rule.applies_to(resource_type):
         return None
     return rule.not_applicable_reason or f"{resource_type} is out of scope"
 
 
-def _run(result) -> None:
+def _run(result: Awaitable[object] | None) -> None:
     if isawaitable(result):
         loop = asyncio.new_event_loop()
         try:
@@ -180,7 +213,8 @@ def _run(result) -> None:
 def _not_checked(error: BaseException) -> list[tuple[str, str]] | None:
     """rules.helpers.unknowns.NotChecked's (urn, reason) pairs, matched by shape: under the Pulumi CLI the pack
     imports as `rules`, so the class is not policy_pack.rules.helpers.unknowns.NotChecked there."""
-    return getattr(error, "not_checked", None)
+    found: list[tuple[str, str]] | None = getattr(error, "not_checked", None)
+    return found
 
 
 class Servicer(sdk.AdaptedServicer):
@@ -190,13 +224,15 @@ class Servicer(sdk.AdaptedServicer):
     """
 
     _local = threading.local()
+    # The plans of `_plan`, for the levels of the Configure they were made under.
+    _plans: tuple[Mapping[str, EnforcementLevel], dict[str, list[_Planned]]] | None = None
 
     def __init__(self, **arguments: Any) -> None:
         super().__init__(**arguments)
         self.policy_names = tuple(policy.name for policy in arguments["policies"])
 
     @staticmethod
-    def decode_data(data: dict[str, Any]) -> Any:
+    def decode_data(data: Mapping[str, Json]) -> Props:
         return decode_data(data)
 
     def in_process(self) -> None:
@@ -211,7 +247,8 @@ class Servicer(sdk.AdaptedServicer):
             self.sdk_runtime_settings()
             self._local.configured = True
 
-    def _unknown(self, response, policy: Policy, error: BaseException | str, urn: str = "") -> None:
+    def _unknown(self, response: proto.AnalyzeResponse, policy: Policy, error: BaseException | str,
+                 urn: str = "") -> None:
         name, version = self.sdk_pack_name(), self.sdk_pack_version()
         reason = error if isinstance(error, str) else getattr(error, "message", str(error))
         response.diagnostics.append(
@@ -226,8 +263,8 @@ class Servicer(sdk.AdaptedServicer):
             )
         )
 
-    def _active(self, kind: type) -> list[tuple[Policy, EnforcementLevel]]:
-        active = []
+    def _active(self, kind: type[P]) -> list[tuple[P, EnforcementLevel]]:
+        active: list[tuple[P, EnforcementLevel]] = []
         for policy in self.sdk_policies():
             level = self.sdk_level(policy)
             if level == EnforcementLevel.DISABLED or not isinstance(policy, kind):
@@ -235,14 +272,14 @@ class Servicer(sdk.AdaptedServicer):
             active.append((policy, EnforcementLevel.MANDATORY if level == EnforcementLevel.REMEDIATE else level))
         return active
 
-    def _plan(self, resource_type: str) -> list[tuple[Policy, EnforcementLevel, str | None]]:
+    def _plan(self, resource_type: str) -> list[_Planned]:
         """The active resource policies for a type, each with its not-applicable reason or None to run it.
 
         Kept per type until Configure replaces the levels: with thousands of resources of a few types,
         working out levels and scopes for every request costs more than most policies do.
         """
         levels = self.sdk_configured_levels()
-        cache = getattr(self, "_plans", None)
+        cache = self._plans
         if cache is None or cache[0] is not levels:
             cache = self._plans = (levels, {})
         plan = cache[1].get(resource_type)
@@ -257,14 +294,14 @@ class Servicer(sdk.AdaptedServicer):
             cache[1][resource_type] = plan
         return plan
 
-    def Analyze(self, request, _context):
+    def Analyze(self, request: proto.AnalyzeRequest, _context: Context) -> proto.AnalyzeResponse:  # noqa: N802
         return self.analyze_decoded(request, None)
 
-    def analyze_decoded(self, request, props: Any = None):
+    def analyze_decoded(self, request: proto.AnalyzeRequest, props: Props | None = None) -> proto.AnalyzeResponse:
         """Analyze, with the properties already decoded (`decode_data`) or, when None, from the request."""
         self._runtime_once()
         response = proto.AnalyzeResponse()
-        shared = None
+        shared: tuple[Props, PolicyResourceOptions, PolicyProviderResource | None] | None = None
         for policy, level, skipped in self._plan(request.type):
             if skipped is not None:
                 response.not_applicable.add(policy_name=policy.name, reason=skipped)
@@ -272,10 +309,10 @@ class Servicer(sdk.AdaptedServicer):
             if shared is None:
                 decoded = _decode(request.properties) if props is None else props
                 shared = (decoded, self.sdk_options(request), self.sdk_provider(request))
-            props, opts, provider = shared
+            decoded, opts, provider = shared
             report = self.sdk_report(response, policy, level)
             args = sdk.resource_args(
-                resource_type=request.type, props=props, urn=request.urn, name=request.name, opts=opts,
+                resource_type=request.type, props=decoded, urn=request.urn, name=request.name, opts=opts,
                 provider=provider, config=self.sdk_policy_config(policy.name), stack_tags=self.sdk_stack_tags(),
             )
             try:
@@ -286,10 +323,11 @@ class Servicer(sdk.AdaptedServicer):
                 response.not_applicable.add(policy_name=policy.name, reason=getattr(error, "reason", None) or "")
         return response
 
-    def AnalyzeStack(self, request, _context):
+    def AnalyzeStack(self, request: proto.AnalyzeStackRequest, _context: Context) -> proto.AnalyzeResponse:  # noqa: N802
         return self.analyze_stack_decoded(request, None)
 
-    def analyze_stack_decoded(self, request, props: list[Any] | None = None):
+    def analyze_stack_decoded(self, request: proto.AnalyzeStackRequest,
+                              props: Sequence[Props] | None = None) -> proto.AnalyzeResponse:
         """AnalyzeStack, with each resource's properties already decoded (in request order) or from the request."""
         self._runtime_once()
         response = proto.AnalyzeResponse()
@@ -318,10 +356,10 @@ class Servicer(sdk.AdaptedServicer):
                     raise
         return response
 
-    def _graph(self, request, props: list[Any] | None) -> list[Any]:
+    def _graph(self, request: proto.AnalyzeStackRequest, props: Sequence[Props] | None) -> list[PolicyResource]:
         """Every resource once, with parents and dependencies linked as the SDK links them."""
-        by_urn: dict[str, Any] = {}
-        pending = []
+        by_urn: dict[str, PolicyResource] = {}
+        pending: list[tuple[PolicyResource, proto.AnalyzerResource]] = []
         for i, r in enumerate(request.resources):
             resource = sdk.policy_resource(
                 resource_type=r.type, props=_decode(r.properties) if props is None else props[i], urn=r.urn,
@@ -349,18 +387,18 @@ class StockServicer:
 
     def __init__(self, **arguments: Any) -> None:
         self.policy_names = tuple(policy.name for policy in arguments["policies"])
-        self._sdk = sdk.sdk_servicer(**arguments)
+        self._sdk: sdk.AnalyzerCalls = sdk.sdk_servicer(**arguments)
 
     def __getattr__(self, name: str) -> Any:  # every other Analyzer method: the SDK's own
         if name == "_sdk":
             raise AttributeError(name)
         return getattr(self._sdk, name)
 
-    def Configure(self, request, context):
+    def Configure(self, request: proto.ConfigureAnalyzerRequest, context: Context) -> empty_pb2.Empty:  # noqa: N802
         return self._sdk.Configure(request, context)
 
     @staticmethod
-    def decode_data(data: dict[str, Any]) -> struct_pb2.Struct:
+    def decode_data(data: Mapping[str, Json]) -> struct_pb2.Struct:
         struct = struct_pb2.Struct()
         struct.update(data)
         return struct
@@ -368,21 +406,24 @@ class StockServicer:
     def in_process(self) -> None:
         """The SDK applies the runtime settings of the environment on every call; the stock path lets it."""
 
-    def analyze_decoded(self, request, props: Any = None):
+    def analyze_decoded(self, request: proto.AnalyzeRequest,
+                        props: struct_pb2.Struct | None = None) -> proto.AnalyzeResponse:
         if props is not None:
             request = _with_properties(proto.AnalyzeRequest, request, [props])
         return self._sdk.Analyze(request, None)
 
-    def analyze_stack_decoded(self, request, props: list[Any] | None = None):
+    def analyze_stack_decoded(self, request: proto.AnalyzeStackRequest,
+                              props: Sequence[struct_pb2.Struct] | None = None) -> proto.AnalyzeResponse:
         if props is not None:
             request = _with_properties(proto.AnalyzeStackRequest, request, props)
         return self._sdk.AnalyzeStack(request, None)
 
 
-def _with_properties(kind: type, request: Any, structs: list[struct_pb2.Struct]) -> Any:
+def _with_properties(kind: type[Request], request: Request, structs: Sequence[struct_pb2.Struct]) -> Request:
     copy = kind()
     copy.CopyFrom(request)
-    targets = [copy] if kind is proto.AnalyzeRequest else list(copy.resources)
+    targets: Sequence[proto.AnalyzeRequest | proto.AnalyzerResource] = (
+        [copy] if isinstance(copy, proto.AnalyzeRequest) else list(copy.resources))
     for target, struct in zip(targets, structs, strict=True):
         target.properties.CopyFrom(struct)
     return copy
@@ -430,7 +471,9 @@ def serve(name: str, policies: list[Policy], enforcement_level: EnforcementLevel
     servicer = make_servicer(name, policies, enforcement_level, servicer_class=servicer_class,
                              stock_class=stock_class, **metadata)
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4), options=sdk.GRPC_OPTIONS)
-    analyzer_pb2_grpc.add_AnalyzerServicer_to_server(servicer, server)
+    # grpc looks each Analyzer method up by name; StockServicer answers them by delegation to the SDK's
+    # servicer (__getattr__), so it is an AnalyzerServicer in all but its base class, which the stub names.
+    analyzer_pb2_grpc.add_AnalyzerServicer_to_server(cast(analyzer_pb2_grpc.AnalyzerServicer, servicer), server)
     port = server.add_insecure_port(address="127.0.0.1:0")
     server.start()
     sys.stdout.buffer.write(f"{port}\n".encode())

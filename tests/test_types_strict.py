@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,6 +20,17 @@ def test_components_and_the_policy_pack_pass_strict_mypy() -> None:
     result = _mypy()
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Success: no issues found" in result.stdout
+
+
+def test_no_module_of_the_strict_packages_is_exempted_from_the_checker() -> None:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["mypy"]
+    strict = tuple(config["files"])
+    assert set(strict) >= {"components", "policy_pack"}
+    for override in config.get("overrides", []):
+        modules = override["module"] if isinstance(override["module"], list) else [override["module"]]
+        ours = [m for m in modules if m.split(".")[0] in strict]
+        relaxed = {k: v for k, v in override.items() if k != "module"}
+        assert not (ours and relaxed), f"{ours} are exempted from strict mypy by {relaxed}"
 
 
 def test_the_checker_refuses_a_dict_where_a_component_takes_its_args_class(tmp_path: Path) -> None:
