@@ -33,7 +33,7 @@ def make_stack(folder: Path, n: int) -> None:
     """The dev stack with n stateless services in the apps zone instead of its own."""
     for name in ("Pulumi.yaml", "__main__.py"):
         (folder / name).write_bytes((ROOT / name).read_bytes())
-    for name in ("vendor", "keys"):
+    for name in ("keys",):
         (folder / name).symlink_to(ROOT / name)
     config = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())
     config["config"]["cdb-infra:services"] = [

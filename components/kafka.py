@@ -5,7 +5,7 @@ Strimzi 1.2.0 (strimzi/strimzi-kafka-operator tag 1.2.0, commit 6c7b43c4) serves
 CRDs (`packaging/install/cluster-operator/040-Crd-kafka.yaml`, `043-Crd-kafkatopic.yaml`,
 `045-Crd-kafkanodepool.yaml`) and of `packaging/examples/kafka/kafka-persistent.yaml`. The operator
 comes from its pinned install files (`packaging/install/cluster-operator/`, vendored in
-vendor/strimzi/<version>), registered as typed resources in the cluster's namespace (its RoleBindings'
+components/vendor/strimzi/<version>), registered as typed resources in the cluster's namespace (its RoleBindings'
 subjects follow it, which upstream leaves at `myproject`) and stamped with our provenance; the broker
 pods are made by the operator, so the node pool's pod template carries the platform-state declaration
 and the restricted security contexts that the policy pack demands of every workload.
@@ -229,7 +229,7 @@ def operator_documents(name: str, args: KafkaClusterArgs) -> list[dict[str, Any]
     pinned = vendored.project("strimzi")["version"]
     if args.operator_version != pinned:
         raise ComponentArgsError(f"KafkaCluster {name!r}: operator_version {args.operator_version!r} is not vendored "
-                                 f"(vendor/strimzi holds {pinned}); run scripts/vendor-upstream.py refresh strimzi "
+                                 f"(components/vendor/strimzi holds {pinned}); run scripts/vendor-upstream.py refresh strimzi "
                                  f"--ref {args.operator_version} --version {args.operator_version}")
     prov = args.provenance
     docs = [doc for f in vendored.files("strimzi") for doc in f.documents()]

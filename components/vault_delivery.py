@@ -87,7 +87,7 @@ def operator_documents(name: str, args: SecretOperatorArgs) -> list[dict[str, An
     pinned = vendored.project(vso_chart.PROJECT)["version"]
     if args.chart_version != pinned:
         raise ComponentArgsError(f"SecretOperator {name!r}: chart_version {args.chart_version!r} is not vendored "
-                                 f"(vendor/{vso_chart.PROJECT} holds {pinned}); run scripts/vendor-upstream.py refresh "
+                                 f"(components/vendor/{vso_chart.PROJECT} holds {pinned}); run scripts/vendor-upstream.py refresh "
                                  f"{vso_chart.PROJECT} --ref v{args.chart_version} --version {args.chart_version}")
     prov = args.provenance
     resources = {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}}

@@ -1,6 +1,6 @@
 """Pinned upstream manifests vendored in the repository, read and checked before anything is built.
 
-`vendor/upstream.lock.json` names, per project, the upstream repository, the pinned version, the
+`components/vendor/upstream.lock.json` names, per project, the upstream repository, the pinned version, the
 tag and the commit it resolved to, and for each vendored file where it came from (a path in the
 repository, or a kustomize folder rendered with `kubectl kustomize`) and its sha256.
 `scripts/vendor-upstream.py` refreshes a project from its pin and rewrites the lock; this module only
@@ -22,7 +22,8 @@ import yaml
 
 from components.errors import ComponentArgsError
 
-VENDOR_DIR = Path(__file__).resolve().parents[1] / "vendor"
+# Inside the package, so an installed cdb-infra (not only a checkout) carries its pinned upstream files.
+VENDOR_DIR = Path(__file__).resolve().parent / "vendor"
 LOCK_FILE = "upstream.lock.json"
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # PyYAML built without libyaml has only the latter
 
@@ -92,7 +93,7 @@ def _documents(path: Path, sha256: str) -> tuple[Any, ...]:
         raise ComponentArgsError(f"vendor: {path.name}: {exc.strerror}; run scripts/vendor-upstream.py refresh") from None
     if hashlib.sha256(data).hexdigest() != sha256:
         raise ComponentArgsError(f"vendor: {path.parent.parent.name}/{path.parent.name}/{path.name} differs from its "
-                                 f"pinned sha256; restore it with scripts/vendor-upstream.py refresh (patch in code, not in vendor/)")
+                                 f"pinned sha256; restore it with scripts/vendor-upstream.py refresh (patch in code, not in components/vendor/)")
     # libyaml's parser with the safe constructor: the same data as yaml.safe_load_all, read 7x faster
     # (the vendored CRDs and installers are parsed on every preview).
     return tuple(d for d in yaml.load_all(data.decode("utf-8"), Loader=_SAFE_LOADER) if d)

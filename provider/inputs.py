@@ -451,7 +451,7 @@ class NackArgs(TypedDict):
     """Egress to the Kubernetes API server (cidr and ports as the CNI sees them): the controller watches its CRs."""
 
     install_crds: NotRequired[bool]
-    """Install the vendored jetstream.nats.io CRDs (vendor/nack); False when the cluster installs them elsewhere. Default: true."""
+    """Install the vendored jetstream.nats.io CRDs (components/vendor/nack); False when the cluster installs them elsewhere. Default: true."""
 
 
 class NatsJetStreamArgs(TypedDict):

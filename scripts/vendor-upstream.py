@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
-"""Refresh the pinned upstream manifests under vendor/ and record what they are.
+"""Refresh the pinned upstream manifests under components/vendor/ and record what they are.
 
     scripts/vendor-upstream.py verify                       # every vendored file matches the lock
     scripts/vendor-upstream.py refresh PROJECT [--ref TAG --version X.Y.Z] [--git-dir DIR]
 
-`refresh` reads the project's entry in vendor/upstream.lock.json (repository, pinned tag, files),
+`refresh` reads the project's entry in components/vendor/upstream.lock.json (repository, pinned tag, files),
 resolves the tag to a commit in a bare clone of the repository (or in `--git-dir`, an existing clone
 or mirror of it), takes each file from that commit (a path is copied byte for byte; a kustomize
 folder is rendered with `kubectl kustomize`, as the upstream release workflow builds its install.yaml),
-writes vendor/<project>/<version>/<name>, and records the commit and each sha256 in the lock.
+writes components/vendor/<project>/<version>/<name>, and records the commit and each sha256 in the lock.
 Nothing is written unless every file was obtained. Exit 0 done, 1 verify found differences, 2 error.
 """
 
@@ -107,18 +107,18 @@ def verify(vendor: Path) -> list[str]:
             path = vendor / name / entry["version"] / spec["name"]
             listed.add(path)
             if not path.is_file():
-                problems.append(f"vendor/{path.relative_to(vendor)}: missing")
+                problems.append(f"{vendor.name}/{path.relative_to(vendor)}: missing")
             elif hashlib.sha256(path.read_bytes()).hexdigest() != spec["sha256"]:
-                problems.append(f"vendor/{path.relative_to(vendor)}: sha256 differs from the lock")
+                problems.append(f"{vendor.name}/{path.relative_to(vendor)}: sha256 differs from the lock")
     for path in sorted(p for p in vendor.rglob("*") if p.is_file() and p.name != LOCK_FILE):
         if path not in listed:
-            problems.append(f"vendor/{path.relative_to(vendor)}: not listed in the lock")
+            problems.append(f"{vendor.name}/{path.relative_to(vendor)}: not listed in the lock")
     return problems
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="vendor-upstream", description=__doc__.splitlines()[0])
-    parser.add_argument("--vendor", type=Path, default=ROOT / "vendor", help="vendor folder (default: ./vendor)")
+    parser.add_argument("--vendor", type=Path, default=ROOT / "components" / "vendor", help="vendor folder (default: ./components/vendor)")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("verify", help="check every vendored file against the lock")
     up = sub.add_parser("refresh", help="vendor a project at its pinned (or a new) tag")

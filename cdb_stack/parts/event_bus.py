@@ -58,7 +58,7 @@ def _default_streams() -> list[StreamSettings]:
 class NackSettings(Strict):
     image: str = Field(NACK_IMAGE, description="pinned natsio/jetstream-controller image")
     resources: Compute = Field(default_factory=compute('50m', '64Mi', '200m', '128Mi'))
-    install_crds: bool = Field(True, description="install the vendored NACK CRDs (vendor/nack); false when installed elsewhere")
+    install_crds: bool = Field(True, description="install the vendored NACK CRDs (components/vendor/nack); false when installed elsewhere")
 
 
 class ExporterSettings(Strict):

@@ -43,7 +43,7 @@ class Settings(Strict):
     namespace: Name = Field("kafka", description="the cluster's own zone")
     version: str = Field(KAFKA_VERSION, description="Kafka version")
     metadata_version: str = Field(METADATA_VERSION, description="KRaft metadata version")
-    operator_version: str = Field(STRIMZI_VERSION, description="pinned Strimzi version (vendored in vendor/strimzi)")
+    operator_version: str = Field(STRIMZI_VERSION, description="pinned Strimzi version (vendored in components/vendor/strimzi)")
     install_operator: bool = Field(True, description="install the vendored Strimzi operator")
     replicas: int | None = Field(None, ge=1, description="nodes; default 1 in dev, 3 elsewhere")
     storage_size: str = Field("100Gi", description="persistent-claim size per node")

@@ -82,10 +82,10 @@ def registry_path(value: str) -> str:
 
 
 def vendored_operator(value: str) -> str:
-    """A Flux Operator version whose install.yaml is vendored (vendor/flux-operator/<version>)."""
+    """A Flux Operator version whose install.yaml is vendored (components/vendor/flux-operator/<version>)."""
     pinned = vendored.project("flux-operator")["version"]
     if value != pinned:
-        raise ValueError(f"operator version {value!r} is not vendored (vendor/flux-operator holds {pinned}); run "
+        raise ValueError(f"operator version {value!r} is not vendored (components/vendor/flux-operator holds {pinned}); run "
                          f"scripts/vendor-upstream.py refresh flux-operator --ref v{value} --version {value}")
     return value
 

@@ -1,6 +1,6 @@
 """Flux: GitOps reconcile of the rendered manifests, drift corrected every few minutes, every event audited.
 
-The Flux Operator comes from its pinned upstream install.yaml (vendor/flux-operator/<version>), each
+The Flux Operator comes from its pinned upstream install.yaml (components/vendor/flux-operator/<version>), each
 object registered as a typed resource the offline preview shows and the pack judges; our patches add
 provenance, the zone's namespace and the restricted pod security context. Everything that carries
 policy is an explicit custom resource: the FluxInstance (pinned Flux version), the GitRepository and

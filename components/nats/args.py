@@ -19,7 +19,7 @@ Memory = Annotated[str, AfterValidator(quantity.memory)]
 NATS_IMAGE = "nats:2.14.2-alpine"  # nats-io/k8s chart nats 2.14.2 (stack.md §2.1)
 EXPORTER_IMAGE = "natsio/prometheus-nats-exporter:0.17.3"  # nats-io/k8s chart nats 2.14.2 promExporter
 NACK_IMAGE = "natsio/jetstream-controller:0.23.0"  # nats-io/k8s chart nack 0.34.0
-# The CRDs of that NACK release are vendored: vendor/nack/0.34.0/crds.yml (nats-io/k8s tag nack-0.34.0).
+# The CRDs of that NACK release are vendored: components/vendor/nack/0.34.0/crds.yml (nats-io/k8s tag nack-0.34.0).
 NACK_CRDS_VERSION = "0.34.0"
 
 
@@ -54,7 +54,7 @@ class NackArgs(Intent):
     )
     install_crds: bool = Field(
         default=True,
-        description="Install the vendored jetstream.nats.io CRDs (vendor/nack); False when the cluster installs them elsewhere",
+        description="Install the vendored jetstream.nats.io CRDs (components/vendor/nack); False when the cluster installs them elsewhere",
     )
 
 

@@ -32,7 +32,7 @@ def _git(repo: Path, *args: str) -> str:
 
 
 def test_every_vendored_file_matches_the_checksum_its_lock_records():
-    assert _script().verify(ROOT / "vendor") == []
+    assert _script().verify(ROOT / "components" / "vendor") == []
     lock = vendored.lock()
     assert set(lock) == {"flux-operator", "nack", "vault-secrets-operator", "strimzi"}
     for name, entry in lock.items():
@@ -42,7 +42,7 @@ def test_every_vendored_file_matches_the_checksum_its_lock_records():
 
 def test_a_hand_edited_vendored_file_is_found_by_verify_and_refused_by_the_components(tmp_path):
     copy = tmp_path / "vendor"
-    shutil.copytree(ROOT / "vendor", copy)
+    shutil.copytree(ROOT / "components" / "vendor", copy)
     target = copy / "nack" / "0.34.0" / "crds.yml"
     target.write_text(target.read_text().replace("jetstream.nats.io", "jetstream.example.org", 1))
     (copy / "nack" / "0.34.0" / "extra.yaml").write_text("kind: ConfigMap\n")

@@ -80,7 +80,7 @@ def test_an_interval_one_second_above_the_bound_is_refused_but_the_bound_itself_
     ("fluxVersion", "2.x", "cdb-infra:gitops.fluxVersion: version '2.x' is not pinned"),
     ("operatorVersion", "v0.58.1", "cdb-infra:gitops.operatorVersion: version 'v0.58.1' is not pinned"),
     ("operatorVersion", "0.59.0", "cdb-infra:gitops.operatorVersion: operator version '0.59.0' is not vendored "
-                                  "(vendor/flux-operator holds 0.58.1); run scripts/vendor-upstream.py refresh flux-operator"),
+                                  "(components/vendor/flux-operator holds 0.58.1); run scripts/vendor-upstream.py refresh flux-operator"),
     ("registryNetworks", ["ghcr.io"], "cdb-infra:gitops.registryNetworks[0]: registry network 'ghcr.io' is not an IPv4 network"),
     ("audit", {"subject": "audit.v1.>"}, "cdb-infra:gitops.audit.subject: subject 'audit.v1.>' is a wildcard"),
     ("audit", {"subject": "flux-events"}, "cdb-infra:gitops.audit.subject: subject 'flux-events' carries no version token"),

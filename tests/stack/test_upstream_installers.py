@@ -204,10 +204,10 @@ def test_a_registry_mirror_inside_the_network_is_reachable_when_settings_name_it
 
 @pytest.mark.parametrize(("overrides", "expected"), [
     ({"secrets": {"operator": {"chartVersion": "1.5.0"}}},
-     "chart_version '1.5.0' is not vendored (vendor/vault-secrets-operator holds 1.4.1); run scripts/vendor-upstream.py "
+     "chart_version '1.5.0' is not vendored (components/vendor/vault-secrets-operator holds 1.4.1); run scripts/vendor-upstream.py "
      "refresh vault-secrets-operator --ref v1.5.0 --version 1.5.0"),
     ({"kafka": {"enabled": True, "operatorVersion": "1.3.0"}},
-     "operator_version '1.3.0' is not vendored (vendor/strimzi holds 1.2.0); run scripts/vendor-upstream.py refresh strimzi"),
+     "operator_version '1.3.0' is not vendored (components/vendor/strimzi holds 1.2.0); run scripts/vendor-upstream.py refresh strimzi"),
 ])
 def test_a_version_that_is_not_vendored_stops_the_program_naming_the_refresh(overrides, expected):
     from cdb_core.errors import CdbError
