@@ -370,6 +370,9 @@ def _unpack(blob: bytes) -> list[tuple[tuple[int, int], bytes]]:
     return out
 
 
+_END_OF_WINDOW = b"cdb-events-tap: end of window"
+
+
 class PubSubTap:
     """Records Pub/Sub traffic on channel patterns to a JSON-lines file while it runs."""
 
@@ -379,6 +382,7 @@ class PubSubTap:
         self._client = aioredis.Redis.from_url(url)
         self._pubsub: Any = None
         self._task: asyncio.Task[None] | None = None
+        self._caught_up = asyncio.Event()
 
     async def __aenter__(self) -> PubSubTap:
         try:
@@ -392,6 +396,9 @@ class PubSubTap:
 
     async def _record(self) -> None:
         async for message in self._pubsub.listen():
+            if message["type"] == "pong" and message["data"] == _END_OF_WINDOW:
+                self._caught_up.set()
+                continue
             if message["type"] != "pmessage":
                 continue
             record = {"channel": message["channel"].decode(), "received": time.time(), "event": message["data"].decode()}
@@ -399,7 +406,11 @@ class PubSubTap:
             self.count += 1
 
     async def __aexit__(self, *exc: object) -> None:
-        await asyncio.sleep(0.2)  # messages already on the socket still belong to the window
+        # Messages Redis pushed before now still belong to the window. A PING on the subscribed
+        # connection is answered behind all of them, so its reply marks the end (no guessed sleep).
+        with contextlib.suppress(RedisError, OSError, asyncio.TimeoutError):
+            await self._pubsub.ping(_END_OF_WINDOW)
+            await asyncio.wait_for(self._caught_up.wait(), 10)
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import time
 from collections import Counter
 
@@ -134,24 +133,47 @@ def test_schema_invalid_event_is_refused_and_nothing_is_written(nats_server, red
 
 
 def test_hung_redis_is_counted_and_never_blocks_the_bus(nats_server, spec, tmp_path):
-    hung = socket.socket()
-    hung.bind(("127.0.0.1", 0))
-    hung.listen(16)  # accepts connections into the backlog and never answers
-    target = RedisTarget(url=f"redis://127.0.0.1:{hung.getsockname()[1]}/0", timeout=0.3)
+    """A Redis that accepts the connection and never answers. Its timeout is far longer than the test,
+    so the writer's first call is still waiting when the publishing ends: every event acknowledged by
+    then was published while Redis held the writer, which shows the bus never waits for Redis."""
     events = mixed(300)
 
     async def run():
-        async with DualWritePublisher(spec, nats_url=nats_server.url, redis=target, spool_path=tmp_path / "s") as pub:
-            started = time.monotonic()
+        asked = asyncio.Event()
+        held: list[asyncio.StreamWriter] = []
+
+        async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            held.append(writer)
+            if await reader.read(65536):
+                asked.set()  # a Redis request arrived; it gets no reply
+            while await reader.read(65536):
+                pass
+
+        hung = await asyncio.start_server(never_answer, "127.0.0.1", 0)
+        target = RedisTarget(url=f"redis://127.0.0.1:{hung.sockets[0].getsockname()[1]}/0", timeout=120)
+        pub = DualWritePublisher(spec, nats_url=nats_server.url, redis=target, spool_path=tmp_path / "s")
+        await pub.start()
+        try:
             outcomes = []
             for start in range(0, 300, 50):
-                outcomes += await pub.publish_many(events[start : start + 50])
-            elapsed = time.monotonic() - started
-        return pub.stats, outcomes, elapsed
+                try:
+                    outcomes += await asyncio.wait_for(pub.publish_many(events[start : start + 50]), 30)
+                except asyncio.TimeoutError:
+                    pytest.fail(f"publishing events {start}-{start + 49} waited for the hung Redis")
+                if start == 0:  # from here on the writer waits on Redis, with no end in sight
+                    await asyncio.wait_for(asked.wait(), 30)
+            redis_meanwhile = (pub.stats.redis.written, pub.stats.redis.failed, pub.stats.redis.last_error)
+        finally:
+            await pub.close(drain_timeout=0)  # Redis still hangs: what it lacks is counted as failed
+            for writer in held:
+                writer.close()
+            hung.close()
+            await hung.wait_closed()
+        return pub.stats, outcomes, redis_meanwhile
 
-    stats, outcomes, elapsed = asyncio.run(run())
-    hung.close()
-    assert all(o.acked for o in outcomes) and elapsed < 2.0
+    stats, outcomes, redis_meanwhile = asyncio.run(run())
+    assert all(o.acked for o in outcomes) and len(outcomes) == 300
+    assert redis_meanwhile == (0, 0, ""), "Redis answered or failed before the publishing ended"
     assert stats.redis.failed == 300 and stats.redis.written == 0 and stats.redis.last_error
     assert asyncio.run(jetstream_ids(nats_server.url)) == [e.id for e in events]
 
@@ -164,21 +186,26 @@ def test_nats_killed_during_dual_write_and_restarted_keeps_every_event_exactly_o
         async with DualWritePublisher(spec, nats_url=nats_server.url, redis=target, spool_path=tmp_path / "spool",
                                       ack_timeout=1.0, max_in_flight=256) as pub:  # fmt: skip
 
+            killed = asyncio.Event()
+
             async def crash_and_restart():
-                while pub.stats.acked < 800:
-                    await asyncio.sleep(0.005)
-                await asyncio.to_thread(nats_server.kill)  # SIGKILL while batches are in flight
+                await asyncio.to_thread(nats_server.kill)  # SIGKILL while the next batches are in flight
+                killed.set()
                 deadline = time.monotonic() + 30
                 while pub.stats.spooled == 0:  # the publisher has met the outage: only now does it end
                     assert time.monotonic() < deadline, "nothing was spooled while JetStream was down"
                     await asyncio.sleep(0.005)
                 await asyncio.to_thread(nats_server.start)  # same port, same store directory
 
-            chaos = asyncio.create_task(crash_and_restart())
+            chaos = None
             outcomes = []
             for start in range(0, len(events), 100):
+                if chaos is None and pub.stats.acked >= 800:
+                    chaos = asyncio.create_task(crash_and_restart())
+                if start == 2000:  # the last third is published only once the server is down
+                    await asyncio.wait_for(killed.wait(), 30)
                 outcomes += await pub.publish_many(events[start : start + 100])
-                await asyncio.sleep(0.01)
+            assert chaos is not None
             await chaos
             deadline = time.monotonic() + 30
             while pub.spool.pending() and time.monotonic() < deadline:

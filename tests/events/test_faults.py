@@ -18,6 +18,7 @@ from cdb_ops.events.jetstream import connect, read_stream
 from cdb_ops.events.localservers import NatsServer
 
 from .conftest import cdb, order_created, payment_captured, write_jsonl
+from .dedupe_window import wait_until_jetstream_forgets_every_msg_id
 
 pytestmark = pytest.mark.servers
 
@@ -137,7 +138,7 @@ def test_event_jetstream_refuses_goes_to_dead_letters_and_never_blocks_or_splits
 def test_rerun_after_the_duplicate_window_stores_no_duplicate_on_either_side(nats_server, redis_server, short, tmp_path):
     events = mixed(300)
     run_publisher(short, nats_server.url, redis_server.url, tmp_path / "spool", [events[:200]])
-    time.sleep(1.6)  # JetStream has forgotten the Nats-Msg-Ids
+    wait_until_jetstream_forgets_every_msg_id(nats_server.url, "SHORT")
     pub, outcomes = run_publisher(short, nats_server.url, redis_server.url, tmp_path / "spool", [events[:100], events[100:]])
     assert all(o.acked for o in outcomes) and sum(o.duplicate for o in outcomes) == 200
     assert pub.stats.redis.duplicates == 200 and pub.stats.redis.written == 100
@@ -148,7 +149,7 @@ def test_rerun_without_the_ledger_is_checked_against_the_stream(nats_server, red
     """Another machine (no ledger) re-publishes after the window: the stream itself is read first."""
     events = mixed(120)
     run_publisher(short, nats_server.url, redis_server.url, tmp_path / "a" / "spool", [events[:80]])
-    time.sleep(1.6)
+    wait_until_jetstream_forgets_every_msg_id(nats_server.url, "SHORT")
     pub, outcomes = run_publisher(short, nats_server.url, redis_server.url, tmp_path / "b" / "spool", [events])
     assert [o.duplicate for o in outcomes] == [True] * 80 + [False] * 40
     assert pub.stats.redis.duplicates == 80 and pub.stats.redis.written == 40
@@ -173,7 +174,7 @@ def test_spool_drained_after_the_window_skips_events_stored_before_the_ack_was_l
     from cdb_ops.events.spool import Spool
 
     Spool(spool_path).append(events)
-    time.sleep(1.6)
+    wait_until_jetstream_forgets_every_msg_id(nats_server.url, "SHORT")
     code_stats = run_publisher(short, nats_server.url, redis_server.url, spool_path, [])[0].stats
     assert code_stats.drained == 60 and code_stats.duplicates == 30
     assert_same_on_both_sides(nats_server.url, redis_server.url, [e.id for e in events])
@@ -305,7 +306,8 @@ def test_publisher_killed_at_a_random_point_and_rerun_after_the_window_leaves_bo
     first.stdout.close()
     stored = asyncio.run(stored_ids(nats_server.url))
     assert 0 < len(stored) < 4000
-    time.sleep(1.6)  # past the duplicate window: only the ledger and the stream can stop duplicates
+    # past the duplicate window: only the ledger and the stream can stop duplicates
+    wait_until_jetstream_forgets_every_msg_id(nats_server.url, "SHORT")
     subprocess.run(command, cwd=root, check=True, stdout=subprocess.DEVNULL, timeout=120)
     assert_same_on_both_sides(nats_server.url, redis_server.url, [e.id for e in mixed(4000)])
 

@@ -140,18 +140,45 @@ def test_tap_command_records_pubsub_traffic_for_compare(redis_server, tmp_path, 
     tap_file = tmp_path / "tap.jsonl"
     events = [order_created(n) for n in range(5)]
 
-    def send_later():
+    delivered: list[int] = []
+
+    def send_once_the_tap_listens():
         client = redis.Redis.from_url(redis_server.url)
         deadline = time.monotonic() + 10
-        while client.pubsub_numpat() == 0 and time.monotonic() < deadline:
-            time.sleep(0.02)  # publish only once the tap listens
-        for event in events:
-            client.publish(event.subject, event.to_json())
+        while client.pubsub_numpat() == 0:  # the tap's pattern subscription is not registered yet
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.02)
+        delivered.extend(client.publish(event.subject, event.to_json()) for event in events)
 
-    sender = threading.Thread(target=send_later)
+    sender = threading.Thread(target=send_once_the_tap_listens)
     sender.start()
     code, _, err = cdb(capsys, "events", "tap", "--redis-url", redis_server.url, "--pattern", "orders.*",
                        "--out", str(tap_file), "--duration", "1.0")  # fmt: skip
     sender.join()
+    assert delivered == [1] * 5, "the tap never subscribed, or was gone before the events were sent"
     assert code == 0 and "recorded 5 messages" in err
     assert [json.loads(json.loads(line)["event"])["id"] for line in tap_file.read_text().splitlines()] == [e.id for e in events]
+
+
+def test_tap_keeps_every_message_published_before_it_closes(redis_server, tmp_path):
+    """The window ends when the tap closes: what Redis delivered until then is recorded, however much
+    of it still waits unread on the socket (here all of it: the loop is busy while Redis delivers)."""
+    import redis
+
+    from cdb_ops.events import PubSubTap
+
+    events = [order_created(n) for n in range(3000)]
+
+    async def run():
+        async with PubSubTap(redis_server.url, ["orders.*"], tmp_path / "tap.jsonl") as tap:
+            with redis.Redis.from_url(redis_server.url).pipeline(transaction=False) as pipe:  # blocks the loop
+                for event in events:
+                    pipe.publish(event.subject, event.to_json())
+                receivers = pipe.execute()
+            unread = 3000 - tap.count
+        return receivers, unread, tap.count
+
+    receivers, unread, recorded = asyncio.run(run())
+    assert receivers == [1] * 3000 and unread == 3000
+    assert recorded == 3000

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import cache
 from pathlib import Path
 
 import jsonschema
@@ -21,5 +22,7 @@ def _pattern(validator, pattern, instance, schema):  # type: ignore[no-untyped-d
 PackageValidator = validators.extend(jsonschema.Draft202012Validator, {"pattern": _pattern})
 
 
+@cache
 def validator() -> jsonschema.protocols.Validator:
+    """One for the session: it keeps the references it has resolved."""
     return PackageValidator(json.loads((METASCHEMA_DIR / "pulumi.json").read_text()))
