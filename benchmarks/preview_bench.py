@@ -14,8 +14,13 @@ comparable on a shared, noisy machine:
 - check: the time of parsing the same YAML with PyYAML's C loader alone, and the same check with the
   pack as a separate process over gRPC (`--pack-process`, the route `pulumi preview` takes).
 
-    python -m benchmarks.preview_bench            # the full table (N = 100, 1000; check 2000)
-    python -m benchmarks.preview_bench --quick    # N = 10, 100 only
+    python -m benchmarks.preview_bench                      # the full table (N = 100, 1000; check 2000)
+    python -m benchmarks.preview_bench --quick              # N = 10, 100 only
+    python -m benchmarks.preview_bench --previews-only --repeat 5   # preview pairs only, 5 rounds
+
+Preview and floor run as a pair, one after the other, and the pairs of every size alternate over the
+rounds (`--repeat`), so each ratio compares two runs that shared the machine's load; the table gives the
+fastest and the median of each figure over the rounds.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import json
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -195,18 +201,24 @@ def dev_preview(runs: int) -> list[float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small sizes only")
+    parser.add_argument("--repeat", type=int, default=3, metavar="R", help="rounds of preview/floor pairs (default 3)")
+    parser.add_argument("--previews-only", action="store_true", help="the preview rows only (no dev stack, no check)")
     parser.add_argument("--one", nargs="+", metavar="KIND N [CAPTURE]", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         print(json.dumps(one(args.one[0], int(args.one[1]), *args.one[2:])), flush=True)
         os._exit(0)  # as the `cdb` console script leaves: without freeing every object one by one
     sizes = (10, 100) if args.quick else (100, 1000)
-    dev = dev_preview(3 if args.quick else 7)
-    previews = []
+    previews: dict[int, list[tuple[dict, dict]]] = {n: [] for n in sizes}
     with tempfile.TemporaryDirectory() as tmp:
-        for n in sizes:
-            capture = str(Path(tmp) / f"registrations-{n}.pickle")
-            previews.append((measure("preview", n, capture), measure("replay", n, capture)))
+        for _ in range(max(args.repeat, 1)):
+            for n in sizes:
+                capture = str(Path(tmp) / f"registrations-{n}.pickle")
+                previews[n].append((measure("preview", n, capture), measure("replay", n, capture)))
+    if args.previews_only:
+        print_previews(previews)
+        return 0
+    dev = dev_preview(3 if args.quick else 7)
     checks = (*sizes, 2000)
     rows = [measure("check", n) for n in checks]
     rows += [measure("check-process", checks[-1])]
@@ -218,28 +230,38 @@ def main() -> int:
     return 0
 
 
-def print_previews(previews: list[tuple[dict, dict]]) -> None:
-    print("| N services | resources | cdb preview wall / CPU (s) | its program CPU (s) | same-payload floor wall / CPU (s) "
-          "| preview / floor (CPU) | program / floor (CPU) | preview / floor (wall) | peak RSS cdb / pack (MB) "
-          "| added by the run: preview / floor (MB) |")
+def _stats(values: list[float]) -> tuple[float, float]:
+    """Fastest (smallest) and median of one figure over the rounds."""
+    ordered = sorted(values)
+    return ordered[0], statistics.median(ordered)
+
+
+def print_previews(previews: dict[int, list[tuple[dict, dict]]]) -> None:
+    """One row per size: min / median over the rounds; each ratio is taken within its pair, then summarised."""
+    print("| N services | resources | rounds | cdb preview wall (s) | same-payload floor wall (s) | preview / floor wall "
+          "| preview / floor CPU | its program / floor CPU | peak RSS preview: cdb / pack (MB) | peak RSS floor (MB) |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for p, f in previews:
-        print(f"| {p['n']} | {p['resources']} | {p['wall_s']:.2f} / {p['cpu_s']:.2f} | {p['program_cpu_s']:.2f} | "
-              f"{f['wall_s']:.2f} / {f['cpu_s']:.2f} | {p['cpu_s'] / f['cpu_s']:.2f}x | {p['program_cpu_s'] / f['cpu_s']:.2f}x | "
-              f"{p['wall_s'] / f['wall_s']:.2f}x | {p['rss_cdb_mb']:.0f} / {p['rss_pack_mb']:.0f} | "
-              f"{p['rss_cdb_mb'] - p['rss_before_mb']:.0f} / {f['rss_cdb_mb'] - f['rss_before_mb']:.0f} |")
-    (small, small_floor), (large, large_floor) = previews[0], previews[-1]
-
-    def grew(key: str, a: dict, b: dict) -> str:
-        return f"x{b[key] / max(a[key], 1e-9):.1f}"
-
-    added = {r["kind"] + str(r["n"]): r["rss_cdb_mb"] - r["rss_before_mb"] for pair in previews for r in pair}
-    print(f"\nfrom {small['n']} to {large['n']} services: resources x{large['resources'] / small['resources']:.1f}; "
-          f"CPU: preview {grew('cpu_s', small, large)}, floor {grew('cpu_s', small_floor, large_floor)}, ratio "
-          f"{small['cpu_s'] / small_floor['cpu_s']:.2f}x -> {large['cpu_s'] / large_floor['cpu_s']:.2f}x; memory added: "
-          f"preview x{added['preview' + str(large['n'])] / max(added['preview' + str(small['n'])], 1):.1f}, "
-          f"floor x{added['replay' + str(large['n'])] / max(added['replay' + str(small['n'])], 1):.1f}, "
-          f"pack peak {grew('rss_pack_mb', small, large)}")
+    summary = {}
+    for n, pairs in previews.items():
+        p_wall = _stats([p["wall_s"] for p, _ in pairs])
+        f_wall = _stats([f["wall_s"] for _, f in pairs])
+        r_wall = _stats([p["wall_s"] / f["wall_s"] for p, f in pairs])
+        r_cpu = _stats([p["cpu_s"] / f["cpu_s"] for p, f in pairs])
+        r_prog = _stats([p["program_cpu_s"] / f["cpu_s"] for p, f in pairs])
+        rss_p = statistics.median(p["rss_cdb_mb"] for p, _ in pairs)
+        rss_pack = statistics.median(p["rss_pack_mb"] for p, _ in pairs)
+        rss_f = statistics.median(f["rss_cdb_mb"] for _, f in pairs)
+        summary[n] = {"resources": pairs[0][0]["resources"], "p_wall": p_wall[1], "f_wall": f_wall[1], "ratio": r_wall,
+                      "rss_p": rss_p, "rss_pack": rss_pack, "rss_f": rss_f}
+        print(f"| {n} | {pairs[0][0]['resources']} | {len(pairs)} | {p_wall[0]:.2f} / {p_wall[1]:.2f} | "
+              f"{f_wall[0]:.2f} / {f_wall[1]:.2f} | {r_wall[0]:.2f}x / {r_wall[1]:.2f}x | {r_cpu[0]:.2f}x / {r_cpu[1]:.2f}x | "
+              f"{r_prog[0]:.2f}x / {r_prog[1]:.2f}x | {rss_p:.0f} / {rss_pack:.0f} | {rss_f:.0f} |")
+    print("\n(each cell: fastest / median over the rounds; peak RSS: median)")
+    small, large = summary[min(summary)], summary[max(summary)]
+    print(f"\nfrom {min(summary)} to {max(summary)} services: resources x{large['resources'] / small['resources']:.1f}; "
+          f"median wall: preview x{large['p_wall'] / small['p_wall']:.1f}, floor x{large['f_wall'] / small['f_wall']:.1f}; "
+          f"median ratio {small['ratio'][1]:.2f}x -> {large['ratio'][1]:.2f}x; peak RSS: preview x{large['rss_p'] / small['rss_p']:.1f}, "
+          f"pack x{large['rss_pack'] / max(small['rss_pack'], 1):.1f}, floor x{large['rss_f'] / small['rss_f']:.1f}")
 
 
 def print_checks(rows: list[dict]) -> None:

@@ -31,18 +31,30 @@ class ProgramRun:
     unanswered: list[str] = field(default_factory=list)  # invokes answered with nothing offline
 
 
-def _source(request, project_dir: Path) -> SourceLocation | None:
+def _source(request, project_dir: Path, shown: dict[str, str | None]) -> SourceLocation | None:
+    """Where the registration was made; `shown` keeps each file's shown path for the run (resolving a
+    path stats every folder of it, and a preview registers hundreds of resources from each file)."""
     pos = request.sourcePosition if request.HasField("sourcePosition") else None
     if pos is None or not pos.uri:
         return None
-    path = Path(unquote(urlparse(pos.uri).path))
+    try:
+        path = shown[pos.uri]
+    except KeyError:
+        path = shown[pos.uri] = _shown_path(pos.uri, project_dir)
+    if path is None:
+        return None
+    return SourceLocation(path, max(int(pos.line), 1), max(int(pos.column), 1))
+
+
+def _shown_path(uri: str, project_dir: Path) -> str | None:
+    """A source file as reports show it: relative to the project, or its name; None for the mocks."""
+    path = Path(unquote(urlparse(uri).path))
     if path.name == "mocks.py":  # the root stack is registered by the mock runtime itself
         return None
     try:
-        shown = path.resolve().relative_to(project_dir).as_posix()
+        return path.resolve().relative_to(project_dir).as_posix()
     except ValueError:
-        shown = path.name
-    return SourceLocation(shown, max(int(pos.line), 1), max(int(pos.column), 1))
+        return path.name
 
 
 class _LogCollector(logging.Handler):
@@ -72,6 +84,7 @@ def run_program(project: Project) -> ProgramRun:
 
     project_dir = project.directory
     off = sdk_speedups.switched_off()
+    shown: dict[str, str | None] = {}
 
     def describe(request, urn: str, properties: dict) -> Resource:
         return Resource(
@@ -86,7 +99,7 @@ def run_program(project: Project) -> ProgramRun:
             remote=bool(request.remote),
             transforms=len(request.transforms),
             provider=request.provider,
-            source=_source(request, project_dir),
+            source=_source(request, project_dir, shown),
             wire=request.object.SerializeToString(),
         )
 

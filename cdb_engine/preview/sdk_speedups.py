@@ -28,7 +28,7 @@ from typing import Any
 
 import os
 
-from cdb_engine.preview.collector import rare_collections
+from cdb_engine.preview.collector import PROGRAM, rare_collections
 from cdb_core.errors import CdbError
 
 OFF_SWITCH = "CDB_SDK_SPEEDUPS_OFF"
@@ -160,5 +160,5 @@ def offline_sdk_speedups(off: frozenset[str] = frozenset()) -> Iterator[None]:
         if "no-debug" not in off:
             stack.enter_context(_patched(log, "debug", _no_debug))
         if "rare-gc" not in off:
-            stack.enter_context(rare_collections())
+            stack.enter_context(rare_collections(PROGRAM))
         yield

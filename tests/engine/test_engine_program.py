@@ -167,3 +167,35 @@ def test_the_registered_inputs_kept_for_the_pack_are_the_recorded_properties(mak
     assert all(r.wire is not None for r in run.resources)
     assert all(_inputs(r) == _struct(r.properties) for r in run.resources)
     assert any(_inputs(r).fields for r in run.resources)
+
+
+MANY_FROM_ONE_FILE = """
+import pulumi_kubernetes as k8s
+
+for i in range(12):
+    k8s.core.v1.ConfigMap(f"cm-{i}", metadata={"name": f"cm-{i}", "namespace": "apps"}, data={"i": str(i)})
+"""
+
+
+def test_a_source_file_is_resolved_once_however_many_resources_it_registers(make_project, monkeypatch):
+    from pathlib import Path
+
+    import cdb_engine.preview.program as program
+
+    resolved: list[str] = []
+    real_resolve = Path.resolve
+
+    def counting_resolve(self, *args, **kwargs):
+        if self.name == "__main__.py":
+            resolved.append(str(self))
+        return real_resolve(self, *args, **kwargs)
+
+    project = load_project(make_project(MANY_FROM_ONE_FILE), "dev")
+    monkeypatch.setattr(program.Path, "resolve", counting_resolve)
+    run = run_program(project)
+    maps = [r for r in run.resources if r.type == "kubernetes:core/v1:ConfigMap"]
+    assert len(maps) == 12
+    # Every registration still names its own line in the project's file; resolving that file's path
+    # (a stat per folder) happens once for the run.
+    assert {(r.source.path, r.source.line) for r in maps} == {("__main__.py", 5)}
+    assert len(resolved) == 1

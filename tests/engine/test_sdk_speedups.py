@@ -160,3 +160,15 @@ def test_an_unknown_speedup_name_is_one_line_and_exit_2(monkeypatch, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"cdb preview: error: {sdk_speedups.OFF_SWITCH}: unknown speed-up warp-drive; use all or a comma list of "
                    "stack-walk, type-memo, no-debug, rare-gc, echo"]
+
+
+def test_the_program_runs_with_the_programs_collector_thresholds_and_the_caller_gets_its_own_back(make_project):
+    from cdb_engine.preview import collector
+
+    folder = make_project(PROBE)
+    before = gc.get_threshold()
+    with collector.rare_collections():  # as `cdb preview` wraps the whole verdict
+        probe, _ = _probe(folder, "")
+        assert gc.get_threshold() == collector.RARE
+    assert probe["rare-gc"] == collector.PROGRAM != collector.RARE
+    assert gc.get_threshold() == before
