@@ -1,4 +1,5 @@
-"""Options and output handling shared by the verdict commands (preview, check)."""
+"""Options and output handling shared by the commands: the verdict commands (preview, check) and the
+schema compatibility checks (events schemas, provider)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from cdb_cli import ui
 from cdb_core.errors import CdbError
+from cdb_core.schema_compat import CheckResult
 
 FORMATS = ("text", "json", "sarif", "markdown", "html")
 
@@ -75,3 +77,13 @@ def policy_config(args: argparse.Namespace) -> dict | None:
     from cdb_engine.judge.policy_config import load_policy_config
 
     return load_policy_config(args.policy_config)
+
+
+def print_check(result: CheckResult, what: str) -> int:
+    """Notes, errors and the verdict line of a compatibility check; its exit code (0 ok, 1 failed)."""
+    for note in result.notes:
+        print(f"note: {note}")
+    for error in result.errors:
+        print(f"error: {error}")
+    print(f"{what}: {'ok' if result.ok else 'FAILED'}")
+    return 0 if result.ok else 1

@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from cdb_cli.common import print_check
 from cdb_core.errors import CdbError
 from cdb_ops.events import defaults, lock
 from cdb_ops.events.compare import render_text
@@ -173,12 +174,7 @@ def _schemas(args: argparse.Namespace) -> int:
             print(f"{type_name}: " + ", ".join(f"v{v} ({domain}.v{v}.{name})" for v in versions))
         return 0
     result = lock.write_lock(args.schemas) if args.lock else lock.check(args.schemas)
-    for note in result.notes:
-        print(f"note: {note}")
-    for error in result.errors:
-        print(f"error: {error}")
-    print(f"schemas {'lock' if args.lock else 'check'}: {'ok' if result.ok else 'FAILED'}")
-    return 0 if result.ok else 1
+    return print_check(result, f"schemas {'lock' if args.lock else 'check'}")
 
 
 def _read_events(source: str) -> list[Event]:
