@@ -4,13 +4,12 @@ schema compatibility checks (events schemas, provider)."""
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 from cdb_cli import ui
 from cdb_core.errors import CdbError
+from cdb_core.files import write_atomic
 from cdb_core.schema_compat import CheckResult
 
 FORMATS = ("text", "json", "sarif", "markdown", "html")
@@ -41,15 +40,7 @@ def write_output(text: str, output: str | None) -> None:
     target = Path(output)
     if not target.parent.is_dir():
         raise CdbError(f"{output}: the folder {target.parent} does not exist; create it or choose another --output")
-    # Written next to the target and renamed: a reader never sees half a report.
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text if text.endswith("\n") else text + "\n")
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(target, text if text.endswith("\n") else text + "\n")  # a reader never sees half a report
 
 
 def emit(verdict, args: argparse.Namespace) -> int:
