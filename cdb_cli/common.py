@@ -1,5 +1,5 @@
-"""Options and output handling shared by the commands: the verdict commands (preview, check) and the
-schema compatibility checks (events schemas, provider)."""
+"""Options and output handling shared by the commands: the stack options (preview, render, vault), the
+verdict reports (preview, check) and the schema compatibility checks (events schemas, provider)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,12 @@ from cdb_core.files import write_atomic
 from cdb_core.schema_compat import CheckResult
 
 FORMATS = ("text", "json", "sarif", "markdown", "html")
+
+
+def add_stack_options(parser: argparse.ArgumentParser) -> None:
+    """--stack and --cwd of the commands that read a stack's Pulumi project (preview, render, vault)."""
+    parser.add_argument("--stack", "-s", required=True, help="stack name; its config is read from Pulumi.<STACK>.yaml")
+    parser.add_argument("--cwd", "-C", default=".", metavar="DIR", help="the Pulumi project directory (default: .)")
 
 
 def add_output_options(parser: argparse.ArgumentParser) -> None:
