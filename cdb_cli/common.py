@@ -1,17 +1,24 @@
-"""Options and output handling shared by the verdict commands (preview, check)."""
+"""Options and output handling shared by the commands: the stack options (preview, render, vault), the
+verdict reports (preview, check) and the schema compatibility checks (events schemas, provider)."""
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 from cdb_cli import ui
 from cdb_core.errors import CdbError
+from cdb_core.files import write_atomic
+from cdb_core.schema_compat import CheckResult
 
 FORMATS = ("text", "json", "sarif", "markdown", "html")
+
+
+def add_stack_options(parser: argparse.ArgumentParser) -> None:
+    """--stack and --cwd of the commands that read a stack's Pulumi project (preview, render, vault)."""
+    parser.add_argument("--stack", "-s", required=True, help="stack name; its config is read from Pulumi.<STACK>.yaml")
+    parser.add_argument("--cwd", "-C", default=".", metavar="DIR", help="the Pulumi project directory (default: .)")
 
 
 def add_output_options(parser: argparse.ArgumentParser) -> None:
@@ -39,15 +46,7 @@ def write_output(text: str, output: str | None) -> None:
     target = Path(output)
     if not target.parent.is_dir():
         raise CdbError(f"{output}: the folder {target.parent} does not exist; create it or choose another --output")
-    # Written next to the target and renamed: a reader never sees half a report.
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text if text.endswith("\n") else text + "\n")
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(target, text if text.endswith("\n") else text + "\n")  # a reader never sees half a report
 
 
 def emit(verdict, args: argparse.Namespace) -> int:
@@ -75,3 +74,13 @@ def policy_config(args: argparse.Namespace) -> dict | None:
     from cdb_engine.judge.policy_config import load_policy_config
 
     return load_policy_config(args.policy_config)
+
+
+def print_check(result: CheckResult, what: str) -> int:
+    """Notes, errors and the verdict line of a compatibility check; its exit code (0 ok, 1 failed)."""
+    for note in result.notes:
+        print(f"note: {note}")
+    for error in result.errors:
+        print(f"error: {error}")
+    print(f"{what}: {'ok' if result.ok else 'FAILED'}")
+    return 0 if result.ok else 1

@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from cdb_cli.common import print_check
 from cdb_core.errors import CdbError
 from cdb_ops.events import defaults, lock
 from cdb_ops.events.compare import render_text
@@ -71,15 +72,16 @@ def _publish_parser(sub: argparse._SubParsersAction) -> None:
                        "dual-write them: JetStream first (acknowledged, or spooled locally during an outage), "
                        "then Redis. Exit 1 when an event is not acknowledged by JetStream or Redis failed.")  # fmt: skip
     p.add_argument("file", help="JSON lines of event envelopes, or - for stdin")
-    _servers(p)
-    p.add_argument("--redis-mode", choices=("streams", "pubsub"), default="streams", help="Redis transport")
-    p.add_argument("--redis-key", default=None, help="stream key or channel template ({stream}, {subject})")
-    p.add_argument("--no-redis", action="store_true", help="write JetStream only")
     _writer_options(p)
     p.set_defaults(handler=_publish)
 
 
 def _writer_options(p: argparse.ArgumentParser) -> None:
+    """The options of the commands that write through a DualWritePublisher (publish, drain)."""
+    _servers(p)
+    p.add_argument("--redis-mode", choices=("streams", "pubsub"), default="streams", help="Redis transport")
+    p.add_argument("--redis-key", default=None, help="stream key or channel template ({stream}, {subject})")
+    p.add_argument("--no-redis", action="store_true", help="write JetStream only")
     p.add_argument("--spool", type=Path, default=Path(".cdb/events.spool"),
                    help="local outage spool file; its ledger (.ledger) and dead letters (.dead) sit next to it")  # fmt: skip
     p.add_argument("--replicas", type=int, default=None,
@@ -98,10 +100,6 @@ def _drain_parser(sub: argparse._SubParsersAction) -> None:
                        "(events JetStream already stored are not sent again), then write to Redis what it "
                        "missed, copied from JetStream. Waits up to --drain-timeout for a server that is down. "
                        "Exit 0 when nothing is left, 1 when something is.")  # fmt: skip
-    _servers(p)
-    p.add_argument("--redis-mode", choices=("streams", "pubsub"), default="streams", help="Redis transport")
-    p.add_argument("--redis-key", default=None, help="stream key or channel template ({stream}, {subject})")
-    p.add_argument("--no-redis", action="store_true", help="JetStream only")
     _writer_options(p)
     p.set_defaults(handler=_drain)
 
@@ -114,13 +112,7 @@ def _cutover_parser(sub: argparse._SubParsersAction) -> None:
     _servers(p)
     p.add_argument("--stack", required=True, help="the stack moving to JetStream only (Pulumi.<STACK>.yaml)")
     p.add_argument("--cwd", default=".", help="the Pulumi project directory (default: .)")
-    side = p.add_mutually_exclusive_group(required=True)
-    side.add_argument("--redis-key", action="append", help="Redis Stream key (repeatable)")
-    side.add_argument("--redis-tap", type=Path, help="file recorded by `cdb events tap`")
-    p.add_argument("--since", required=True, help="window start, RFC 3339 event time (inclusive)")
-    p.add_argument("--until", help="window end, RFC 3339 event time (exclusive; default now)")
-    p.add_argument("--subject", help="subject filter on both sides")
-    p.add_argument("--slack", type=float, default=300.0, help="seconds read before --since (transport delay)")
+    _window_options(p, since_required=True)
     p.add_argument("--audit-spool-dir", type=Path, default=None, help="audit spool directory (default as `cdb audit`)")
     p.set_defaults(handler=_cutover)
 
@@ -146,16 +138,21 @@ def _compare_parser(sub: argparse._SubParsersAction) -> None:
                        "id and content hash: missing, extra, altered, duplicated, reordered (per ordering key). "
                        "Exit 0 only when both agree; 1 naming each difference.")  # fmt: skip
     _servers(p)
-    side = p.add_mutually_exclusive_group(required=True)
-    side.add_argument("--redis-key", action="append", help="Redis Stream key (repeatable)")
-    side.add_argument("--redis-tap", type=Path, help="file recorded by `cdb events tap`")
-    p.add_argument("--since", help="window start, RFC 3339 event time (inclusive)")
-    p.add_argument("--until", help="window end, RFC 3339 event time (exclusive)")
-    p.add_argument("--subject", help="subject filter on both sides, e.g. orders.v1.>")
-    p.add_argument("--slack", type=float, default=300.0, help="seconds read before --since (transport delay)")
+    _window_options(p, since_required=False)
     p.add_argument("--format", choices=("text", "json"), default="text", help="stdout format")
     p.add_argument("--report", type=Path, help="also write the JSON report here (audit log)")
     p.set_defaults(handler=_compare)
+
+
+def _window_options(p: argparse.ArgumentParser, since_required: bool) -> None:
+    """The Redis side and the window of event time that compare and cutover read."""
+    side = p.add_mutually_exclusive_group(required=True)
+    side.add_argument("--redis-key", action="append", help="Redis Stream key (repeatable)")
+    side.add_argument("--redis-tap", type=Path, help="file recorded by `cdb events tap`")
+    p.add_argument("--since", required=since_required, help="window start, RFC 3339 event time (inclusive)")
+    p.add_argument("--until", help="window end, RFC 3339 event time (exclusive; default now)")
+    p.add_argument("--subject", help="subject filter on both sides, e.g. orders.v1.>")
+    p.add_argument("--slack", type=float, default=300.0, help="seconds read before --since (transport delay)")
 
 
 def _tap_parser(sub: argparse._SubParsersAction) -> None:
@@ -177,12 +174,7 @@ def _schemas(args: argparse.Namespace) -> int:
             print(f"{type_name}: " + ", ".join(f"v{v} ({domain}.v{v}.{name})" for v in versions))
         return 0
     result = lock.write_lock(args.schemas) if args.lock else lock.check(args.schemas)
-    for note in result.notes:
-        print(f"note: {note}")
-    for error in result.errors:
-        print(f"error: {error}")
-    print(f"schemas {'lock' if args.lock else 'check'}: {'ok' if result.ok else 'FAILED'}")
-    return 0 if result.ok else 1
+    return print_check(result, f"schemas {'lock' if args.lock else 'check'}")
 
 
 def _read_events(source: str) -> list[Event]:
@@ -216,8 +208,7 @@ def _publish(args: argparse.Namespace) -> int:
     spec = _stream(args, registry)
     if not events:  # publishing nothing is not a success to report, and must not create a spool
         raise CdbError(f"{args.file}: no events found; give a file of JSON-lines event envelopes")
-    target = None if args.no_redis else RedisTarget(url=args.redis_url, mode=args.redis_mode, key=args.redis_key)
-    stats = asyncio.run(_publish_all(spec, args, target, registry, events))
+    stats = asyncio.run(_publish_all(args, spec, registry, events))
     print(json.dumps({"events": len(events), **stats}, indent=2))
     return 0 if _complete(stats) else 1
 
@@ -233,22 +224,30 @@ def _stream(args: argparse.Namespace, registry: SchemaRegistry) -> Any:
     return spec if args.replicas is None else spec.model_copy(update={"replicas": args.replicas})
 
 
+def _publisher(args: argparse.Namespace, spec: Any, registry: SchemaRegistry) -> DualWritePublisher:
+    target = None if args.no_redis else RedisTarget(url=args.redis_url, mode=args.redis_mode, key=args.redis_key)
+    return DualWritePublisher(spec, nats_url=args.nats_url, redis=target, spool_path=args.spool, registry=registry)
+
+
+def _stats(publisher: DualWritePublisher) -> dict[str, Any]:
+    return {**publisher.stats.as_dict(), "spool_pending_bytes": publisher.spool.pending(),
+            "dead_letter_file": str(publisher.spool.dead_path) if publisher.stats.dead_letters else None}  # fmt: skip
+
+
 def _drain(args: argparse.Namespace) -> int:
     registry = SchemaRegistry(args.schemas)
     spec = _stream(args, registry)
-    target = None if args.no_redis else RedisTarget(url=args.redis_url, mode=args.redis_mode, key=args.redis_key)
+    if not args.spool.exists():  # checked before the publisher, which creates its spool
+        raise CdbError(f"--spool {args.spool}: no such spool; give the path `cdb events publish --spool` used")
 
     async def run() -> dict[str, Any]:
-        publisher = DualWritePublisher(spec, nats_url=args.nats_url, redis=target, spool_path=args.spool, registry=registry)
+        publisher = _publisher(args, spec, registry)
         try:
-            await publisher.start()
+            await publisher.start()  # starting sends the spool and backfills Redis
         finally:
             await publisher.close(args.drain_timeout)
-        return {**publisher.stats.as_dict(), "spool_pending_bytes": publisher.spool.pending(),
-                "dead_letter_file": str(publisher.spool.dead_path) if publisher.stats.dead_letters else None}  # fmt: skip
+        return _stats(publisher)
 
-    if not args.spool.exists():
-        raise CdbError(f"--spool {args.spool}: no such spool; give the path `cdb events publish --spool` used")
     stats = asyncio.run(run())
     print(json.dumps(stats, indent=2))
     return 0 if _complete(stats) else 1
@@ -262,11 +261,7 @@ def _cutover(args: argparse.Namespace) -> int:
     phase, source = migration_phase(args.stack, args.cwd)
     if phase != "dual-write":
         raise CdbError(f"{source}: cdb-infra:redis.migrationPhase is {phase!r}; a cut-over starts from dual-write")
-    since = parse_time(args.since, "--since")
-    until = parse_time(args.until, "--until") if args.until else None
-    report = asyncio.run(compare_window(nats_url=args.nats_url, stream=args.stream, redis_url=args.redis_url,
-                                        redis_keys=args.redis_key or (), tap_file=args.redis_tap, since=since,
-                                        until=until, subject=args.subject, slack=timedelta(seconds=args.slack)))  # fmt: skip
+    report = _compare_window(args)
     print(render_text(report))
     if not report["equal"]:
         print(f"cut-over refused: Redis and JetStream differ over the window; {source} stays in dual-write")
@@ -289,8 +284,8 @@ def _complete(stats: dict[str, Any]) -> bool:
             and redis["not_delivered"] == 0 and redis["behind_from"] is None)  # fmt: skip
 
 
-async def _publish_all(spec: Any, args: argparse.Namespace, target: Any, registry: Any, events: list[Event]) -> dict[str, Any]:
-    publisher = DualWritePublisher(spec, nats_url=args.nats_url, redis=target, spool_path=args.spool, registry=registry)
+async def _publish_all(args: argparse.Namespace, spec: Any, registry: SchemaRegistry, events: list[Event]) -> dict[str, Any]:
+    publisher = _publisher(args, spec, registry)
     try:
         await publisher.start()
         # The limits are the server's and the stream's: known only once connected, and still
@@ -304,8 +299,7 @@ async def _publish_all(spec: Any, args: argparse.Namespace, target: Any, registr
             await publisher.publish_many(events[start : start + _BATCH])
     finally:
         await publisher.close(args.drain_timeout)
-    return {**publisher.stats.as_dict(), "spool_pending_bytes": publisher.spool.pending(),
-            "dead_letter_file": str(publisher.spool.dead_path) if publisher.stats.dead_letters else None}  # fmt: skip
+    return _stats(publisher)
 
 
 def _replay(args: argparse.Namespace) -> int:
@@ -317,12 +311,17 @@ def _replay(args: argparse.Namespace) -> int:
     return 0
 
 
-def _compare(args: argparse.Namespace) -> int:
+def _compare_window(args: argparse.Namespace) -> dict[str, Any]:
+    """The comparison report over the window `_window_options` read (compare, cutover)."""
     since = parse_time(args.since, "--since") if args.since else None
     until = parse_time(args.until, "--until") if args.until else None
-    report = asyncio.run(compare_window(nats_url=args.nats_url, stream=args.stream, redis_url=args.redis_url,
-                                        redis_keys=args.redis_key or (), tap_file=args.redis_tap, since=since,
-                                        until=until, subject=args.subject, slack=timedelta(seconds=args.slack)))  # fmt: skip
+    return asyncio.run(compare_window(nats_url=args.nats_url, stream=args.stream, redis_url=args.redis_url,
+                                      redis_keys=args.redis_key or (), tap_file=args.redis_tap, since=since,
+                                      until=until, subject=args.subject, slack=timedelta(seconds=args.slack)))  # fmt: skip
+
+
+def _compare(args: argparse.Namespace) -> int:
+    report = _compare_window(args)
     if args.report:
         try:
             args.report.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

@@ -83,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
     by_image: dict[str, list] = {ref: [] for ref in references}
     for workload in workloads:
         by_image.setdefault(workload.image, []).append(workload)
-    findings, digests = _judge(args, cache, by_image)
+    findings, images = _judge(args, cache, by_image)
+    digests = {name: image.digest for name, image in images.items()}
     if require_pinned:
         for name, users in sorted(by_image.items()):
             for label, source in [(u.label, u.source) for u in users] or [("(no workload named)", "")]:
@@ -92,17 +93,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _judge(args, cache, by_image: dict[str, list]) -> tuple[list, dict]:
+    """The findings on every image, and each image as read (name -> image)."""
     from cdb_release.images.criteria import judge
     from cdb_release.images.reader import read_image
 
-    findings, digests, images = [], {}, {}
+    findings, images = [], {}
     with ui.progress(f"reading {len(by_image)} image(s)"):
         for name, users in sorted(by_image.items()):
-            image = read_image(name, cache, platform=args.platform, max_layer_bytes=args.max_layer_bytes)
-            digests[name], images[name] = image.digest, image
-            findings += judge(image, users)
-    args._images = images
-    return findings, digests
+            images[name] = read_image(name, cache, platform=args.platform, max_layer_bytes=args.max_layer_bytes)
+            findings += judge(images[name], users)
+    return findings, images
 
 
 def _report(findings: list, digests: dict, args) -> int:
@@ -143,19 +143,14 @@ def _declared(args) -> dict[str, list]:
 
 def _lock(args, cache, locked: dict) -> int:
     """Resolve every image the stack declares, judge it, record the ones that pass."""
-    from cdb_release.images import criteria
     from cdb_stack.images import lock
-    from cdb_release.images.criteria import checks_applied
+    from cdb_release.images.stack_images import recorded
 
     by_key = _declared(args)
-    findings, digests = _judge(args, cache, by_key)
+    findings, images = _judge(args, cache, by_key)
     failed = {f.image for f in findings}
-    version = lock.cdb_version()
-    entries = {key: entry for key, entry in locked.items() if key in by_key}  # a failing image keeps its old entry
-    for key, users in by_key.items():
-        if key not in failed:
-            image = args._images[key]
-            entries[key] = lock.Entry(image.digest, args.platform, image.platform_digest, checks_applied(users), version)
+    digests = {key: image.digest for key, image in images.items()}
+    entries = recorded(by_key, images, failed, locked, args.platform)
     lock.save(args.lock_file, args.stack, entries)
     ui.note(f"cdb images: {len(by_key) - len(failed & set(by_key))} of {len(by_key)} image(s) of stack {args.stack} "
             f"checked and recorded in {args.lock_file}")

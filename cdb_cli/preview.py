@@ -28,8 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "preview", help="offline preview of a stack with the policy pack",
         description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--stack", "-s", required=True, help="stack name; its config is read from Pulumi.<STACK>.yaml")
-    p.add_argument("--cwd", "-C", default=".", metavar="DIR", help="the Pulumi project directory (default: .)")
+    common.add_stack_options(p)
     p.add_argument(
         "--diff", metavar="BASE",
         help="compare with BASE: a Git revision (its own program previewed in a separate process: every resource "

@@ -20,12 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from cdb_cli.common import print_check
     from cdb_release import package_schema
 
-    result = package_schema.run(write=args.write)
-    for note in result.notes:
-        print(f"note: {note}")
-    for error in result.errors:
-        print(f"error: {error}")
-    print(f"provider schema {'write' if args.write else 'check'}: {'ok' if result.ok else 'FAILED'}")
-    return 0 if result.ok else 1
+    return print_check(package_schema.run(write=args.write), f"provider schema {'write' if args.write else 'check'}")

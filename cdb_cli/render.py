@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from cdb_cli import ui
+from cdb_cli.common import add_stack_options
 
 HELP = """\
 Run the stack's Pulumi program offline (as `cdb preview` does) and write every Kubernetes object it
@@ -37,10 +38,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "render", help="write the stack's Kubernetes objects as YAML for Flux; --check finds drift",
         description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--stack", "-s", required=True, help="stack name; its config is read from Pulumi.<STACK>.yaml")
+    add_stack_options(p)
     p.add_argument("--out", metavar="DIR", help="output folder (default: deploy/<STACK> in the project)")
     p.add_argument("--check", action="store_true", help="compare DIR with a fresh render; exit 1 on any difference")
-    p.add_argument("--cwd", "-C", default=".", metavar="DIR", help="the Pulumi project directory (default: .)")
     p.add_argument("--revision", metavar="SHA", help="commit sha to stamp (default: cdb-infra:gitRevision, else 'unknown')")
     p.set_defaults(handler=handle)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from cdb_cli.common import add_stack_options
+
 HELP = """\
 configure: enable the KV v2 mount and Kubernetes auth, write the auth config, one ACL policy and one role per
 client, exactly as the stack declares them (idempotent; --dry-run only lists the changes; --print shows the
@@ -20,8 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("vault", help="configure OpenBao/Vault from the stack; list missing secrets",
                                    description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("action", choices=("configure", "check"))
-    parser.add_argument("--stack", "-s", required=True, help="stack name; its config is read from Pulumi.<STACK>.yaml")
-    parser.add_argument("--cwd", "-C", default=".", metavar="DIR", help="the Pulumi project directory (default: .)")
+    add_stack_options(parser)
     parser.add_argument("--address", default=None, help="API URL, e.g. http://127.0.0.1:8200 via a port-forward")
     parser.add_argument("--ca-file", default=None, help="CA bundle of the API's TLS certificate (or BAO_CACERT)")
     parser.add_argument("--dry-run", action="store_true", help="configure: list the changes, write nothing")

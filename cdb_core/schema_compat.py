@@ -15,6 +15,7 @@ directions, with the messages of each. It fails closed: a keyword it cannot reas
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 ANNOTATIONS = frozenset(
@@ -28,6 +29,18 @@ UNDERSTOOD = frozenset(
     }
 )  # fmt: skip
 ALL_TYPES = frozenset({"null", "boolean", "object", "array", "number", "integer", "string"})
+
+
+@dataclass
+class CheckResult:
+    """The outcome of a compatibility check against what was published (event schemas, the package schema)."""
+
+    errors: list[str] = field(default_factory=list)  # each fails the check
+    notes: list[str] = field(default_factory=list)  # information for the reader
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
 
 
 def is_number(x: Any) -> bool:

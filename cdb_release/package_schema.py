@@ -20,28 +20,17 @@ import json
 import os
 import re
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from cdb_core.errors import CdbError
-from cdb_core.schema_compat import accepted_by_new, refused_by_new, semantic
+from cdb_core.schema_compat import CheckResult, accepted_by_new, refused_by_new, semantic
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_FILE = ROOT / "provider" / "schema.json"
 INPUTS_FILE = ROOT / "provider" / "inputs.py"
 CHANGELOG = ROOT / "CHANGELOG.md"
 _SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
-
-
-@dataclass
-class Result:
-    errors: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
 
 def version_of(schema: Any) -> tuple[int, int, int]:
@@ -115,13 +104,13 @@ def breaking_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return problems
 
 
-def check(recorded: dict[str, Any], current: dict[str, Any], changelog: str | None) -> Result:
+def check(recorded: dict[str, Any], current: dict[str, Any], changelog: str | None) -> CheckResult:
     """Judge the schema the code gives now (`current`) against the recorded one."""
-    result = Result()
+    result = CheckResult()
     try:
         old_version, new_version = version_of(recorded), version_of(current)
     except ValueError as exc:
-        return Result(errors=[str(exc)])
+        return CheckResult(errors=[str(exc)])
     breaks = breaking_changes(recorded, current)
     changed = semantic(recorded) != semantic(current)
     versions = f"{'.'.join(map(str, old_version))} -> {'.'.join(map(str, new_version))}"
@@ -179,7 +168,7 @@ def read_recorded(path: Path | None = None) -> dict[str, Any]:
     return recorded
 
 
-def run(write: bool) -> Result:
+def run(write: bool) -> CheckResult:
     """`--check` (write=False) or `--write`: regenerate inputs.py and schema.json unless that hides a break."""
     from provider import generate
 

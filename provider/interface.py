@@ -23,19 +23,26 @@ from provider import inputs
 
 
 class _Declaration(pulumi.ComponentResource):
-    def __init__(self, name: str, args: object, opts: Optional[pulumi.ResourceOptions] = None) -> None:
-        raise TypeError(f"{type(self).__name__} of the provider only declares the schema; use components.*")
+    """`class Zone(_Declaration, stands_for=components.Zone, args=inputs.ZoneArgs)` takes the Python
+    component's description and gives `__init__` the `args` annotation the inference reads."""
+
+    def __init_subclass__(cls, *, stands_for: type[pulumi.ComponentResource], args: type, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.__doc__ = stands_for.__doc__
+
+        def __init__(self, name: str, args: object, opts: Optional[pulumi.ResourceOptions] = None) -> None:  # noqa: N807
+            raise TypeError(f"{type(self).__name__} of the provider only declares the schema; use components.*")
+
+        __init__.__annotations__ = {**__init__.__annotations__, "args": args}
+        cls.__init__ = __init__  # type: ignore[method-assign]
 
 
-class Zone(_Declaration):
+class Zone(_Declaration, stands_for=_Zone, args=inputs.ZoneArgs):
     namespace_name: pulumi.Output[str]
     """Name of the zone's Namespace."""
 
-    def __init__(self, name: str, args: inputs.ZoneArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
-        super().__init__(name, args, opts)
 
-
-class StatelessService(_Declaration):
+class StatelessService(_Declaration, stands_for=_StatelessService, args=inputs.StatelessServiceArgs):
     service_name: pulumi.Output[str]
     """Name of the Deployment, its Service and its ServiceAccount (the component name)."""
 
@@ -48,11 +55,8 @@ class StatelessService(_Declaration):
     port: pulumi.Output[int]
     """Port of the ClusterIP Service."""
 
-    def __init__(self, name: str, args: inputs.StatelessServiceArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
-        super().__init__(name, args, opts)
 
-
-class NatsJetStream(_Declaration):
+class NatsJetStream(_Declaration, stands_for=_NatsJetStream, args=inputs.NatsJetStreamArgs):
     client_url: pulumi.Output[str]
     """Client URL of the NATS cluster, e.g. 'nats://nats.event-bus.svc.cluster.local:4222'."""
 
@@ -62,33 +66,24 @@ class NatsJetStream(_Declaration):
     streams: pulumi.Output[list[str]]
     """Names of the declared JetStream streams."""
 
-    def __init__(self, name: str, args: inputs.NatsJetStreamArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
-        super().__init__(name, args, opts)
 
-
-class VaultServer(_Declaration):
+class VaultServer(_Declaration, stands_for=_VaultServer, args=inputs.VaultServerArgs):
     address: pulumi.Output[str]
     """In-cluster address of the secret store's API."""
 
     namespace: pulumi.Output[str]
     """Namespace (the vault zone) the secret store runs in."""
 
-    def __init__(self, name: str, args: inputs.VaultServerArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
-        super().__init__(name, args, opts)
 
-
-class ObjectStore(_Declaration):
+class ObjectStore(_Declaration, stands_for=_ObjectStore, args=inputs.ObjectStoreArgs):
     endpoint: pulumi.Output[str]
     """In-cluster S3 endpoint."""
 
     audit_bucket: pulumi.Output[str]
     """Name of the WORM audit bucket."""
 
-    def __init__(self, name: str, args: inputs.ObjectStoreArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
-        super().__init__(name, args, opts)
 
-
-class Observability(_Declaration):
+class Observability(_Declaration, stands_for=_Observability, args=inputs.ObservabilityArgs):
     otlp_grpc: pulumi.Output[str]
     """OTLP gRPC endpoint of the OpenTelemetry Collector."""
 
@@ -98,11 +93,8 @@ class Observability(_Declaration):
     prometheus_url: pulumi.Output[str]
     """URL of Prometheus."""
 
-    def __init__(self, name: str, args: inputs.ObservabilityArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
-        super().__init__(name, args, opts)
 
-
-class Flux(_Declaration):
+class Flux(_Declaration, stands_for=_Flux, args=inputs.FluxArgs):
     namespace: pulumi.Output[str]
     """Namespace Flux runs in."""
 
@@ -112,11 +104,8 @@ class Flux(_Declaration):
     audit_subject: pulumi.Output[str]
     """NATS subject Flux's audit alert publishes to."""
 
-    def __init__(self, name: str, args: inputs.FluxArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
-        super().__init__(name, args, opts)
 
-
-class RedisTransport(_Declaration):
+class RedisTransport(_Declaration, stands_for=_RedisTransport, args=inputs.RedisTransportArgs):
     host: pulumi.Output[str]
     """Cluster DNS name of the Redis Service."""
 
@@ -126,28 +115,14 @@ class RedisTransport(_Declaration):
     phase: pulumi.Output[str]
     """The migration phase the transport was built for."""
 
-    def __init__(self, name: str, args: inputs.RedisTransportArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
-        super().__init__(name, args, opts)
 
-
-class KafkaCluster(_Declaration):
+class KafkaCluster(_Declaration, stands_for=_KafkaCluster, args=inputs.KafkaClusterArgs):
     bootstrap: pulumi.Output[str]
     """Bootstrap address of the Kafka cluster."""
 
     topics: pulumi.Output[list[str]]
     """Names of the declared topics."""
 
-    def __init__(self, name: str, args: inputs.KafkaClusterArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
-        super().__init__(name, args, opts)
-
-
-# The Python component's description is the one the schema shows.
-for _declared, _python in (
-    (Zone, _Zone), (StatelessService, _StatelessService), (NatsJetStream, _NatsJetStream),
-    (VaultServer, _VaultServer), (ObjectStore, _ObjectStore), (Observability, _Observability),
-    (Flux, _Flux), (RedisTransport, _RedisTransport), (KafkaCluster, _KafkaCluster),
-):  # fmt: skip
-    _declared.__doc__ = _python.__doc__
 
 DECLARATIONS: tuple[type[pulumi.ComponentResource], ...] = (
     Zone, StatelessService, NatsJetStream, VaultServer, ObjectStore, Observability, Flux, RedisTransport, KafkaCluster,

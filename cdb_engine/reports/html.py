@@ -15,7 +15,7 @@ from html import escape
 
 from cdb_engine.model import Verdict
 from cdb_engine.reports.common import summarize
-from cdb_engine.reports.picture import edge_table, render_svg
+from cdb_engine.reports.picture import edge_table, render_svg, zone_name
 from cdb_engine.reports.zones import Row, ZoneMap, build
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
@@ -85,16 +85,12 @@ def _badges(row: Row) -> str:
     return "".join(out)
 
 
-def _zone_name(zone: str) -> str:
-    return zone or "cluster-scoped"
-
-
 def _zones(zmap: ZoneMap) -> str:
     out = ['<section id="zones" aria-labelledby="zones-h"><h2 id="zones-h">Zones</h2><div class="zones">']
     for zone, rows in zmap.zones.items():
         bad = sum(1 for r in rows if r.violations)
         classes = "zone" + (" vault" if zone in zmap.vault_zones else "") + (" bad" if bad else "")
-        label = _zone_name(zone) + (" (vault zone)" if zone in zmap.vault_zones else "")
+        label = zone_name(zone) + (" (vault zone)" if zone in zmap.vault_zones else "")
         out.append(f'<article class="{classes}" aria-label="zone {escape(label)}" data-zone="{escape(zone)}">'
                    f"<h3>{escape(label)}</h3><p>{len(rows)} objects"
                    + (f'<span class="badge violation">{bad} with violations</span>' if bad else "") + "</p>")
@@ -170,6 +166,6 @@ def _table(zmap: ZoneMap) -> str:
                 [f'<span class="badge violation">violation</span> {escape(v)}' for v in row.violations]
                 + [f'<span class="badge unchecked">not checked</span> {escape(u)}' for u in row.unchecked])
             change = f'<span class="badge {row.change}">{row.change}</span>' if row.change else "unchanged"
-            out.append(f"<tr><td>{escape(_zone_name(zone))}</td><td>{escape(row.kind)}</td><td>{escape(row.name)}</td>"
+            out.append(f"<tr><td>{escape(zone_name(zone))}</td><td>{escape(row.kind)}</td><td>{escape(row.name)}</td>"
                        f"<td>{change}</td><td>{findings}</td></tr>")
     return "".join(out) + "</tbody></table></section>"

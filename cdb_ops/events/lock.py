@@ -11,25 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cdb_core.schema_compat import breaking_changes, semantic
+from cdb_core.schema_compat import CheckResult, breaking_changes, semantic
 from cdb_ops.events.envelope import canonical_json
 from cdb_ops.events.schemas import ENVELOPE_FILE, LOCK_FILE, SchemaFileError, load_schema_files, read_schema
 
 ENVELOPE_KEY = "envelope"
-
-
-@dataclass
-class CheckResult:
-    errors: list[str] = field(default_factory=list)  # each fails the check
-    notes: list[str] = field(default_factory=list)  # information for the reader
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
 
 def current_schemas(root: Path) -> dict[str, dict[str, Any]]:

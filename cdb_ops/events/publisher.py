@@ -209,12 +209,7 @@ class DualWritePublisher:
         async with self._lock:
             if self.spool.pending() and self._nc.is_connected:
                 await self._drain_locked()
-            if self.spool.pending() or not self._nc.is_connected:
-                return self._to_spool(list(events))
-            try:
-                await self._sync()
-            except (NatsError, OSError, asyncio.TimeoutError, EventError) as exc:
-                self.stats.last_jetstream_error = f"ledger sync: {exc}"
+            if self.spool.pending() or not self._nc.is_connected or not await self._try_sync():
                 return self._to_spool(list(events))
             outcomes = await self._store(list(events))
             self.stats.acked += sum(o is not None and o.acked for o in outcomes)
@@ -232,6 +227,15 @@ class DualWritePublisher:
         self.spool.dead_letter(event, reason, stream=self.spec.name, **context)
         self.stats.dead_letters += 1
         log.error("event %s set aside in %s: %s", event.id, self.spool.dead_path, reason)
+
+    async def _try_sync(self) -> bool:
+        """`_sync`, or False (the error kept in the stats) when the stream cannot be read now."""
+        try:
+            await self._sync()
+        except (NatsError, OSError, asyncio.TimeoutError, EventError) as exc:
+            self.stats.last_jetstream_error = f"ledger sync: {exc}"
+            return False
+        return True
 
     async def _sync(self) -> None:
         """Bring the ledger up to date with what the stream stored since it was last read."""
@@ -388,12 +392,7 @@ class DualWritePublisher:
     async def _drain_batch(self) -> tuple[int, bool]:
         """One batch under the spool's file lock: (events settled, whether to go on)."""
         chunk = next(self.spool.read(batch=self.max_in_flight), None)
-        if not chunk:
-            return 0, False
-        try:
-            await self._sync()
-        except (NatsError, OSError, asyncio.TimeoutError, EventError) as exc:
-            self.stats.last_jetstream_error = f"ledger sync: {exc}"
+        if not chunk or not await self._try_sync():
             return 0, False
         outcomes = await self._store([event for _, event in chunk])
         settled = outcomes.index(None) if None in outcomes else len(outcomes)

@@ -4,9 +4,9 @@ through a temporary file renamed into place, so a reader never sees a partial or
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
+from cdb_core.files import write_atomic
 from cdb_stack.images.model import ImageError, check_digest, verify
 
 
@@ -48,12 +48,5 @@ class BlobCache:
             return data
         path = self._path(digest)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".blob.", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(path, data, temp_prefix=".blob.")
         return data

@@ -6,7 +6,9 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from cdb_stack.images.lock import REFRESH, Entry, key_of
+from cdb_stack.images.lock import REFRESH, Entry, cdb_version, key_of
+from cdb_stack.images.model import Image
+from cdb_release.images.criteria import checks_applied
 from cdb_release.images.workloads import Workload, from_documents
 
 
@@ -21,6 +23,19 @@ def declared(project_dir: Path, stack: str) -> list[Workload]:
     project = dataclasses.replace(project, config={**project.config, MODE_KEY: "tags"})
     rendered = render_project(project)
     return from_documents([m.body for m in rendered.manifests], f"the program of stack {stack}")
+
+
+def recorded(by_key: dict[str, list[Workload]], images: dict[str, Image], failed: set[str],
+             locked: dict[str, Entry], platform: str) -> dict[str, Entry]:
+    """The stack's lock entries after `--lock`: each declared image that passed at the digest just read,
+    a failing one at its earlier entry (if any); images the stack no longer declares are dropped."""
+    version = cdb_version()
+    entries = {key: entry for key, entry in locked.items() if key in by_key}
+    for key, users in by_key.items():
+        if key not in failed:
+            image = images[key]
+            entries[key] = Entry(image.digest, platform, image.platform_digest, checks_applied(users), version)
+    return entries
 
 
 def stale(stack: str, declared_keys: set[str], locked: dict[str, Entry], resolved: dict[str, str],

@@ -9,11 +9,10 @@ spell them before pinning (`repo:tag`, or `repo@sha256:...` for an image pinned 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from cdb_core.files import write_atomic
 from cdb_stack.images.model import ImageError, check_digest
 
 LOCK_FILE = "images.lock"
@@ -98,12 +97,5 @@ def save(path: Path, stack: str, entries: dict[str, Entry]) -> None:
     """Replace one stack's entries, keep the others; a reader never sees half a lock."""
     stacks = read(path)
     stacks[stack] = dict(entries)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.resolve().parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text(stacks))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, text(stacks))
 
