@@ -12,6 +12,7 @@ import logging
 import os
 import runpy
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -31,6 +32,9 @@ class ProgramRun:
     unanswered: list[str] = field(default_factory=list)  # invokes answered with nothing offline
 
 
+_SHOWN_LOCK = threading.Lock()
+
+
 def _source(request, project_dir: Path, shown: dict[str, str | None]) -> SourceLocation | None:
     """Where the registration was made; `shown` keeps each file's shown path for the run (resolving a
     path stats every folder of it, and a preview registers hundreds of resources from each file)."""
@@ -40,7 +44,12 @@ def _source(request, project_dir: Path, shown: dict[str, str | None]) -> SourceL
     try:
         path = shown[pos.uri]
     except KeyError:
-        path = shown[pos.uri] = _shown_path(pos.uri, project_dir)
+        # The monitor answers registrations on several threads: the first of a file resolves it, the
+        # others wait for that answer instead of resolving it again.
+        with _SHOWN_LOCK:
+            if pos.uri not in shown:
+                shown[pos.uri] = _shown_path(pos.uri, project_dir)
+            path = shown[pos.uri]
     if path is None:
         return None
     return SourceLocation(path, max(int(pos.line), 1), max(int(pos.column), 1))
