@@ -133,11 +133,7 @@ def _extra_message(exc: ModuleNotFoundError) -> str:
 def _register_unavailable(sub: argparse._SubParsersAction, command: str, exc: ModuleNotFoundError) -> None:
     parser = sub.add_parser(command, help=f"(unavailable here: {_extra_message(exc)})")
     parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-    parser.set_defaults(handler=lambda _args: _raise(exc))
-
-
-def _raise(exc: BaseException) -> int:
-    raise exc
+    parser.set_defaults(handler=lambda _args: _missing_extra(exc, command))
 
 
 def _missing_extra(exc: ModuleNotFoundError, command: str) -> int:
